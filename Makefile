@@ -1,0 +1,68 @@
+# The verbs a newcomer looks for. `make dev` runs the local stack; `make test` runs every test.
+SHELL := /bin/bash
+PYTHON ?= $(shell scripts/find-python)
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+SAM_VENV := .tools/sam
+export AWS_DEFAULT_REGION ?= us-east-1
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: install dev test test-unit test-integration test-e2e lint format typecheck validate build \
+        invoke-ingest bench bench-ingest deploy clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements-dev.txt layers/deps/requirements.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt -e .
+	touch $@
+
+$(SAM_VENV)/.installed: requirements-sam.txt
+	$(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/pip install --quiet -r requirements-sam.txt
+	touch $@
+
+dev: install  ## the local stack: moto as AWS, the API on 127.0.0.1:3000
+	$(BIN)/switchboard local up
+
+test: install  ## every test tier: unit, integration (moto), e2e (local stack over HTTP)
+	$(BIN)/pytest
+
+test-unit: install
+	$(BIN)/pytest tests/unit
+test-integration: install
+	$(BIN)/pytest tests/integration
+test-e2e: install
+	$(BIN)/pytest tests/e2e
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+typecheck: install
+	$(BIN)/mypy
+
+validate: install $(SAM_VENV)/.installed  ## template checks, offline
+	$(BIN)/cfn-lint template.yaml
+	$(SAM_VENV)/bin/sam validate --lint
+
+build: $(SAM_VENV)/.installed  ## sam build needs python3.12 on PATH: the venv's own
+	PATH="$(dir $(PYTHON)):$$PATH" $(SAM_VENV)/bin/sam build
+
+invoke-ingest: build  ## needs Docker (sam local); without it use `make dev` and curl
+	$(SAM_VENV)/bin/sam local invoke IngestFunction -e events/ingest/twilio_inbound_sms.json
+
+bench: bench-ingest
+bench-ingest: install
+	$(BIN)/python -m bench.ingest
+
+deploy: build
+	$(SAM_VENV)/bin/sam deploy
+
+clean:
+	rm -rf $(VENV) .tools .aws-sam .local .pytest_cache .ruff_cache .mypy_cache

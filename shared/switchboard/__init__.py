@@ -1,0 +1,1 @@
+"""Switchboard's first-party code, shipped to every function as the SharedLayer."""

@@ -1,0 +1,34 @@
+"""Settings read from the environment once per container, validated, failing fast with a clear message."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class IngestSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(min_length=1, alias="TABLE_NAME")
+    processing_queue_url: str = Field(min_length=1, alias="PROCESSING_QUEUE_URL")
+    webhook_secrets_name: str = Field(min_length=1, alias="WEBHOOK_SECRETS_NAME")
+    # The base URL providers call (scheme://host[/base-path]) when a proxy or custom domain stands in
+    # front of API Gateway; empty = rebuild it from the request's own Host and X-Forwarded-Proto.
+    public_base_url: str = Field(default="", alias="PUBLIC_BASE_URL")
+    max_body_bytes: int = Field(default=256 * 1024, gt=0, alias="MAX_BODY_BYTES")
+    secrets_max_age_seconds: int = Field(default=300, ge=0, alias="SECRETS_MAX_AGE_SECONDS")
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+@lru_cache(maxsize=1)
+def ingest_settings() -> IngestSettings:
+    try:
+        return IngestSettings.model_validate(dict(os.environ))
+    except ValidationError as exc:
+        names = ", ".join(str(err["loc"][0]) for err in exc.errors())
+        raise ConfigurationError(f"ingest is misconfigured; check environment variable(s): {names}") from exc

@@ -1,0 +1,1 @@
+"""Data access: the only package (with providers/) that talks to boto3. ClientErrors become domain errors."""

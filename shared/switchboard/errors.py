@@ -1,0 +1,66 @@
+"""Typed domain errors. The HTTP layer maps them to status codes in one place (switchboard.http_api)."""
+
+from __future__ import annotations
+
+
+class SwitchboardError(Exception):
+    """Base of every error Switchboard raises on purpose."""
+
+
+class WebhookRejected(SwitchboardError):
+    """A webhook we refuse: the caller gets `status_code` with a JSON error, and nothing is stored."""
+
+    status_code = 400
+    error = "bad_request"
+    metric = "BadRequests"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class MalformedPayload(WebhookRejected):
+    error = "malformed_payload"
+
+
+class SignatureInvalid(WebhookRejected):
+    status_code = 401
+    error = "invalid_signature"
+    metric = "SignatureRejected"
+
+
+class NotConfigured(SignatureInvalid):
+    """The route's secret is missing: fail closed, exactly like a bad signature."""
+
+    error = "route_not_configured"
+
+
+class UnknownRoute(WebhookRejected):
+    status_code = 404
+    error = "unknown_provider"
+
+
+class PayloadTooLarge(WebhookRejected):
+    status_code = 413
+    error = "payload_too_large"
+
+
+class UnsupportedContentType(WebhookRejected):
+    status_code = 415
+    error = "unsupported_content_type"
+
+
+class DependencyUnavailable(SwitchboardError):
+    """AWS (DynamoDB, SQS, Secrets Manager) failed: retryable, so webhooks get a 5xx and retry."""
+
+
+class StoreUnavailable(DependencyUnavailable):
+    pass
+
+
+class EnqueueFailed(DependencyUnavailable):
+    pass
+
+
+class SecretsUnavailable(DependencyUnavailable):
+    pass

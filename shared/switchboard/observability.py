@@ -1,0 +1,81 @@
+"""Logger, Metrics and Tracer, created once; every log line has phone numbers and message text masked."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+NAMESPACE = "Switchboard"
+# Keys whose values are message content or contact data: never logged, whatever their shape.
+_SENSITIVE_KEYS = frozenset(
+    {
+        "body",
+        "text",
+        "message",
+        "content",
+        "reply_text",
+        "email_text",
+        "preview_text",
+        "from",
+        "to",
+        "sender",
+        "recipient",
+        "phone",
+        "raw",
+    }
+)
+# Powertools' own record keys: never masked (a timestamp is not a phone number).
+_STANDARD_KEYS = frozenset(
+    {
+        "level",
+        "location",
+        "timestamp",
+        "service",
+        "sampling_rate",
+        "xray_trace_id",
+        "cold_start",
+        "function_name",
+        "function_memory_size",
+        "function_arn",
+        "function_request_id",
+        "correlation_id",
+    }
+)
+# "+" numbers (E.164, as Switchboard stores them) and US-style (415) 555-2671 / 415-555-2671 / 415.555.2671.
+# The last two digits stay, for support look-ups.
+_PHONE = re.compile(r"\+\d[\d ().-]{4,}(\d{2})|\(?\b\d{3}\)?[ .-]\d{3}[ .-]\d{2}(\d{2})\b")
+
+
+def mask_text(value: str) -> str:
+    return _PHONE.sub(lambda match: "***" + (match.group(1) or match.group(2)), value)
+
+
+def mask(value: Any, key: str | None = None) -> Any:
+    if key is not None and key.lower() in _SENSITIVE_KEYS and value not in (None, ""):
+        return "***"
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: mask(v, str(k)) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask(v) for v in value]
+    return value
+
+
+class MaskingFormatter(LambdaPowertoolsFormatter):
+    """Masks every record just before it is serialized, so no call site can leak PII by accident."""
+
+    def serialize(self, log: dict[str, Any]) -> str:
+        masked = {
+            key: value if key in _STANDARD_KEYS else mask(value, None if key == "message" else key)
+            for key, value in log.items()
+        }
+        return super().serialize(log=masked)
+
+
+logger = Logger(service="switchboard", logger_formatter=MaskingFormatter())
+metrics = Metrics(namespace=NAMESPACE, service="switchboard")
+tracer = Tracer(service="switchboard")

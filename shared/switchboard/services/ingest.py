@@ -1,0 +1,159 @@
+"""Ingest: check, verify, parse, store once, enqueue, and only then acknowledge.
+
+Costs two AWS calls for a new webhook (conditional put + send) and at most two for a duplicate: the
+failed put returns the stored job state, and only an unfinished job is enqueued again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from switchboard.dal.events_table import StoreResult
+from switchboard.errors import PayloadTooLarge, UnknownRoute, UnsupportedContentType, WebhookRejected
+from switchboard.models import Event, Job
+from switchboard.observability import logger, metrics
+from switchboard.providers import ROUTES, Route
+from switchboard.webhook_request import WebhookRequest
+
+PROCESSED = "PROCESSED"
+
+
+class EventStore(Protocol):
+    def store_if_new(
+        self, event: Event, *, source: str = ..., received_at: float | None = ...
+    ) -> StoreResult: ...
+
+
+class JobSink(Protocol):
+    def enqueue_job(self, job: Job) -> str: ...
+
+
+class SecretSource(Protocol):
+    def for_provider(self, name: str) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    outcome: Literal["stored", "duplicate", "ignored"]
+    provider: str
+    provider_message_id: str | None = None
+    kind: str | None = None
+    enqueued: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return {key: value for key, value in self.__dict__.items() if value is not None}
+
+
+def _count(name: str, provider: str) -> None:
+    metrics.add_dimension(name="provider", value=provider)
+    metrics.add_metric(name=name, unit="Count", value=1)
+
+
+class IngestService:
+    def __init__(
+        self,
+        store: EventStore,
+        jobs: JobSink,
+        secrets: SecretSource,
+        *,
+        max_body_bytes: int = 256 * 1024,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.store = store
+        self.jobs = jobs
+        self.secrets = secrets
+        self.max_body_bytes = max_body_bytes
+        self.clock = clock
+
+    def ingest(self, request: WebhookRequest) -> IngestResult:
+        route = ROUTES.get(request.route)
+        provider = route.load().SECRET_NAME if route else "unknown"
+        try:
+            event = self._verified_event(route, request)
+        except WebhookRejected as rejected:
+            _count(rejected.metric, provider)
+            logger.warning(
+                "webhook rejected",
+                route=request.route,
+                status=rejected.status_code,
+                error=rejected.error,
+                detail=rejected.detail,
+            )
+            raise
+        _count("WebhooksReceived", provider)
+        if event is None:
+            _count("WebhooksIgnored", provider)
+            logger.info("webhook ignored: event type not handled", route=request.route)
+            return IngestResult(outcome="ignored", provider=provider)
+        return self._store_and_enqueue(event)
+
+    def _verified_event(self, route: Route | None, request: WebhookRequest) -> Event | None:
+        if route is None:
+            raise UnknownRoute(f"no webhook route named {request.route!r}")
+        if len(request.body) > self.max_body_bytes:
+            raise PayloadTooLarge(f"body is {len(request.body)} bytes; the limit is {self.max_body_bytes}")
+        module = route.load()
+        if request.content_type not in module.CONTENT_TYPES:
+            raise UnsupportedContentType(
+                f"{request.content_type or 'no content type'} is not accepted; use {' or '.join(sorted(module.CONTENT_TYPES))}"
+            )
+        now = self.clock()
+        module.verify(request, self.secrets.for_provider(module.SECRET_NAME), now)
+        return route.parse(request, now)
+
+    def _store_and_enqueue(self, event: Event) -> IngestResult:
+        stored = self.store.store_if_new(event, received_at=self.clock())
+        if not stored.created:
+            _count("DuplicateWebhooks", event.provider)
+        # A duplicate whose job already finished needs nothing; anything else is (re-)enqueued so a
+        # job lost after an earlier put is recovered by the provider's own retry.
+        enqueue = stored.created or stored.job_state != PROCESSED
+        if enqueue:
+            self.jobs.enqueue_job(
+                Job(
+                    pk=stored.key["pk"],
+                    sk=stored.key["sk"],
+                    provider=event.provider,
+                    kind=event.kind,
+                    provider_message_id=event.provider_message_id,
+                )
+            )
+        logger.info(
+            "webhook stored" if stored.created else "duplicate webhook",
+            provider=event.provider,
+            kind=event.kind,
+            provider_message_id=event.provider_message_id,
+            enqueued=enqueue,
+        )
+        return IngestResult(
+            outcome="stored" if stored.created else "duplicate",
+            provider=event.provider,
+            provider_message_id=event.provider_message_id,
+            kind=event.kind,
+            enqueued=enqueue,
+        )
+
+
+def default_service() -> IngestService:
+    """The service wired to the AWS resources named in the environment, built once per container."""
+    global _default
+    if _default is None:
+        from switchboard.config import ingest_settings
+        from switchboard.dal.events_table import EventsTable
+        from switchboard.dal.jobs_queue import JobsQueue
+        from switchboard.dal.secrets import WebhookSecrets
+
+        settings = ingest_settings()
+        _default = IngestService(
+            EventsTable(settings.table_name),
+            JobsQueue(settings.processing_queue_url),
+            WebhookSecrets(settings.webhook_secrets_name, settings.secrets_max_age_seconds),
+            max_body_bytes=settings.max_body_bytes,
+        )
+    return _default
+
+
+_default: IngestService | None = None

@@ -1,0 +1,111 @@
+"""Creates the template's tables, queues (dead-letter queues first), topics and secrets in an AWS
+endpoint — moto in-process for integration tests, moto's server for the local stack."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from switchboard_ops.local.template import load_template, resources_of_type
+
+_TABLE_KEYS = ("AttributeDefinitions", "KeySchema", "BillingMode", "GlobalSecondaryIndexes")
+_QUEUE_ATTRIBUTES = (
+    "VisibilityTimeout",
+    "MessageRetentionPeriod",
+    "DelaySeconds",
+    "ReceiveMessageWaitTimeSeconds",
+    "SqsManagedSseEnabled",
+    "FifoQueue",
+    "ContentBasedDeduplication",
+)
+
+
+@dataclass
+class StackResources:
+    """Physical names of what was created, by the template's logical ids."""
+
+    prefix: str
+    tables: dict[str, str] = field(default_factory=dict)
+    queues: dict[str, str] = field(default_factory=dict)
+    queue_arns: dict[str, str] = field(default_factory=dict)
+    topics: dict[str, str] = field(default_factory=dict)
+    secrets: dict[str, str] = field(default_factory=dict)
+
+    def environment(self) -> dict[str, str]:
+        """The environment variables template.yaml's Globals give every function."""
+        return {
+            "TABLE_NAME": self.tables["EventsTable"],
+            "PROCESSING_QUEUE_URL": self.queues["ProcessingQueue"],
+            "WEBHOOK_SECRETS_NAME": self.secrets["WebhookSecrets"],
+        }
+
+
+def _queue_order(queues: dict[str, dict[str, Any]]) -> list[str]:
+    """Dead-letter targets before the queues that redrive into them."""
+
+    def depth(logical_id: str) -> int:
+        target = (queues[logical_id].get("RedrivePolicy") or {}).get("deadLetterTargetArn")
+        return 1 + depth(target["Fn::GetAtt"][0]) if isinstance(target, dict) else 0
+
+    return sorted(queues, key=depth)
+
+
+def provision(
+    session: Any,
+    *,
+    prefix: str = "switchboard-local",
+    secret_document: dict[str, Any] | None = None,
+    template: dict[str, Any] | None = None,
+) -> StackResources:
+    template = template or load_template()
+    created = StackResources(prefix=prefix)
+    dynamodb, sqs = session.client("dynamodb"), session.client("sqs")
+
+    for logical_id, props in resources_of_type(template, "AWS::DynamoDB::Table").items():
+        name = f"{prefix}-{logical_id}"
+        extra = {key: props[key] for key in _TABLE_KEYS if key in props}
+        if (props.get("SSESpecification") or {}).get("SSEEnabled"):
+            extra["SSESpecification"] = {"Enabled": True}  # CloudFormation and the API spell it differently
+        dynamodb.create_table(TableName=name, **extra)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl:
+            dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
+        created.tables[logical_id] = name
+
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    for logical_id in _queue_order(queues):
+        props = queues[logical_id]
+        attributes = {
+            key: str(props[key]).lower() if isinstance(props[key], bool) else str(props[key])
+            for key in _QUEUE_ATTRIBUTES
+            if key in props
+        }
+        redrive = props.get("RedrivePolicy")
+        if redrive:
+            target = redrive["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            attributes["RedrivePolicy"] = json.dumps(
+                {
+                    "deadLetterTargetArn": created.queue_arns[target],
+                    "maxReceiveCount": redrive["maxReceiveCount"],
+                }
+            )
+        url = sqs.create_queue(QueueName=f"{prefix}-{logical_id}", Attributes=attributes)["QueueUrl"]
+        created.queues[logical_id] = url
+        created.queue_arns[logical_id] = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+
+    sns = session.client("sns")
+    for logical_id in resources_of_type(template, "AWS::SNS::Topic"):
+        created.topics[logical_id] = sns.create_topic(Name=f"{prefix}-{logical_id}")["TopicArn"]
+
+    secretsmanager = session.client("secretsmanager")
+    for logical_id, props in resources_of_type(template, "AWS::SecretsManager::Secret").items():
+        value = (
+            json.dumps(secret_document) if secret_document is not None else props.get("SecretString", "{}")
+        )
+        created.secrets[logical_id] = secretsmanager.create_secret(
+            Name=f"{prefix}-{logical_id}", SecretString=value
+        )["ARN"]
+    return created
