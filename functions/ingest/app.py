@@ -9,9 +9,9 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from switchboard.config import ingest_settings
 from switchboard.errors import DependencyUnavailable, WebhookRejected
-from switchboard.http_api import error_response, json_response, request_from_event
+from switchboard.http_api import error_response, json_response, request_from_event, route_name
 from switchboard.observability import logger, metrics, tracer
-from switchboard.services.ingest import default_service
+from switchboard.services.ingest import default_service, record_rejection
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
@@ -22,6 +22,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         request = request_from_event(event, ingest_settings().public_base_url)
         result = default_service().ingest(request)
     except WebhookRejected as rejected:
+        record_rejection(rejected, route_name(event))
         return error_response(rejected)
     except DependencyUnavailable as unavailable:
         # Not acknowledged: the provider retries and the idempotent put absorbs the repeat.

@@ -27,6 +27,10 @@ class Route:
     module: str
     parser: str
 
+    @property
+    def provider(self) -> str:
+        return self.module
+
     def load(self) -> ModuleType:
         return importlib.import_module(f"switchboard.providers.{self.module}")
 
@@ -46,3 +50,9 @@ ROUTES: dict[str, Route] = {
         Route("instantly", "instantly", "parse"),
     )
 }
+
+
+def provider_of(route_name: str) -> str:
+    """The provider a route belongs to ("twilio" for "twilio/status"); "unknown" for no route."""
+    route = ROUTES.get(route_name)
+    return route.provider if route else "unknown"

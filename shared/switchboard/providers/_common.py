@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import ValidationError
 
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid
+from switchboard.models import Media
+from switchboard.webhook_request import WebhookRequest
 
 
 def secrets_equal(expected: str | bytes, given: str | bytes | None) -> bool:
@@ -17,6 +23,14 @@ def secrets_equal(expected: str | bytes, given: str | bytes | None) -> bool:
     left = expected.encode() if isinstance(expected, str) else expected
     right = given.encode() if isinstance(given, str) else given
     return hmac.compare_digest(left, right)
+
+
+def decode_base64(value: str, *, what: str, error: type[SignatureInvalid] = SignatureInvalid) -> bytes:
+    """Strict base64 to bytes; anything else (odd padding, non-ASCII) is `error`, never a crash."""
+    try:
+        return base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise error(f"{what} is not valid base64") from exc
 
 
 def require_secret(secrets: Mapping[str, Any], *names: str) -> str:
@@ -74,6 +88,41 @@ def received_time(received_at: float) -> datetime:
     return datetime.fromtimestamp(received_at, tz=UTC)
 
 
+def timestamp_or_received(value: Any, received_at: float, *, field: str) -> datetime:
+    """The provider's own event time when it sent one, else the time we received the webhook."""
+    if value in (None, ""):
+        return received_time(received_at)
+    return parse_timestamp(value, field=field)
+
+
+def media_items(value: Any, *, field: str) -> tuple[Media, ...]:
+    """Attachments sent as a list of URL strings or of {"url", "type" | "contentType"} objects."""
+    if value in (None, ""):
+        return ()
+    if not isinstance(value, list):
+        raise MalformedPayload(f"field {field!r} must be a list")
+    media = []
+    for item in value:
+        if isinstance(item, str) and item:
+            media.append(Media(url=item))
+        elif isinstance(item, dict) and isinstance(item.get("url"), str) and item["url"]:
+            content_type = string_field(item, "type") or string_field(item, "contentType")
+            media.append(Media(url=item["url"], content_type=content_type))
+        else:
+            raise MalformedPayload(f"every item of {field!r} needs a url")
+    return tuple(media)
+
+
+def canonical_event(model: type[EventT], **fields: Any) -> EventT:
+    """Build the canonical event; a payload the model refuses (an over-long id, say) is a 400, not a 500."""
+    try:
+        return model(**fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "payload"
+        raise MalformedPayload(f"{where}: {first['msg']}") from exc
+
+
 def normalize_phone(value: str, *, field: str) -> str:
     """E.164 for phone numbers (via phonenumbers); short codes stay as digits; anything else is a 400."""
     import phonenumbers  # lazy: only the number-carrying providers pay its import
@@ -91,3 +140,65 @@ def normalize_phone(value: str, *, field: str) -> str:
     if not phonenumbers.is_possible_number(number):
         raise MalformedPayload(f"field {field!r} is not a possible phone number")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+EventT = TypeVar("EventT")  # a canonical model class: Message or StatusUpdate
+
+# Shared-secret providers (Unipile, SmartLead, Instantly) send no signature, only a configured secret.
+
+
+def secret_matches(expected: str, given: object) -> bool:
+    """Constant-time match of a configured secret against an untrusted value of any type."""
+    if not isinstance(given, str):
+        return False
+    # surrogatepass: a lone surrogate (legal in a JSON escape) must fail the match, not raise
+    return secrets_equal(expected.encode("utf-8", "surrogatepass"), given.encode("utf-8", "surrogatepass"))
+
+
+def _secret_header(secrets: Mapping[str, Any], default_header: str) -> tuple[str, str]:
+    header = secrets.get("header") or default_header
+    if not isinstance(header, str):
+        raise NotConfigured("the configured secret header name is not a string")
+    return header, require_secret(secrets, "value")
+
+
+def verify_shared_secret_header(
+    request: WebhookRequest, secrets: Mapping[str, Any], *, default_header: str
+) -> None:
+    """The header named by secrets["header"] must carry exactly secrets["value"]; unset fails closed."""
+    header, expected = _secret_header(secrets, default_header)
+    if not secret_matches(expected, request.header(header)):
+        raise SignatureInvalid(f"{header} header is missing or does not match")
+
+
+def shared_secret_headers(client_secrets: Mapping[str, Any], *, default_header: str) -> dict[str, str]:
+    """The header a provider is configured to send (tests, sample events, the sandbox)."""
+    header, value = _secret_header(client_secrets, default_header)
+    return {header: value}
+
+
+def object_field(payload: Mapping[str, Any], name: str) -> dict[str, Any]:
+    """A nested JSON object, {} when absent or null; any other type is a 400."""
+    value = payload.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise MalformedPayload(f"field {name!r} must be an object")
+    return value
+
+
+def first_string(payload: Mapping[str, Any], *names: str) -> str | None:
+    """The first of `names` holding a non-empty string (or number), else None."""
+    for name in names:
+        value = string_field(payload, name)
+        if value:
+            return value
+    return None
+
+
+def composite_id(payload: Mapping[str, Any], *names: str) -> str:
+    """An id joined from provider facts, for events that carry no message id; any part missing is a 400."""
+    parts = [first_string(payload, name) for name in names]
+    if not all(parts):
+        raise MalformedPayload(f"no message id, and no {'+'.join(names)} to build one from")
+    return ":".join(part for part in parts if part)

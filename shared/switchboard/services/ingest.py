@@ -15,7 +15,7 @@ from switchboard.dal.events_table import StoreResult
 from switchboard.errors import PayloadTooLarge, UnknownRoute, UnsupportedContentType, WebhookRejected
 from switchboard.models import Event, Job
 from switchboard.observability import logger, metrics
-from switchboard.providers import ROUTES, Route
+from switchboard.providers import ROUTES, Route, provider_of
 from switchboard.webhook_request import WebhookRequest
 
 PROCESSED = "PROCESSED"
@@ -52,6 +52,13 @@ def _count(name: str, provider: str) -> None:
     metrics.add_metric(name=name, unit="Count", value=1)
 
 
+def record_rejection(rejected: WebhookRejected, route_name: str) -> None:
+    """Every rejected webhook is counted and logged (never silently dropped), by provider."""
+    _count(rejected.metric, provider_of(route_name))
+    logger.warning("webhook rejected", route=route_name, status=rejected.status_code, error=rejected.error,
+                   detail=rejected.detail)
+
+
 class IngestService:
     def __init__(
         self,
@@ -69,20 +76,9 @@ class IngestService:
         self.clock = clock
 
     def ingest(self, request: WebhookRequest) -> IngestResult:
-        route = ROUTES.get(request.route)
-        provider = route.load().SECRET_NAME if route else "unknown"
-        try:
-            event = self._verified_event(route, request)
-        except WebhookRejected as rejected:
-            _count(rejected.metric, provider)
-            logger.warning(
-                "webhook rejected",
-                route=request.route,
-                status=rejected.status_code,
-                error=rejected.error,
-                detail=rejected.detail,
-            )
-            raise
+        """Raises WebhookRejected for bad input (the caller reports it with `record_rejection`)."""
+        event = self._verified_event(ROUTES.get(request.route), request)
+        provider = provider_of(request.route)
         _count("WebhooksReceived", provider)
         if event is None:
             _count("WebhooksIgnored", provider)

@@ -1,0 +1,89 @@
+"""The template's functions as the local stack runs them: code directory, handler, timeout, memory, plain
+environment variables (Globals merged with the function's own) and HttpApi routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+from typing import Any
+
+from switchboard_ops.local.template import resources_of_type
+
+FUNCTION_TYPE = "AWS::Serverless::Function"
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    """One `Events: {Type: HttpApi}` entry: `POST /webhooks/{provider+}` for `function`."""
+
+    method: str
+    path: str
+    function: str
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    logical_id: str
+    code_dir: str  # functions/<code_dir>/, what project.load_handler takes
+    module: str  # "app" for Handler: app.handler
+    handler: str  # "handler"
+    timeout_seconds: int
+    memory_mb: int
+    environment: dict[str, str] = field(default_factory=dict)  # plain strings only
+    references: dict[str, Any] = field(default_factory=dict)  # !Ref / !GetAtt values, resolved by the stack
+    routes: tuple[HttpRoute, ...] = ()
+
+
+def _globals(template: dict[str, Any]) -> dict[str, Any]:
+    return (template.get("Globals") or {}).get("Function") or {}
+
+
+def _variables(props: dict[str, Any]) -> dict[str, Any]:
+    return dict(((props.get("Environment") or {}).get("Variables")) or {})
+
+
+def _routes(logical_id: str, props: dict[str, Any]) -> tuple[HttpRoute, ...]:
+    routes = []
+    for event in (props.get("Events") or {}).values():
+        if event.get("Type") != "HttpApi":
+            continue
+        properties = event.get("Properties") or {}
+        # An HttpApi event without Path/Method is the API's catch-all `$default` route.
+        method = str(properties.get("Method", "ANY")).upper()
+        path = str(properties.get("Path", "$default"))
+        routes.append(HttpRoute(method="ANY" if method == "*" else method, path=path, function=logical_id))
+    return tuple(routes)
+
+
+def _is_plain(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
+def _plain(value: str | int | float | bool) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def function_specs(template: dict[str, Any]) -> dict[str, FunctionSpec]:
+    """Every AWS::Serverless::Function, with Globals.Function applied the way SAM applies them."""
+    defaults = _globals(template)
+    specs = {}
+    for logical_id, own in resources_of_type(template, FUNCTION_TYPE).items():
+        props = {**defaults, **own}
+        variables = {**_variables(defaults), **_variables(own)}
+        module, _, handler = str(props.get("Handler", "app.handler")).rpartition(".")
+        specs[logical_id] = FunctionSpec(
+            logical_id=logical_id,
+            code_dir=PurePosixPath(str(props["CodeUri"]).rstrip("/")).name,
+            module=module or "app",
+            handler=handler,
+            timeout_seconds=int(props.get("Timeout", 3)),
+            memory_mb=int(props.get("MemorySize", 128)),
+            environment={key: _plain(value) for key, value in variables.items() if _is_plain(value)},
+            references={key: value for key, value in variables.items() if not _is_plain(value)},
+            routes=_routes(logical_id, own),
+        )
+    return specs
