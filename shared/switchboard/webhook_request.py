@@ -48,7 +48,7 @@ class WebhookRequest:
     def json_object(self) -> dict[str, Any]:
         try:
             value = json.loads(self.body)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[..." bodies
             raise MalformedPayload("body is not valid JSON") from exc
         if not isinstance(value, dict):
             raise MalformedPayload("JSON body must be an object")
