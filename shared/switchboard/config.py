@@ -32,3 +32,30 @@ def ingest_settings() -> IngestSettings:
     except ValidationError as exc:
         names = ", ".join(str(err["loc"][0]) for err in exc.errors())
         raise ConfigurationError(f"ingest is misconfigured; check environment variable(s): {names}") from exc
+
+
+class WorkerSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(min_length=1, alias="TABLE_NAME")
+    processing_queue_url: str = Field(min_length=1, alias="PROCESSING_QUEUE_URL")
+    processing_dlq_url: str = Field(min_length=1, alias="PROCESSING_DLQ_URL")
+    # Comma-separated subset of consent,classify,rollup,draft,delivery; empty = all of them.
+    pipeline_steps: str = Field(default="", alias="PIPELINE_STEPS")
+    auto_send_enabled: bool = Field(default=False, alias="AUTO_SEND_ENABLED")
+    backoff_base_seconds: int = Field(default=60, ge=0, alias="BACKOFF_BASE_SECONDS")
+    backoff_cap_seconds: int = Field(default=960, ge=0, alias="BACKOFF_CAP_SECONDS")
+    backoff_jitter: bool = Field(default=False, alias="BACKOFF_JITTER")
+    # Longer than the worker's timeout, so a live worker is never taken over; a crashed one is.
+    job_lease_seconds: int = Field(default=120, gt=0, alias="JOB_LEASE_SECONDS")
+    # Local stack and tests only: a message whose body contains "#fail" fails ("#fail3": its first 3 tries).
+    fault_injection: bool = Field(default=False, alias="SWITCHBOARD_FAULT_INJECTION")
+
+
+@lru_cache(maxsize=1)
+def worker_settings() -> WorkerSettings:
+    try:
+        return WorkerSettings.model_validate(dict(os.environ))
+    except ValidationError as exc:
+        names = ", ".join(str(err["loc"][0]) for err in exc.errors())
+        raise ConfigurationError(f"worker is misconfigured; check environment variable(s): {names}") from exc

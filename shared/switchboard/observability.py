@@ -68,7 +68,7 @@ def mask(value: Any, key: str | None = None) -> Any:
 class MaskingFormatter(LambdaPowertoolsFormatter):
     """Masks every record just before it is serialized, so no call site can leak PII by accident."""
 
-    def serialize(self, log: dict[str, Any]) -> str:
+    def serialize(self, log: Any) -> str:
         masked = {
             key: value if key in _STANDARD_KEYS else mask(value, None if key == "message" else key)
             for key, value in log.items()

@@ -37,6 +37,7 @@ class StackResources:
         return {
             "TABLE_NAME": self.tables["EventsTable"],
             "PROCESSING_QUEUE_URL": self.queues["ProcessingQueue"],
+            "PROCESSING_DLQ_URL": self.queues["ProcessingDeadLetterQueue"],
             "WEBHOOK_SECRETS_NAME": self.secrets["WebhookSecrets"],
         }
 

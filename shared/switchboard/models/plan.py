@@ -1,0 +1,60 @@
+"""What processing one event decided: the writes the dal commits with the job's completion."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Consent(StrEnum):
+    OPT_OUT = "opt_out"
+    OPT_IN = "opt_in"
+    HELP = "help"
+
+
+@dataclass(frozen=True)
+class ConsentChange:
+    channel: str
+    address: str
+    consent: Consent
+    at: str
+    message_pk: str
+
+
+@dataclass(frozen=True)
+class ContactRollup:
+    address: str
+    at: str
+    inbound: bool
+    status: str | None
+    pause_followups: bool
+
+
+@dataclass(frozen=True)
+class DraftReply:
+    to: str
+    channel: str
+    text: str
+    auto_send: bool
+
+
+@dataclass(frozen=True)
+class DeliveryMerge:
+    provider: str
+    provider_message_id: str
+    status: str
+    rank: int
+    at: str
+    error_code: str | None
+
+
+@dataclass
+class Plan:
+    """What processing one event decided; the dal commits it with the job's completion."""
+
+    consent: ConsentChange | None = None
+    rollup: ContactRollup | None = None
+    draft: DraftReply | None = None
+    delivery: DeliveryMerge | None = None
+    annotations: dict[str, Any] = field(default_factory=dict)

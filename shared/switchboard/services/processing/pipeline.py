@@ -1,0 +1,92 @@
+"""The processing pipeline: pure steps from a stored event to a Plan of writes.
+
+Each step is skippable by configuration and idempotent by construction: the plan is committed
+atomically with the job's PROCESSING -> PROCESSED transition, so a retried job re-plans and a
+finished one is never re-applied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from switchboard.models.plan import Consent, ConsentChange, ContactRollup, DeliveryMerge, DraftReply, Plan
+from switchboard.services.processing.classify import POSITIVE, Classification, Classifier, Intent
+from switchboard.services.processing.delivery import status_rank
+from switchboard.services.processing.keywords import consent_change
+
+ALL_STEPS = frozenset({"consent", "classify", "rollup", "draft", "delivery"})
+DEFAULT_DRAFT = "Thanks for getting back to us! We'll follow up shortly to find a time that suits you."
+# Contact status after a reply with this intent (the lead roll-up's "status from the classification").
+CONTACT_STATUS = {
+    Intent.INTERESTED: "interested",
+    Intent.MEETING_REQUESTED: "meeting_requested",
+    Intent.NOT_INTERESTED: "not_interested",
+    Intent.OUT_OF_OFFICE: "out_of_office",
+    Intent.OPT_OUT: "opted_out",
+    Intent.NEUTRAL: "replied",
+}
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    steps: frozenset[str] = ALL_STEPS
+    auto_send: bool = False
+    draft_template: str = DEFAULT_DRAFT
+
+
+SuppressionCheck = Callable[[str, str], bool]
+
+
+def plan_event(item: dict[str, Any], config: PipelineConfig, classifier: Classifier,
+               is_suppressed: SuppressionCheck) -> Plan:
+    """Dispatch on the stored record's kind: messages get the full pipeline, statuses the merge."""
+    if item.get("kind") == "status":
+        return _plan_status(item, config)
+    return _plan_message(item, config, classifier, is_suppressed)
+
+
+def _plan_status(item: dict[str, Any], config: PipelineConfig) -> Plan:
+    plan = Plan()
+    if "delivery" in config.steps:
+        plan.delivery = DeliveryMerge(
+            provider=item["provider"], provider_message_id=item["provider_message_id"], status=item["status"],
+            rank=status_rank(item["status"]), at=item["occurred_at"], error_code=item.get("error_code"),
+        )
+    return plan
+
+
+def _plan_message(item: dict[str, Any], config: PipelineConfig, classifier: Classifier,
+                  is_suppressed: SuppressionCheck) -> Plan:
+    plan = Plan()
+    inbound = item.get("direction") == "inbound"
+    contact = item.get("sender") if inbound else item.get("recipient")
+    channel = item.get("channel", "other")
+    body = item.get("body", "")
+
+    consent = consent_change(body, item.get("opt_out_type")) if inbound else None
+    if consent and "consent" in config.steps and contact:
+        plan.consent = ConsentChange(channel=channel, address=contact, consent=consent, at=item["occurred_at"],
+                                     message_pk=item["pk"])
+        plan.annotations["consent"] = consent.value
+
+    classification: Classification | None = None
+    if inbound and "classify" in config.steps:
+        classification = classifier.classify(body)
+        plan.annotations.update(intent=classification.intent.value, sentiment=classification.sentiment,
+                                classifier=classification.classifier)
+
+    if "rollup" in config.steps and contact:
+        plan.rollup = ContactRollup(
+            address=contact, at=item["occurred_at"], inbound=inbound,
+            status=CONTACT_STATUS[classification.intent] if classification else None,
+            pause_followups=inbound,
+        )
+
+    if classification and classification.intent in POSITIVE and "draft" in config.steps and contact:
+        # Auto-send: only when enabled, never to a suppressed number, never on neutral/negative intent.
+        auto_send = config.auto_send and consent is not Consent.OPT_OUT and not is_suppressed(channel, contact)
+        plan.draft = DraftReply(to=contact, channel=channel, text=config.draft_template, auto_send=auto_send)
+        plan.annotations["draft"] = "auto_send_requested" if auto_send else "pending_review"
+    return plan

@@ -1,0 +1,173 @@
+"""The worker: runs one processing job exactly once in effect, and decides what a failure means.
+
+A retryable failure hides the message for the backoff (1, 2, 4, 8, 16 min) and reports it failed;
+the 6th failure, or any permanent one, goes to the dead-letter queue at once ("exhausted").
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
+
+from pydantic import ValidationError
+
+from switchboard.dal.job_records import JobAlreadyDone, JobBusy, JobMissing
+from switchboard.models import Job
+from switchboard.models.plan import ConsentChange, DeliveryMerge, Plan
+from switchboard.observability import logger, metrics
+from switchboard.services.processing import backoff
+from switchboard.services.processing.classify import Classifier, RulesClassifier
+from switchboard.services.processing.pipeline import PipelineConfig, plan_event
+
+
+class PermanentJobError(Exception):
+    """Retrying cannot help (bad job, record gone): dead-letter on the first failure."""
+
+
+class InjectedFailure(Exception):
+    """A failure asked for by the message itself (local stack and tests only)."""
+
+
+class Records(Protocol):
+    def claim(self, key: dict[str, str], now: float, lease_seconds: int) -> dict[str, Any]: ...
+    def commit(self, record: dict[str, Any], plan: Plan, *, now: float) -> None: ...
+    def record_failure(self, record: dict[str, Any], error: str, *, now: float, exhausted: bool) -> None: ...
+    def mark_exhausted(self, key: dict[str, str], error: str, *, now: float) -> None: ...
+    def is_suppressed(self, channel: str, address: str) -> bool: ...
+    def record_consent(self, change: ConsentChange) -> bool: ...
+    def merge_delivery(self, merge: DeliveryMerge) -> bool: ...
+
+
+class Queues(Protocol):
+    def retry_later(self, receipt_handle: str, seconds: int) -> None: ...
+    def dead_letter(self, body: str, *, error: str, attempts: int, reason: str, provider: str = "",
+                    job_type: str = "") -> None: ...
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base_seconds: int = backoff.BASE_SECONDS
+    cap_seconds: int = backoff.CAP_SECONDS
+    jitter: bool = False
+    max_receives: int = backoff.MAX_RECEIVES
+
+
+Outcome = Literal["processed", "skipped", "retrying", "dead_lettered"]
+_FAULT = re.compile(r"#fail(\d*)")
+
+
+def injected_fault(body: str, attempt: int) -> None:
+    """'#fail' fails every attempt, '#fail3' the first three: the retry ladder made visible locally."""
+    match = _FAULT.search(body)
+    if match and (not match.group(1) or attempt <= int(match.group(1))):
+        raise InjectedFailure(f"injected failure on attempt {attempt}")
+
+
+def _count(name: str) -> None:
+    # One batch mixes providers, so job metrics carry no provider dimension; `switchboard jobs stats` splits them.
+    metrics.add_metric(name=name, unit="Count", value=1)
+
+
+class Worker:
+    def __init__(self, records: Records, queues: Queues, *, config: PipelineConfig | None = None,
+                 classifier: Classifier | None = None, retry: RetryPolicy | None = None,
+                 lease_seconds: int = 120, fault_injection: bool = False,
+                 clock: Callable[[], float] = time.time) -> None:
+        self.records = records
+        self.queues = queues
+        self.config = config or PipelineConfig()
+        self.classifier = classifier or RulesClassifier()
+        self.retry = retry or RetryPolicy()
+        self.lease_seconds = lease_seconds
+        self.fault_injection = fault_injection
+        self.clock = clock
+
+    def handle(self, body: str, *, receipt_handle: str, receive_count: int) -> Outcome:
+        """One SQS record. Returns normally when the message may be deleted; raises to keep it queued."""
+        job: Job | None = None
+        try:
+            job = Job.model_validate_json(body)
+            return self.run(job)
+        except (PermanentJobError, ValidationError) as permanent:
+            return self._dead_letter(body, job, permanent, receive_count, reason="permanent")
+        except Exception as failure:
+            if backoff.is_exhausted(receive_count, self.retry.max_receives):
+                return self._dead_letter(body, job, failure, receive_count, reason="exhausted")
+            delay = backoff.next_visibility_timeout(receive_count, base_seconds=self.retry.base_seconds,
+                                                    cap_seconds=self.retry.cap_seconds, jitter=self.retry.jitter)
+            self.queues.retry_later(receipt_handle, delay)
+            _count("JobsRetried")
+            logger.warning("job failed; retrying", error=_describe(failure), receive_count=receive_count,
+                           retry_in_seconds=delay)
+            raise
+
+    def run(self, job: Job) -> Outcome:
+        key = {"pk": job.pk, "sk": job.sk}
+        try:
+            record = self.records.claim(key, self.clock(), self.lease_seconds)
+        except JobAlreadyDone:
+            _count("JobsSkipped")
+            return "skipped"
+        except JobMissing as missing:
+            raise PermanentJobError(str(missing)) from missing
+        try:
+            if self.fault_injection:
+                injected_fault(str(record.get("body", "")), int(record["attempts"]))
+            plan = plan_event(record, self.config, self.classifier, self.records.is_suppressed)
+            if plan.consent:
+                self.records.record_consent(plan.consent)
+            if plan.delivery:
+                self.records.merge_delivery(plan.delivery)
+            self.records.commit(record, plan, now=self.clock())
+        except JobBusy:
+            raise
+        except Exception as failure:
+            self.records.record_failure(record, _describe(failure), now=self.clock(), exhausted=False)
+            raise
+        _count("JobsProcessed")
+        logger.info("job processed", pk=job.pk, attempts=record["attempts"], **plan.annotations)
+        return "processed"
+
+    def _dead_letter(self, body: str, job: Job | None, failure: Exception, receive_count: int, *,
+                     reason: str) -> Outcome:
+        error = _describe(failure)
+        self.queues.dead_letter(body, error=error, attempts=receive_count, reason=reason,
+                                provider=job.provider if job else "", job_type=job.kind if job else "")
+        if job is not None:
+            self.records.mark_exhausted({"pk": job.pk, "sk": job.sk}, error, now=self.clock())
+        _count("JobsExhausted")
+        logger.error("job dead-lettered", reason=reason, error=error, receive_count=receive_count)
+        return "dead_lettered"
+
+
+def _describe(failure: Exception) -> str:
+    return f"{type(failure).__name__}: {failure}"[:1000]
+
+
+def default_worker() -> Worker:
+    """The worker wired to the resources named in the environment, built once per container."""
+    global _default
+    if _default is None:
+        from switchboard.config import worker_settings
+        from switchboard.dal.dead_letters import RetryQueues
+        from switchboard.dal.job_records import JobRecords
+        from switchboard.services.processing.pipeline import ALL_STEPS
+
+        settings = worker_settings()
+        steps = frozenset(s.strip() for s in settings.pipeline_steps.split(",") if s.strip()) or ALL_STEPS
+        _default = Worker(
+            JobRecords(settings.table_name),
+            RetryQueues(settings.processing_queue_url, settings.processing_dlq_url),
+            config=PipelineConfig(steps=steps & ALL_STEPS, auto_send=settings.auto_send_enabled),
+            retry=RetryPolicy(base_seconds=settings.backoff_base_seconds, cap_seconds=settings.backoff_cap_seconds,
+                              jitter=settings.backoff_jitter),
+            lease_seconds=settings.job_lease_seconds,
+            fault_injection=settings.fault_injection,
+        )
+    return _default
+
+
+_default: Worker | None = None

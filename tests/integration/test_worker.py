@@ -1,0 +1,225 @@
+"""WorkerFunction against moto: state transitions, duplicates, takeover, backoff, dead-lettering."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from switchboard.dal.job_records import JobRecords
+from switchboard.services import worker as worker_module
+from switchboard_ops.local.sqs_events import delete_succeeded, receive_batch, sqs_event
+from switchboard_ops.project import load_event, load_handler
+
+ingest = load_handler("ingest")
+worker = load_handler("worker")
+SMS_PK = "EVT#twilio#SM7c1a2b3c4d5e6f708192a3b4c5d6e7f8"
+
+
+@pytest.fixture(autouse=True)
+def fresh_worker(stack, monkeypatch):
+    monkeypatch.setenv("SWITCHBOARD_FAULT_INJECTION", "true")
+    from switchboard.config import worker_settings
+
+    worker_settings.cache_clear()
+    worker_module._default = None
+    yield
+    worker_settings.cache_clear()
+    worker_module._default = None
+
+
+def ingest_sample(name: str, lambda_context: Any, **body_changes: str) -> None:
+    event = load_event(f"ingest/{name}")
+    if body_changes:  # re-sign a changed Twilio body
+        from urllib.parse import parse_qsl, urlencode
+
+        from switchboard.providers.twilio import signature_headers
+        from switchboard_ops.local.secrets import LOCAL_SECRETS
+
+        params = dict(parse_qsl(event["body"], keep_blank_values=True)) | body_changes
+        event["body"] = urlencode(params)
+        url = f"http://{event['headers']['host']}{event['rawPath']}"
+        event["headers"] = event["headers"] | signature_headers(url, event["body"].encode(), LOCAL_SECRETS["twilio"], 0)
+    response = ingest.handler(event, lambda_context)
+    assert response["statusCode"] == 200, response["body"]
+
+
+def run_worker_once(sqs: Any, stack: Any, lambda_context: Any) -> dict[str, Any]:
+    """One poll of the event-source mapping: receive, invoke, delete what succeeded."""
+    url = stack.queues["ProcessingQueue"]
+    messages = receive_batch(sqs, url)
+    if not messages:
+        return {"batchItemFailures": [], "received": 0}
+    response = worker.handler(sqs_event(messages, stack.queue_arns["ProcessingQueue"]), lambda_context)
+    delete_succeeded(sqs, url, messages, response)
+    return {**response, "received": len(messages)}
+
+
+def record(dynamodb: Any, stack: Any, pk: str, sk: str = "MESSAGE") -> dict[str, Any]:
+    from switchboard.dal.items import from_item
+
+    item = dynamodb.get_item(TableName=stack.tables["EventsTable"], Key={"pk": {"S": pk}, "sk": {"S": sk}})
+    return from_item(item.get("Item", {}))
+
+
+def dead_letters(sqs: Any, stack: Any) -> list[dict[str, Any]]:
+    return receive_batch(sqs, stack.queues["ProcessingDeadLetterQueue"])
+
+
+def test_a_stored_message_is_processed_once(stack, dynamodb, sqs, lambda_context):
+    # Given an inbound SMS that was ingested
+    ingest_sample("twilio_inbound_sms", lambda_context)
+
+    # When the worker polls the queue
+    result = run_worker_once(sqs, stack, lambda_context)
+
+    # Then the record is PROCESSED after one attempt, classified and rolled up
+    assert result["batchItemFailures"] == [] and result["received"] == 1
+    message = record(dynamodb, stack, SMS_PK)
+    assert (message["job_state"], message["attempts"]) == ("PROCESSED", 1)
+    assert message["intent"] == "Meeting Requested"
+    contact = record(dynamodb, stack, "CONTACT#+14155550123", "PROFILE")
+    assert (contact["message_count"], contact["followups_paused"], contact["status"]) == (1, True,
+                                                                                         "meeting_requested")
+
+
+def test_a_redelivered_job_of_a_processed_record_changes_nothing(stack, dynamodb, sqs, lambda_context):
+    ingest_sample("twilio_inbound_sms", lambda_context)
+    run_worker_once(sqs, stack, lambda_context)
+    job = {"job": "process_event", "pk": SMS_PK, "sk": "MESSAGE", "provider": "twilio", "kind": "message",
+           "provider_message_id": "SM7c1a2b3c4d5e6f708192a3b4c5d6e7f8", "source": "redrive"}
+    sqs.send_message(QueueUrl=stack.queues["ProcessingQueue"], MessageBody=json.dumps(job))
+
+    result = run_worker_once(sqs, stack, lambda_context)
+
+    assert result["batchItemFailures"] == []
+    assert record(dynamodb, stack, SMS_PK)["attempts"] == 1
+    assert record(dynamodb, stack, "CONTACT#+14155550123", "PROFILE")["message_count"] == 1
+
+
+def test_a_job_stuck_in_processing_past_its_lease_is_taken_over(stack, dynamodb, sqs, lambda_context):
+    # Given a worker that claimed the job and died (its lease ran out long ago)
+    ingest_sample("twilio_inbound_sms", lambda_context)
+    JobRecords(stack.tables["EventsTable"]).claim({"pk": SMS_PK, "sk": "MESSAGE"}, now=0, lease_seconds=60)
+
+    # When the job comes round again
+    result = run_worker_once(sqs, stack, lambda_context)
+
+    # Then the new worker takes it over and finishes it
+    assert result["batchItemFailures"] == []
+    assert (record(dynamodb, stack, SMS_PK)["job_state"], record(dynamodb, stack, SMS_PK)["attempts"]) == (
+        "PROCESSED", 2)
+
+
+def test_a_job_under_a_live_lease_is_left_for_later(stack, dynamodb, sqs, lambda_context):
+    import time
+
+    ingest_sample("twilio_inbound_sms", lambda_context)
+    JobRecords(stack.tables["EventsTable"]).claim({"pk": SMS_PK, "sk": "MESSAGE"}, now=time.time(),
+                                                  lease_seconds=600)
+
+    result = run_worker_once(sqs, stack, lambda_context)
+
+    assert len(result["batchItemFailures"]) == 1
+    assert record(dynamodb, stack, SMS_PK)["job_state"] == "PROCESSING"
+
+
+def test_retries_back_off_1_2_4_minutes_and_the_fourth_attempt_succeeds(stack, dynamodb, sqs, lambda_context,
+                                                                         monkeypatch):
+    # Given a message whose processing fails on its first three attempts
+    ingest_sample("twilio_inbound_sms", lambda_context, Body="Sounds great #fail3")
+    delays: list[int] = []
+    queues = worker_module.default_worker().queues
+    real_retry = queues.retry_later
+
+    def record_and_release(handle: str, seconds: int) -> None:
+        delays.append(seconds)
+        real_retry(handle, 0)  # the test does not wait the minutes out
+
+    monkeypatch.setattr(queues, "retry_later", record_and_release)
+
+    # When the worker polls four times
+    failures = [len(run_worker_once(sqs, stack, lambda_context)["batchItemFailures"]) for _ in range(4)]
+
+    # Then three attempts failed with 1, 2, 4 minute backoffs and the fourth processed it
+    assert failures == [1, 1, 1, 0]
+    assert delays == [60, 120, 240]
+    message = record(dynamodb, stack, SMS_PK)
+    assert (message["job_state"], message["attempts"]) == ("PROCESSED", 4)
+    assert "last_error" not in message
+
+
+def test_the_sixth_failure_goes_to_the_dead_letter_queue_at_once(stack, dynamodb, sqs, lambda_context, monkeypatch):
+    ingest_sample("twilio_inbound_sms", lambda_context, Body="always #fail")
+    queues = worker_module.default_worker().queues
+    real_retry = queues.retry_later
+    monkeypatch.setattr(queues, "retry_later", lambda handle, seconds: real_retry(handle, 0))
+
+    failures = [len(run_worker_once(sqs, stack, lambda_context)["batchItemFailures"]) for _ in range(6)]
+
+    assert failures == [1, 1, 1, 1, 1, 0]  # the 6th is acknowledged: it was dead-lettered
+    letters = dead_letters(sqs, stack)
+    assert len(letters) == 1
+    attributes = {k: v["StringValue"] for k, v in letters[0]["MessageAttributes"].items()}
+    assert (attributes["reason"], attributes["attempts"]) == ("exhausted", "6")
+    assert "injected failure" in attributes["error"]
+    message = record(dynamodb, stack, SMS_PK)
+    assert (message["job_state"], message["exhausted"], message["attempts"]) == ("FAILED", True, 6)
+
+
+def test_a_job_whose_record_is_gone_is_dead_lettered_on_the_first_failure(stack, sqs, lambda_context):
+    job = {"job": "process_event", "pk": "EVT#twilio#SMgone", "sk": "MESSAGE", "provider": "twilio",
+           "kind": "message", "provider_message_id": "SMgone"}
+    sqs.send_message(QueueUrl=stack.queues["ProcessingQueue"], MessageBody=json.dumps(job))
+
+    result = run_worker_once(sqs, stack, lambda_context)
+
+    assert result["batchItemFailures"] == []
+    assert [m["MessageAttributes"]["reason"]["StringValue"] for m in dead_letters(sqs, stack)] == ["permanent"]
+
+
+def test_a_malformed_job_is_dead_lettered_on_the_first_failure(stack, sqs, lambda_context):
+    sqs.send_message(QueueUrl=stack.queues["ProcessingQueue"], MessageBody="{not json")
+
+    run_worker_once(sqs, stack, lambda_context)
+
+    assert [m["Body"] for m in dead_letters(sqs, stack)] == ["{not json"]
+
+
+def test_stop_suppresses_the_number_and_start_lifts_it(stack, dynamodb, sqs, lambda_context):
+    ingest_sample("twilio_inbound_stop", lambda_context)
+    run_worker_once(sqs, stack, lambda_context)
+    records = JobRecords(stack.tables["EventsTable"])
+    assert records.is_suppressed("sms", "+14155550124")
+
+    ingest_sample("twilio_inbound_stop", lambda_context, MessageSid="SMstart", SmsMessageSid="SMstart",
+                  SmsSid="SMstart", Body="START", OptOutType="START")
+    run_worker_once(sqs, stack, lambda_context)
+
+    assert not records.is_suppressed("sms", "+14155550124")
+
+
+def test_a_late_sent_callback_never_overwrites_delivered(stack, dynamodb, sqs, lambda_context):
+    # Given "delivered" was processed first
+    ingest_sample("twilio_status_delivered", lambda_context)
+    run_worker_once(sqs, stack, lambda_context)
+
+    # When a late "sent" for the same message arrives
+    ingest_sample("twilio_status_delivered", lambda_context, MessageStatus="sent", SmsStatus="sent")
+    run_worker_once(sqs, stack, lambda_context)
+
+    # Then delivery stays "delivered" and both raw status events are kept
+    delivery = record(dynamodb, stack, "EVT#twilio#SMa1b2c3d4e5f60718293a4b5c6d7e8f90", "DELIVERY")
+    assert delivery["delivery_status"] == "delivered"
+    assert record(dynamodb, stack, "EVT#twilio#SMa1b2c3d4e5f60718293a4b5c6d7e8f90", "STATUS#sent")
+
+
+def test_a_whole_batch_of_failures_is_a_partial_response_not_an_exception(stack, sqs, lambda_context):
+    for sid in ("SMf1", "SMf2"):
+        ingest_sample("twilio_inbound_sms", lambda_context, MessageSid=sid, Body="#fail")
+
+    result = run_worker_once(sqs, stack, lambda_context)
+
+    assert len(result["batchItemFailures"]) == 2
+
