@@ -48,6 +48,8 @@ class WorkerSettings(BaseModel):
     backoff_jitter: bool = Field(default=False, alias="BACKOFF_JITTER")
     # Longer than the worker's timeout, so a live worker is never taken over; a crashed one is.
     job_lease_seconds: int = Field(default=120, gt=0, alias="JOB_LEASE_SECONDS")
+    # Empty = the rules classifier; a URL = switchboard.providers.llm_classifier.HttpClassifier.
+    classifier_url: str = Field(default="", alias="CLASSIFIER_URL")
     # Local stack and tests only: a message whose body contains "#fail" fails ("#fail3": its first 3 tries).
     fault_injection: bool = Field(default=False, alias="SWITCHBOARD_FAULT_INJECTION")
 

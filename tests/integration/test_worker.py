@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 import pytest
-
 from switchboard.dal.job_records import JobRecords
 from switchboard.services import worker as worker_module
 from switchboard_ops.local.sqs_events import delete_succeeded, receive_batch, sqs_event
@@ -40,7 +39,9 @@ def ingest_sample(name: str, lambda_context: Any, **body_changes: str) -> None:
         params = dict(parse_qsl(event["body"], keep_blank_values=True)) | body_changes
         event["body"] = urlencode(params)
         url = f"http://{event['headers']['host']}{event['rawPath']}"
-        event["headers"] = event["headers"] | signature_headers(url, event["body"].encode(), LOCAL_SECRETS["twilio"], 0)
+        event["headers"] = event["headers"] | signature_headers(
+            url, event["body"].encode(), LOCAL_SECRETS["twilio"], 0
+        )
     response = ingest.handler(event, lambda_context)
     assert response["statusCode"] == 200, response["body"]
 
@@ -80,15 +81,25 @@ def test_a_stored_message_is_processed_once(stack, dynamodb, sqs, lambda_context
     assert (message["job_state"], message["attempts"]) == ("PROCESSED", 1)
     assert message["intent"] == "Meeting Requested"
     contact = record(dynamodb, stack, "CONTACT#+14155550123", "PROFILE")
-    assert (contact["message_count"], contact["followups_paused"], contact["status"]) == (1, True,
-                                                                                         "meeting_requested")
+    assert (contact["message_count"], contact["followups_paused"], contact["status"]) == (
+        1,
+        True,
+        "meeting_requested",
+    )
 
 
 def test_a_redelivered_job_of_a_processed_record_changes_nothing(stack, dynamodb, sqs, lambda_context):
     ingest_sample("twilio_inbound_sms", lambda_context)
     run_worker_once(sqs, stack, lambda_context)
-    job = {"job": "process_event", "pk": SMS_PK, "sk": "MESSAGE", "provider": "twilio", "kind": "message",
-           "provider_message_id": "SM7c1a2b3c4d5e6f708192a3b4c5d6e7f8", "source": "redrive"}
+    job = {
+        "job": "process_event",
+        "pk": SMS_PK,
+        "sk": "MESSAGE",
+        "provider": "twilio",
+        "kind": "message",
+        "provider_message_id": "SM7c1a2b3c4d5e6f708192a3b4c5d6e7f8",
+        "source": "redrive",
+    }
     sqs.send_message(QueueUrl=stack.queues["ProcessingQueue"], MessageBody=json.dumps(job))
 
     result = run_worker_once(sqs, stack, lambda_context)
@@ -109,15 +120,18 @@ def test_a_job_stuck_in_processing_past_its_lease_is_taken_over(stack, dynamodb,
     # Then the new worker takes it over and finishes it
     assert result["batchItemFailures"] == []
     assert (record(dynamodb, stack, SMS_PK)["job_state"], record(dynamodb, stack, SMS_PK)["attempts"]) == (
-        "PROCESSED", 2)
+        "PROCESSED",
+        2,
+    )
 
 
 def test_a_job_under_a_live_lease_is_left_for_later(stack, dynamodb, sqs, lambda_context):
     import time
 
     ingest_sample("twilio_inbound_sms", lambda_context)
-    JobRecords(stack.tables["EventsTable"]).claim({"pk": SMS_PK, "sk": "MESSAGE"}, now=time.time(),
-                                                  lease_seconds=600)
+    JobRecords(stack.tables["EventsTable"]).claim(
+        {"pk": SMS_PK, "sk": "MESSAGE"}, now=time.time(), lease_seconds=600
+    )
 
     result = run_worker_once(sqs, stack, lambda_context)
 
@@ -125,8 +139,9 @@ def test_a_job_under_a_live_lease_is_left_for_later(stack, dynamodb, sqs, lambda
     assert record(dynamodb, stack, SMS_PK)["job_state"] == "PROCESSING"
 
 
-def test_retries_back_off_1_2_4_minutes_and_the_fourth_attempt_succeeds(stack, dynamodb, sqs, lambda_context,
-                                                                         monkeypatch):
+def test_retries_back_off_1_2_4_minutes_and_the_fourth_attempt_succeeds(
+    stack, dynamodb, sqs, lambda_context, monkeypatch
+):
     # Given a message whose processing fails on its first three attempts
     ingest_sample("twilio_inbound_sms", lambda_context, Body="Sounds great #fail3")
     delays: list[int] = []
@@ -150,7 +165,9 @@ def test_retries_back_off_1_2_4_minutes_and_the_fourth_attempt_succeeds(stack, d
     assert "last_error" not in message
 
 
-def test_the_sixth_failure_goes_to_the_dead_letter_queue_at_once(stack, dynamodb, sqs, lambda_context, monkeypatch):
+def test_the_sixth_failure_goes_to_the_dead_letter_queue_at_once(
+    stack, dynamodb, sqs, lambda_context, monkeypatch
+):
     ingest_sample("twilio_inbound_sms", lambda_context, Body="always #fail")
     queues = worker_module.default_worker().queues
     real_retry = queues.retry_later
@@ -169,14 +186,22 @@ def test_the_sixth_failure_goes_to_the_dead_letter_queue_at_once(stack, dynamodb
 
 
 def test_a_job_whose_record_is_gone_is_dead_lettered_on_the_first_failure(stack, sqs, lambda_context):
-    job = {"job": "process_event", "pk": "EVT#twilio#SMgone", "sk": "MESSAGE", "provider": "twilio",
-           "kind": "message", "provider_message_id": "SMgone"}
+    job = {
+        "job": "process_event",
+        "pk": "EVT#twilio#SMgone",
+        "sk": "MESSAGE",
+        "provider": "twilio",
+        "kind": "message",
+        "provider_message_id": "SMgone",
+    }
     sqs.send_message(QueueUrl=stack.queues["ProcessingQueue"], MessageBody=json.dumps(job))
 
     result = run_worker_once(sqs, stack, lambda_context)
 
     assert result["batchItemFailures"] == []
-    assert [m["MessageAttributes"]["reason"]["StringValue"] for m in dead_letters(sqs, stack)] == ["permanent"]
+    assert [m["MessageAttributes"]["reason"]["StringValue"] for m in dead_letters(sqs, stack)] == [
+        "permanent"
+    ]
 
 
 def test_a_malformed_job_is_dead_lettered_on_the_first_failure(stack, sqs, lambda_context):
@@ -193,8 +218,15 @@ def test_stop_suppresses_the_number_and_start_lifts_it(stack, dynamodb, sqs, lam
     records = JobRecords(stack.tables["EventsTable"])
     assert records.is_suppressed("sms", "+14155550124")
 
-    ingest_sample("twilio_inbound_stop", lambda_context, MessageSid="SMstart", SmsMessageSid="SMstart",
-                  SmsSid="SMstart", Body="START", OptOutType="START")
+    ingest_sample(
+        "twilio_inbound_stop",
+        lambda_context,
+        MessageSid="SMstart",
+        SmsMessageSid="SMstart",
+        SmsSid="SMstart",
+        Body="START",
+        OptOutType="START",
+    )
     run_worker_once(sqs, stack, lambda_context)
 
     assert not records.is_suppressed("sms", "+14155550124")
@@ -222,4 +254,3 @@ def test_a_whole_batch_of_failures_is_a_partial_response_not_an_exception(stack,
     result = run_worker_once(sqs, stack, lambda_context)
 
     assert len(result["batchItemFailures"]) == 2
-

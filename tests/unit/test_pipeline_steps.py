@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from switchboard.models.plan import Consent
 from switchboard.services.processing.classify import Intent, RulesClassifier
 from switchboard.services.processing.delivery import status_rank
@@ -11,8 +10,9 @@ from switchboard.services.processing.keywords import consent_change
 from switchboard.services.processing.pipeline import ALL_STEPS, PipelineConfig, plan_event
 
 
-@pytest.mark.parametrize("body", ["STOP", "stop", " Stop. ", "STOPALL", "unsubscribe", "Cancel", "END", "quit",
-                                  "REVOKE", "optout"])
+@pytest.mark.parametrize(
+    "body", ["STOP", "stop", " Stop. ", "STOPALL", "unsubscribe", "Cancel", "END", "quit", "REVOKE", "optout"]
+)
 def test_whole_message_opt_out_keywords(body):
     assert consent_change(body) is Consent.OPT_OUT
 
@@ -68,9 +68,20 @@ def test_a_late_sent_ranks_below_delivered_and_read_above_it():
 
 
 def inbound(body: str, **extra):
-    return {"pk": "EVT#twilio#SM1", "sk": "MESSAGE", "kind": "message", "provider": "twilio",
-            "provider_message_id": "SM1", "direction": "inbound", "channel": "sms", "sender": "+14155550123",
-            "recipient": "+14155559876", "body": body, "occurred_at": "2026-11-25T08:00:00Z", **extra}
+    return {
+        "pk": "EVT#twilio#SM1",
+        "sk": "MESSAGE",
+        "kind": "message",
+        "provider": "twilio",
+        "provider_message_id": "SM1",
+        "direction": "inbound",
+        "channel": "sms",
+        "sender": "+14155550123",
+        "recipient": "+14155559876",
+        "body": body,
+        "occurred_at": "2026-11-25T08:00:00Z",
+        **extra,
+    }
 
 
 def never_suppressed(channel, address):
@@ -78,7 +89,9 @@ def never_suppressed(channel, address):
 
 
 def test_positive_reply_gets_a_draft_but_no_auto_send_by_default():
-    plan = plan_event(inbound("Sounds great, tell me more"), PipelineConfig(), RulesClassifier(), never_suppressed)
+    plan = plan_event(
+        inbound("Sounds great, tell me more"), PipelineConfig(), RulesClassifier(), never_suppressed
+    )
 
     assert plan.draft is not None and plan.draft.auto_send is False
     assert plan.annotations["draft"] == "pending_review"
@@ -107,13 +120,17 @@ def test_any_inbound_reply_pauses_follow_ups_and_sets_the_contact_status():
 def test_stop_plans_an_opt_out_for_the_sender():
     plan = plan_event(inbound("STOP"), PipelineConfig(), RulesClassifier(), never_suppressed)
 
-    assert (plan.consent.consent, plan.consent.address, plan.consent.channel) == (Consent.OPT_OUT, "+14155550123",
-                                                                                  "sms")
+    assert (plan.consent.consent, plan.consent.address, plan.consent.channel) == (
+        Consent.OPT_OUT,
+        "+14155550123",
+        "sms",
+    )
 
 
 def test_outbound_messages_roll_up_without_classification():
-    plan = plan_event(inbound("Hi there", direction="outbound"), PipelineConfig(), RulesClassifier(),
-                      never_suppressed)
+    plan = plan_event(
+        inbound("Hi there", direction="outbound"), PipelineConfig(), RulesClassifier(), never_suppressed
+    )
 
     assert plan.rollup.address == "+14155559876" and plan.rollup.inbound is False
     assert "intent" not in plan.annotations and plan.consent is None
@@ -128,8 +145,15 @@ def test_steps_can_be_switched_off():
 
 
 def test_status_events_plan_a_delivery_merge_only():
-    status = {"pk": "EVT#twilio#SM9", "sk": "STATUS#delivered", "kind": "status", "provider": "twilio",
-              "provider_message_id": "SM9", "status": "delivered", "occurred_at": "2026-11-25T08:00:00Z"}
+    status = {
+        "pk": "EVT#twilio#SM9",
+        "sk": "STATUS#delivered",
+        "kind": "status",
+        "provider": "twilio",
+        "provider_message_id": "SM9",
+        "status": "delivered",
+        "occurred_at": "2026-11-25T08:00:00Z",
+    }
 
     plan = plan_event(status, PipelineConfig(), RulesClassifier(), never_suppressed)
 

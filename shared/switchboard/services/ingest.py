@@ -55,8 +55,13 @@ def _count(name: str, provider: str) -> None:
 def record_rejection(rejected: WebhookRejected, route_name: str) -> None:
     """Every rejected webhook is counted and logged (never silently dropped), by provider."""
     _count(rejected.metric, provider_of(route_name))
-    logger.warning("webhook rejected", route=route_name, status=rejected.status_code, error=rejected.error,
-                   detail=rejected.detail)
+    logger.warning(
+        "webhook rejected",
+        route=route_name,
+        status=rejected.status_code,
+        error=rejected.error,
+        detail=rejected.detail,
+    )
 
 
 class IngestService:
@@ -93,9 +98,8 @@ class IngestService:
             raise PayloadTooLarge(f"body is {len(request.body)} bytes; the limit is {self.max_body_bytes}")
         module = route.load()
         if request.content_type not in module.CONTENT_TYPES:
-            raise UnsupportedContentType(
-                f"{request.content_type or 'no content type'} is not accepted; use {' or '.join(sorted(module.CONTENT_TYPES))}"
-            )
+            accepted = " or ".join(sorted(kind for kind in module.CONTENT_TYPES if kind))
+            raise UnsupportedContentType(f"{request.content_type or 'no content type'} is not accepted; use {accepted}")
         now = self.clock()
         module.verify(request, self.secrets.for_provider(module.SECRET_NAME), now)
         return route.parse(request, now)

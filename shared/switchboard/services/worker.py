@@ -43,8 +43,9 @@ class Records(Protocol):
 
 class Queues(Protocol):
     def retry_later(self, receipt_handle: str, seconds: int) -> None: ...
-    def dead_letter(self, body: str, *, error: str, attempts: int, reason: str, provider: str = "",
-                    job_type: str = "") -> None: ...
+    def dead_letter(
+        self, body: str, *, error: str, attempts: int, reason: str, provider: str = "", job_type: str = ""
+    ) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -67,15 +68,23 @@ def injected_fault(body: str, attempt: int) -> None:
 
 
 def _count(name: str) -> None:
-    # One batch mixes providers, so job metrics carry no provider dimension; `switchboard jobs stats` splits them.
+    # A batch mixes providers, so job metrics carry no provider dimension; `switchboard jobs stats` splits them.
     metrics.add_metric(name=name, unit="Count", value=1)
 
 
 class Worker:
-    def __init__(self, records: Records, queues: Queues, *, config: PipelineConfig | None = None,
-                 classifier: Classifier | None = None, retry: RetryPolicy | None = None,
-                 lease_seconds: int = 120, fault_injection: bool = False,
-                 clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        records: Records,
+        queues: Queues,
+        *,
+        config: PipelineConfig | None = None,
+        classifier: Classifier | None = None,
+        retry: RetryPolicy | None = None,
+        lease_seconds: int = 120,
+        fault_injection: bool = False,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.records = records
         self.queues = queues
         self.config = config or PipelineConfig()
@@ -96,12 +105,20 @@ class Worker:
         except Exception as failure:
             if backoff.is_exhausted(receive_count, self.retry.max_receives):
                 return self._dead_letter(body, job, failure, receive_count, reason="exhausted")
-            delay = backoff.next_visibility_timeout(receive_count, base_seconds=self.retry.base_seconds,
-                                                    cap_seconds=self.retry.cap_seconds, jitter=self.retry.jitter)
+            delay = backoff.next_visibility_timeout(
+                receive_count,
+                base_seconds=self.retry.base_seconds,
+                cap_seconds=self.retry.cap_seconds,
+                jitter=self.retry.jitter,
+            )
             self.queues.retry_later(receipt_handle, delay)
             _count("JobsRetried")
-            logger.warning("job failed; retrying", error=_describe(failure), receive_count=receive_count,
-                           retry_in_seconds=delay)
+            logger.warning(
+                "job failed; retrying",
+                error=_describe(failure),
+                receive_count=receive_count,
+                retry_in_seconds=delay,
+            )
             raise
 
     def run(self, job: Job) -> Outcome:
@@ -131,11 +148,18 @@ class Worker:
         logger.info("job processed", pk=job.pk, attempts=record["attempts"], **plan.annotations)
         return "processed"
 
-    def _dead_letter(self, body: str, job: Job | None, failure: Exception, receive_count: int, *,
-                     reason: str) -> Outcome:
+    def _dead_letter(
+        self, body: str, job: Job | None, failure: Exception, receive_count: int, *, reason: str
+    ) -> Outcome:
         error = _describe(failure)
-        self.queues.dead_letter(body, error=error, attempts=receive_count, reason=reason,
-                                provider=job.provider if job else "", job_type=job.kind if job else "")
+        self.queues.dead_letter(
+            body,
+            error=error,
+            attempts=receive_count,
+            reason=reason,
+            provider=job.provider if job else "",
+            job_type=job.kind if job else "",
+        )
         if job is not None:
             self.records.mark_exhausted({"pk": job.pk, "sk": job.sk}, error, now=self.clock())
         _count("JobsExhausted")
@@ -145,6 +169,14 @@ class Worker:
 
 def _describe(failure: Exception) -> str:
     return f"{type(failure).__name__}: {failure}"[:1000]
+
+
+def _classifier(url: str) -> Classifier:
+    if not url:
+        return RulesClassifier()
+    from switchboard.providers.llm_classifier import HttpClassifier
+
+    return HttpClassifier(url)
 
 
 def default_worker() -> Worker:
@@ -162,8 +194,12 @@ def default_worker() -> Worker:
             JobRecords(settings.table_name),
             RetryQueues(settings.processing_queue_url, settings.processing_dlq_url),
             config=PipelineConfig(steps=steps & ALL_STEPS, auto_send=settings.auto_send_enabled),
-            retry=RetryPolicy(base_seconds=settings.backoff_base_seconds, cap_seconds=settings.backoff_cap_seconds,
-                              jitter=settings.backoff_jitter),
+            classifier=_classifier(settings.classifier_url),
+            retry=RetryPolicy(
+                base_seconds=settings.backoff_base_seconds,
+                cap_seconds=settings.backoff_cap_seconds,
+                jitter=settings.backoff_jitter,
+            ),
             lease_seconds=settings.job_lease_seconds,
             fault_injection=settings.fault_injection,
         )

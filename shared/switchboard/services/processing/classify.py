@@ -3,36 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import Protocol
 
+from switchboard.models.classification import Classification, Intent
 from switchboard.services.processing.keywords import Consent, consent_change
-
-
-class Intent(StrEnum):
-    INTERESTED = "Interested"
-    MEETING_REQUESTED = "Meeting Requested"
-    NOT_INTERESTED = "Not Interested"
-    NEUTRAL = "Neutral"
-    OUT_OF_OFFICE = "Out of Office"
-    OPT_OUT = "Opt-out"
-
-
-POSITIVE = frozenset({Intent.INTERESTED, Intent.MEETING_REQUESTED})
-NEGATIVE = frozenset({Intent.NOT_INTERESTED, Intent.OPT_OUT})
-
-
-@dataclass(frozen=True)
-class Classification:
-    intent: Intent
-    sentiment: str  # positive | negative | neutral
-    classifier: str
-
-    @classmethod
-    def of(cls, intent: Intent, classifier: str) -> Classification:
-        sentiment = "positive" if intent in POSITIVE else "negative" if intent in NEGATIVE else "neutral"
-        return cls(intent=intent, sentiment=sentiment, classifier=classifier)
 
 
 class Classifier(Protocol):
@@ -47,21 +21,80 @@ def _phrases(*patterns: str) -> re.Pattern[str]:
 
 # Checked in order: the first match wins ("not interested" must win over "interested").
 _RULES: tuple[tuple[Intent, re.Pattern[str]], ...] = (
-    (Intent.OPT_OUT, _phrases(r"unsubscribe", r"remove me", r"stop (?:texting|messaging|emailing|contacting)",
-                              r"do not (?:contact|text|email)", r"don'?t (?:contact|text|email)", r"opt(?:-| )?out")),
-    (Intent.OUT_OF_OFFICE, _phrases(r"out of (?:the )?office", r"ooo", r"on (?:vacation|holiday|leave|pto)",
-                                    r"away until", r"auto-?reply", r"automatic reply", r"currently away",
-                                    r"limited access to (?:my )?email")),
-    (Intent.NOT_INTERESTED, _phrases(r"not interested", r"no thanks?", r"no thank you", r"not (?:right )?now",
-                                     r"not a (?:good )?fit", r"(?:we'?re|i'?m) all set", r"already have",
-                                     r"not looking", r"please stop", r"wrong (?:person|number)", r"^no\b(?!\W+problem)")),
-    (Intent.MEETING_REQUESTED, _phrases(r"meeting", r"(?:a |quick )?call", r"schedule", r"calendar", r"book",
-                                        r"zoom", r"let'?s (?:talk|chat|meet)", r"works for me", r"available",
-                                        r"(?:mon|tues|wednes|thurs|fri|satur|sun)day", r"tomorrow",
-                                        r"\d{1,2}(?::\d{2})? ?(?:am|pm)")),
-    (Intent.INTERESTED, _phrases(r"interested", r"sounds (?:good|great)", r"tell me more", r"more info(?:rmation)?",
-                                 r"(?:i'?d )?love to", r"pricing", r"how much", r"sure", r"yes", r"yeah",
-                                 r"count me in", r"send (?:me )?(?:details|info)")),
+    (
+        Intent.OPT_OUT,
+        _phrases(
+            r"unsubscribe",
+            r"remove me",
+            r"stop (?:texting|messaging|emailing|contacting)",
+            r"do not (?:contact|text|email)",
+            r"don'?t (?:contact|text|email)",
+            r"opt(?:-| )?out",
+        ),
+    ),
+    (
+        Intent.OUT_OF_OFFICE,
+        _phrases(
+            r"out of (?:the )?office",
+            r"ooo",
+            r"on (?:vacation|holiday|leave|pto)",
+            r"away until",
+            r"auto-?reply",
+            r"automatic reply",
+            r"currently away",
+            r"limited access to (?:my )?email",
+        ),
+    ),
+    (
+        Intent.NOT_INTERESTED,
+        _phrases(
+            r"not interested",
+            r"no thanks?",
+            r"no thank you",
+            r"not (?:right )?now",
+            r"not a (?:good )?fit",
+            r"(?:we'?re|i'?m) all set",
+            r"already have",
+            r"not looking",
+            r"please stop",
+            r"wrong (?:person|number)",
+            r"^no\b(?!\W+problem)",
+        ),
+    ),
+    (
+        Intent.MEETING_REQUESTED,
+        _phrases(
+            r"meeting",
+            r"(?:a |quick )?call",
+            r"schedule",
+            r"calendar",
+            r"book",
+            r"zoom",
+            r"let'?s (?:talk|chat|meet)",
+            r"works for me",
+            r"available",
+            r"(?:mon|tues|wednes|thurs|fri|satur|sun)day",
+            r"tomorrow",
+            r"\d{1,2}(?::\d{2})? ?(?:am|pm)",
+        ),
+    ),
+    (
+        Intent.INTERESTED,
+        _phrases(
+            r"interested",
+            r"sounds (?:good|great)",
+            r"tell me more",
+            r"more info(?:rmation)?",
+            r"(?:i'?d )?love to",
+            r"pricing",
+            r"how much",
+            r"sure",
+            r"yes",
+            r"yeah",
+            r"count me in",
+            r"send (?:me )?(?:details|info)",
+        ),
+    ),
 )
 
 

@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from switchboard.models.classification import POSITIVE, Classification, Intent
 from switchboard.models.plan import Consent, ConsentChange, ContactRollup, DeliveryMerge, DraftReply, Plan
-from switchboard.services.processing.classify import POSITIVE, Classification, Classifier, Intent
+from switchboard.services.processing.classify import Classifier
 from switchboard.services.processing.delivery import status_rank
 from switchboard.services.processing.keywords import consent_change
 
@@ -39,8 +40,9 @@ class PipelineConfig:
 SuppressionCheck = Callable[[str, str], bool]
 
 
-def plan_event(item: dict[str, Any], config: PipelineConfig, classifier: Classifier,
-               is_suppressed: SuppressionCheck) -> Plan:
+def plan_event(
+    item: dict[str, Any], config: PipelineConfig, classifier: Classifier, is_suppressed: SuppressionCheck
+) -> Plan:
     """Dispatch on the stored record's kind: messages get the full pipeline, statuses the merge."""
     if item.get("kind") == "status":
         return _plan_status(item, config)
@@ -51,14 +53,19 @@ def _plan_status(item: dict[str, Any], config: PipelineConfig) -> Plan:
     plan = Plan()
     if "delivery" in config.steps:
         plan.delivery = DeliveryMerge(
-            provider=item["provider"], provider_message_id=item["provider_message_id"], status=item["status"],
-            rank=status_rank(item["status"]), at=item["occurred_at"], error_code=item.get("error_code"),
+            provider=item["provider"],
+            provider_message_id=item["provider_message_id"],
+            status=item["status"],
+            rank=status_rank(item["status"]),
+            at=item["occurred_at"],
+            error_code=item.get("error_code"),
         )
     return plan
 
 
-def _plan_message(item: dict[str, Any], config: PipelineConfig, classifier: Classifier,
-                  is_suppressed: SuppressionCheck) -> Plan:
+def _plan_message(
+    item: dict[str, Any], config: PipelineConfig, classifier: Classifier, is_suppressed: SuppressionCheck
+) -> Plan:
     plan = Plan()
     inbound = item.get("direction") == "inbound"
     contact = item.get("sender") if inbound else item.get("recipient")
@@ -67,26 +74,34 @@ def _plan_message(item: dict[str, Any], config: PipelineConfig, classifier: Clas
 
     consent = consent_change(body, item.get("opt_out_type")) if inbound else None
     if consent and "consent" in config.steps and contact:
-        plan.consent = ConsentChange(channel=channel, address=contact, consent=consent, at=item["occurred_at"],
-                                     message_pk=item["pk"])
+        plan.consent = ConsentChange(
+            channel=channel, address=contact, consent=consent, at=item["occurred_at"], message_pk=item["pk"]
+        )
         plan.annotations["consent"] = consent.value
 
     classification: Classification | None = None
     if inbound and "classify" in config.steps:
         classification = classifier.classify(body)
-        plan.annotations.update(intent=classification.intent.value, sentiment=classification.sentiment,
-                                classifier=classification.classifier)
+        plan.annotations.update(
+            intent=classification.intent.value,
+            sentiment=classification.sentiment,
+            classifier=classification.classifier,
+        )
 
     if "rollup" in config.steps and contact:
         plan.rollup = ContactRollup(
-            address=contact, at=item["occurred_at"], inbound=inbound,
+            address=contact,
+            at=item["occurred_at"],
+            inbound=inbound,
             status=CONTACT_STATUS[classification.intent] if classification else None,
             pause_followups=inbound,
         )
 
     if classification and classification.intent in POSITIVE and "draft" in config.steps and contact:
         # Auto-send: only when enabled, never to a suppressed number, never on neutral/negative intent.
-        auto_send = config.auto_send and consent is not Consent.OPT_OUT and not is_suppressed(channel, contact)
+        auto_send = (
+            config.auto_send and consent is not Consent.OPT_OUT and not is_suppressed(channel, contact)
+        )
         plan.draft = DraftReply(to=contact, channel=channel, text=config.draft_template, auto_send=auto_send)
         plan.annotations["draft"] = "auto_send_requested" if auto_send else "pending_review"
     return plan
