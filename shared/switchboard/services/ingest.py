@@ -99,7 +99,8 @@ class IngestService:
         module = route.load()
         if request.content_type not in module.CONTENT_TYPES:
             accepted = " or ".join(sorted(kind for kind in module.CONTENT_TYPES if kind))
-            raise UnsupportedContentType(f"{request.content_type or 'no content type'} is not accepted; use {accepted}")
+            given = request.content_type or "no content type"
+            raise UnsupportedContentType(f"{given} is not accepted; use {accepted}")
         now = self.clock()
         module.verify(request, self.secrets.for_provider(module.SECRET_NAME), now)
         return route.parse(request, now)

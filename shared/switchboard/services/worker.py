@@ -68,7 +68,7 @@ def injected_fault(body: str, attempt: int) -> None:
 
 
 def _count(name: str) -> None:
-    # A batch mixes providers, so job metrics carry no provider dimension; `switchboard jobs stats` splits them.
+    # A batch mixes providers: job metrics carry no provider dimension (`switchboard jobs stats` splits them).
     metrics.add_metric(name=name, unit="Count", value=1)
 
 
