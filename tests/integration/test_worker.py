@@ -254,3 +254,51 @@ def test_a_whole_batch_of_failures_is_a_partial_response_not_an_exception(stack,
     result = run_worker_once(sqs, stack, lambda_context)
 
     assert len(result["batchItemFailures"]) == 2
+
+
+def test_redrive_brings_an_exhausted_job_back_to_processed(stack, dynamodb, sqs, lambda_context, monkeypatch):
+    # Given a job exhausted into the DLQ, whose cause is then fixed (fault injection switched off)
+    from switchboard.dal.dead_letters import DeadLetterQueue
+    from switchboard.dal.job_records import scan_job_states
+    from switchboard.services.job_stats import job_stats
+
+    ingest_sample("twilio_inbound_sms", lambda_context, Body="Sounds great #fail")
+    queues = worker_module.default_worker().queues
+    real_retry = queues.retry_later
+    monkeypatch.setattr(queues, "retry_later", lambda handle, seconds: real_retry(handle, 0))
+    for _ in range(6):
+        run_worker_once(sqs, stack, lambda_context)
+    dlq = DeadLetterQueue(stack.queues["ProcessingDeadLetterQueue"], stack.queues["ProcessingQueue"])
+    listed = dlq.list()
+    assert [letter.attributes["reason"] for letter in listed] == ["exhausted"]
+    assert len(dlq.list()) == 1  # listing leaves it in place
+    monkeypatch.setattr(worker_module.default_worker(), "fault_injection", False)
+
+    # When an operator redrives it and the worker polls
+    moved = dlq.redrive({listed[0].message_id})
+    run_worker_once(sqs, stack, lambda_context)
+
+    # Then it is PROCESSED, counted as recovered, and the DLQ is empty
+    assert moved == [listed[0].message_id]
+    message = record(dynamodb, stack, SMS_PK)
+    assert (message["job_state"], message["recovered"], message["exhausted"]) == ("PROCESSED", True, False)
+    assert dlq.list() == []
+    stats = job_stats(scan_job_states(stack.tables["EventsTable"]))
+    assert (stats["processed"], stats["recovered"], stats["exhausted"]) == (1, 1, 0)
+
+
+def test_redrive_all_uses_the_fallback_where_sqs_has_no_move_task(stack, sqs, lambda_context):
+    from switchboard.dal.dead_letters import DeadLetterQueue
+
+    for index in range(3):
+        sqs.send_message(QueueUrl=stack.queues["ProcessingDeadLetterQueue"], MessageBody=f"job-{index}")
+    dlq = DeadLetterQueue(stack.queues["ProcessingDeadLetterQueue"], stack.queues["ProcessingQueue"])
+
+    moved = dlq.redrive()
+
+    assert len(moved) == 3 and dlq.list() == []
+    assert sorted(m["Body"] for m in receive_batch(sqs, stack.queues["ProcessingQueue"])) == [
+        "job-0",
+        "job-1",
+        "job-2",
+    ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -25,14 +26,18 @@ class RetryQueues:
     def retry_later(self, receipt_handle: str, seconds: int) -> None:
         """Hide the failed message for `seconds`: SQS redelivers it then (the backoff)."""
         try:
-            self.sqs.change_message_visibility(QueueUrl=self.source_url, ReceiptHandle=receipt_handle,
-                                               VisibilityTimeout=seconds)
+            self.sqs.change_message_visibility(
+                QueueUrl=self.source_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
+            )
         except ClientError as exc:
             # Not fatal: the queue's own visibility timeout still brings the message back.
-            raise EnqueueFailed(f"ChangeMessageVisibility failed: {exc.response['Error'].get('Code')}") from exc
+            raise EnqueueFailed(
+                f"ChangeMessageVisibility failed: {exc.response['Error'].get('Code')}"
+            ) from exc
 
-    def dead_letter(self, body: str, *, error: str, attempts: int, reason: str, provider: str = "",
-                    job_type: str = "") -> None:
+    def dead_letter(
+        self, body: str, *, error: str, attempts: int, reason: str, provider: str = "", job_type: str = ""
+    ) -> None:
         attributes = {
             "error": error[:256] or "unknown",
             "attempts": str(attempts),
@@ -45,7 +50,106 @@ class RetryQueues:
             self.sqs.send_message(
                 QueueUrl=self.dead_letter_url,
                 MessageBody=body,
-                MessageAttributes={k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()},
+                MessageAttributes={
+                    k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()
+                },
             )
         except ClientError as exc:
             raise EnqueueFailed(f"dead-letter send failed: {exc.response['Error'].get('Code')}") from exc
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    message_id: str
+    body: str
+    attributes: dict[str, str]
+    sent_at_ms: int
+    receipt_handle: str
+
+
+class DeadLetterQueue:
+    """Inspect and redrive a dead-letter queue, natively where SQS offers it, by hand where not (moto)."""
+
+    def __init__(self, dead_letter_url: str, source_url: str, sqs: Any = None) -> None:
+        self.dead_letter_url = dead_letter_url
+        self.source_url = source_url
+        self._sqs = sqs
+
+    @property
+    def sqs(self) -> Any:
+        if self._sqs is None:
+            self._sqs = client("sqs")
+        return self._sqs
+
+    def _hold_all(self, limit: int, hold_seconds: int) -> list[DeadLetter]:
+        """Receive up to `limit` messages, keeping each hidden for `hold_seconds` so none repeats."""
+        held: dict[str, DeadLetter] = {}
+        while len(held) < limit:
+            batch = self.sqs.receive_message(
+                QueueUrl=self.dead_letter_url,
+                MaxNumberOfMessages=min(10, limit - len(held)),
+                VisibilityTimeout=hold_seconds,
+                AttributeNames=["SentTimestamp"],
+                MessageAttributeNames=["All"],
+            ).get("Messages", [])
+            if not batch:
+                break
+            for message in batch:
+                held[message["MessageId"]] = DeadLetter(
+                    message_id=message["MessageId"],
+                    body=message["Body"],
+                    attributes={
+                        k: v.get("StringValue", "") for k, v in message.get("MessageAttributes", {}).items()
+                    },
+                    sent_at_ms=int(message.get("Attributes", {}).get("SentTimestamp", 0)),
+                    receipt_handle=message["ReceiptHandle"],
+                )
+        return list(held.values())
+
+    def _release(self, letters: list[DeadLetter]) -> None:
+        for start in range(0, len(letters), 10):
+            self.sqs.change_message_visibility_batch(
+                QueueUrl=self.dead_letter_url,
+                Entries=[
+                    {"Id": str(i), "ReceiptHandle": letter.receipt_handle, "VisibilityTimeout": 0}
+                    for i, letter in enumerate(letters[start : start + 10])
+                ],
+            )
+
+    def list(self, limit: int = 100) -> list[DeadLetter]:
+        """A look that leaves every message in place (each is held for a moment, then released)."""
+        letters = self._hold_all(limit, hold_seconds=30)
+        self._release(letters)
+        return letters
+
+    def redrive(self, message_ids: set[str] | None = None, limit: int = 1000) -> list[str]:
+        """Move the given messages (all when None) back to the source queue; returns the moved ids."""
+        if message_ids is None and self._native_move():
+            return ["*"]
+        letters = self._hold_all(limit, hold_seconds=60)
+        chosen = [letter for letter in letters if message_ids is None or letter.message_id in message_ids]
+        self._release([letter for letter in letters if letter not in chosen])
+        for letter in chosen:
+            # send first, delete second: a crash between them repeats a job, which is idempotent
+            self.sqs.send_message(
+                QueueUrl=self.source_url,
+                MessageBody=letter.body,
+                MessageAttributes={"redriven_from": {"DataType": "String", "StringValue": letter.message_id}},
+            )
+            self.sqs.delete_message(QueueUrl=self.dead_letter_url, ReceiptHandle=letter.receipt_handle)
+        return [letter.message_id for letter in chosen]
+
+    def _native_move(self) -> bool:
+        """SQS's own move task (StartMessageMoveTask); False where it is not implemented (moto)."""
+        arns = [
+            self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            for url in (self.dead_letter_url, self.source_url)
+        ]
+        try:
+            self.sqs.start_message_move_task(SourceArn=arns[0], DestinationArn=arns[1])
+        except (ClientError, NotImplementedError) as exc:
+            code = exc.response["Error"].get("Code", "") if isinstance(exc, ClientError) else "NotImplemented"
+            if "NotImplemented" in code or isinstance(exc, NotImplementedError) or code == "InternalFailure":
+                return False
+            raise
+        return True

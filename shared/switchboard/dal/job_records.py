@@ -7,6 +7,7 @@ neither complete nor fail the job.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -58,8 +59,16 @@ class JobRecords:
             self._dynamodb = client("dynamodb")
         return self._dynamodb
 
-    def _update(self, key: dict[str, str], expression: str, values: dict[str, Any], *, condition: str | None = None,
-                names: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
+    def _update(
+        self,
+        key: dict[str, str],
+        expression: str,
+        values: dict[str, Any],
+        *,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> dict[str, Any]:
         request: dict[str, Any] = {
             "TableName": self.table_name,
             "Key": to_attribute_values(key),
@@ -79,10 +88,16 @@ class JobRecords:
             response = self._update(
                 key,
                 "SET job_state = :processing, started_at = :now, lease_until = :lease ADD attempts :one",
-                {":processing": PROCESSING, ":now": int(now * 1000), ":lease": int((now + lease_seconds) * 1000),
-                 ":one": 1, ":received": RECEIVED, ":failed": FAILED},
+                {
+                    ":processing": PROCESSING,
+                    ":now": int(now * 1000),
+                    ":lease": int((now + lease_seconds) * 1000),
+                    ":one": 1,
+                    ":received": RECEIVED,
+                    ":failed": FAILED,
+                },
                 condition="attribute_exists(pk) AND (job_state IN (:received, :failed)"
-                          " OR (job_state = :processing AND lease_until < :now))",
+                " OR (job_state = :processing AND lease_until < :now))",
                 ReturnValues="ALL_NEW",
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
@@ -104,8 +119,14 @@ class JobRecords:
                 {"pk": record["pk"], "sk": record["sk"]},
                 "SET job_state = :failed, last_error = :error, failed_at = :now, exhausted = :exhausted"
                 " REMOVE lease_until",
-                {":failed": FAILED, ":error": error[:1000], ":now": int(now * 1000), ":exhausted": exhausted,
-                 ":attempt": record["attempts"], ":processing": PROCESSING},
+                {
+                    ":failed": FAILED,
+                    ":error": error[:1000],
+                    ":now": int(now * 1000),
+                    ":exhausted": exhausted,
+                    ":attempt": record["attempts"],
+                    ":processing": PROCESSING,
+                },
                 condition="job_state = :processing AND attempts = :attempt",
             )
         except ClientError as exc:
@@ -115,34 +136,53 @@ class JobRecords:
     def mark_exhausted(self, key: dict[str, str], error: str, *, now: float) -> None:
         """Flag the record as dead-lettered whatever state a crash left it in (never resurrects PROCESSED)."""
         try:
-            self._update(key, "SET job_state = :failed, last_error = :error, failed_at = :now, exhausted = :yes"
-                              " REMOVE lease_until",
-                         {":failed": FAILED, ":error": error[:1000], ":now": int(now * 1000), ":yes": True,
-                          ":processed": PROCESSED},
-                         condition="attribute_exists(pk) AND job_state <> :processed")
+            self._update(
+                key,
+                "SET job_state = :failed, last_error = :error, failed_at = :now, exhausted = :yes"
+                " REMOVE lease_until",
+                {
+                    ":failed": FAILED,
+                    ":error": error[:1000],
+                    ":now": int(now * 1000),
+                    ":yes": True,
+                    ":processed": PROCESSED,
+                },
+                condition="attribute_exists(pk) AND job_state <> :processed",
+            )
         except ClientError as exc:
             if _error_code(exc) != "ConditionalCheckFailedException":
                 raise StoreUnavailable(f"mark_exhausted failed: {_error_code(exc)}") from exc
 
     def is_suppressed(self, channel: str, address: str) -> bool:
         try:
-            response = self.dynamodb.get_item(TableName=self.table_name, Key=to_attribute_values(
-                suppression_key(channel, address)), ConsistentRead=True)
+            response = self.dynamodb.get_item(
+                TableName=self.table_name,
+                Key=to_attribute_values(suppression_key(channel, address)),
+                ConsistentRead=True,
+            )
         except ClientError as exc:
             raise StoreUnavailable(f"suppression read failed: {_error_code(exc)}") from exc
         return bool(from_item(response.get("Item") or {}).get("suppressed"))
 
     def record_consent(self, change: ConsentChange) -> bool:
         """Apply an opt-out/opt-in/help unless a newer one is already recorded; True when applied."""
-        values: dict[str, Any] = {":at": change.at, ":pk": change.message_pk, ":keyword": change.consent.value}
+        values: dict[str, Any] = {
+            ":at": change.at,
+            ":pk": change.message_pk,
+            ":keyword": change.consent.value,
+        }
         expression = "SET updated_at = :at, last_message_pk = :pk, last_keyword = :keyword"
         if change.consent.value != "help":
             expression += ", suppressed = :suppressed"
             values[":suppressed"] = change.consent.value == "opt_out"
         else:
             expression += ", last_help_at = :at"
-        return self._conditional(suppression_key(change.channel, change.address), expression, values,
-                                 "attribute_not_exists(updated_at) OR updated_at <= :at")
+        return self._conditional(
+            suppression_key(change.channel, change.address),
+            expression,
+            values,
+            "attribute_not_exists(updated_at) OR updated_at <= :at",
+        )
 
     def merge_delivery(self, merge: DeliveryMerge) -> bool:
         """Move the message's delivery status forward by rank; a late or equal-rank status changes nothing."""
@@ -153,11 +193,22 @@ class JobRecords:
         if merge.error_code:
             expression += ", error_code = :code"
             values[":code"] = merge.error_code
-        return self._conditional(delivery_key(merge.provider, merge.provider_message_id), expression, values,
-                                 "attribute_not_exists(#rank) OR #rank < :rank", names={"#rank": "rank"})
+        return self._conditional(
+            delivery_key(merge.provider, merge.provider_message_id),
+            expression,
+            values,
+            "attribute_not_exists(#rank) OR #rank < :rank",
+            names={"#rank": "rank"},
+        )
 
-    def _conditional(self, key: dict[str, str], expression: str, values: dict[str, Any], condition: str,
-                     names: dict[str, str] | None = None) -> bool:
+    def _conditional(
+        self,
+        key: dict[str, str],
+        expression: str,
+        values: dict[str, Any],
+        condition: str,
+        names: dict[str, str] | None = None,
+    ) -> bool:
         try:
             self._update(key, expression, values, condition=condition, names=names)
         except ClientError as exc:
@@ -193,9 +244,16 @@ class JobRecords:
             raise StoreUnavailable(f"commit failed: {_error_code(exc)}") from exc
 
     def _completion(self, record: dict[str, Any], plan: Plan, now: float) -> dict[str, Any]:
-        values: dict[str, Any] = {":processed": PROCESSED, ":now": int(now * 1000), ":processing": PROCESSING,
-                                  ":attempt": record["attempts"]}
+        values: dict[str, Any] = {
+            ":processed": PROCESSED,
+            ":now": int(now * 1000),
+            ":processing": PROCESSING,
+            ":attempt": record["attempts"],
+        }
         sets = ["job_state = :processed", "finished_at = :now"]
+        if record.get("exhausted"):  # it was dead-lettered and came back through a redrive
+            sets += ["exhausted = :no", "recovered = :yes"]
+            values.update({":no": False, ":yes": True})
         names: dict[str, str] = {}
         for index, (name, value) in enumerate(sorted(plan.annotations.items())):
             names[f"#a{index}"] = name
@@ -213,9 +271,15 @@ class JobRecords:
         return {"Update": update}
 
     def _draft(self, record: dict[str, Any], draft: DraftReply, now: float) -> dict[str, Any]:
-        item = {"pk": record["pk"], "sk": "DRAFT", "to": draft.to, "channel": draft.channel, "text": draft.text,
-                "status": "auto_send_requested" if draft.auto_send else "pending_review",
-                "created_at": int(now * 1000)}
+        item = {
+            "pk": record["pk"],
+            "sk": "DRAFT",
+            "to": draft.to,
+            "channel": draft.channel,
+            "text": draft.text,
+            "status": "auto_send_requested" if draft.auto_send else "pending_review",
+            "created_at": int(now * 1000),
+        }
         return {"Put": {"TableName": self.table_name, "Item": to_attribute_values(item)}}
 
     def _rollup(self, rollup: ContactRollup, now: float, *, advance: bool) -> dict[str, Any]:
@@ -244,3 +308,18 @@ class JobRecords:
         if rollup.status and advance:
             update["ExpressionAttributeNames"] = {"#status": "status"}
         return {"Update": update}
+
+
+def scan_job_states(table_name: str, dynamodb: Any = None) -> Iterator[dict[str, Any]]:
+    """Every record that carries a job (a full scan: an operator's report, never a hot path)."""
+    paginator = (dynamodb or client("dynamodb")).get_paginator("scan")
+    pages = paginator.paginate(
+        TableName=table_name,
+        FilterExpression="attribute_exists(job_state)",
+        ProjectionExpression="pk, sk, provider, kind, job_state, attempts, exhausted, recovered",
+    )
+    try:
+        for page in pages:
+            yield from (from_item(item) for item in page.get("Items", []))
+    except ClientError as exc:
+        raise StoreUnavailable(f"scan failed: {_error_code(exc)}") from exc
