@@ -6,7 +6,6 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from switchboard.config import ingest_settings
 from switchboard.errors import DependencyUnavailable, WebhookRejected
 from switchboard.http_api import error_response, json_response, request_from_event, route_name

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
 from switchboard.providers import ROUTES
 from switchboard_ops.local.apigw import http_api_event
 from switchboard_ops.project import load_event, load_handler
@@ -19,8 +18,9 @@ SAMPLE = "ingest/twilio_inbound_sms"
 
 def nothing_stored(dynamodb: Any, sqs: Any, stack: Any) -> bool:
     items = dynamodb.scan(TableName=stack.tables["EventsTable"])["Items"]
-    depth = sqs.get_queue_attributes(QueueUrl=stack.queues["ProcessingQueue"],
-                                     AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    depth = sqs.get_queue_attributes(
+        QueueUrl=stack.queues["ProcessingQueue"], AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]
     return items == [] and depth["ApproximateNumberOfMessages"] == "0"
 
 
@@ -46,25 +46,55 @@ def with_headers(event: dict[str, Any], **headers: str) -> dict[str, Any]:
 
 
 BAD_REQUESTS = {
-    "unsigned": (lambda e: {**e, "headers": {k: v for k, v in e["headers"].items() if k != "x-twilio-signature"}},
-                 401, "invalid_signature", "SignatureRejected"),
-    "forged signature": (lambda e: with_headers(e, **{"x-twilio-signature": "AAAAAAAAAAAAAAAAAAAAAAAAAAA="}),
-                         401, "invalid_signature", "SignatureRejected"),
-    "replayed to another URL": (lambda e: {**e, "rawQueryString": "x=1"}, 401, "invalid_signature",
-                                "SignatureRejected"),
-    "unknown provider": (lambda e: {**e, "rawPath": "/webhooks/acme", "pathParameters": {"provider": "acme"}},
-                         404, "unknown_provider", "BadRequests"),
-    "unsupported content type": (lambda e: with_headers(e, **{"content-type": "text/xml"}), 415,
-                                 "unsupported_content_type", "BadRequests"),
-    "oversized body": (lambda e: {**e, "body": "Body=" + "x" * (256 * 1024)}, 413, "payload_too_large",
-                       "BadRequests"),
-    "broken base64": (lambda e: {**e, "isBase64Encoded": True, "body": "%%%"}, 400, "malformed_payload",
-                      "BadRequests"),
+    "unsigned": (
+        lambda e: {**e, "headers": {k: v for k, v in e["headers"].items() if k != "x-twilio-signature"}},
+        401,
+        "invalid_signature",
+        "SignatureRejected",
+    ),
+    "forged signature": (
+        lambda e: with_headers(e, **{"x-twilio-signature": "AAAAAAAAAAAAAAAAAAAAAAAAAAA="}),
+        401,
+        "invalid_signature",
+        "SignatureRejected",
+    ),
+    "replayed to another URL": (
+        lambda e: {**e, "rawQueryString": "x=1"},
+        401,
+        "invalid_signature",
+        "SignatureRejected",
+    ),
+    "unknown provider": (
+        lambda e: {**e, "rawPath": "/webhooks/acme", "pathParameters": {"provider": "acme"}},
+        404,
+        "unknown_provider",
+        "BadRequests",
+    ),
+    "unsupported content type": (
+        lambda e: with_headers(e, **{"content-type": "text/xml"}),
+        415,
+        "unsupported_content_type",
+        "BadRequests",
+    ),
+    "oversized body": (
+        lambda e: {**e, "body": "Body=" + "x" * (256 * 1024)},
+        413,
+        "payload_too_large",
+        "BadRequests",
+    ),
+    "broken base64": (
+        lambda e: {**e, "isBase64Encoded": True, "body": "%%%"},
+        400,
+        "malformed_payload",
+        "BadRequests",
+    ),
 }
 
 
 @pytest.mark.parametrize("case", BAD_REQUESTS, ids=list(BAD_REQUESTS))
-def test_bad_input_gets_its_4xx_a_metric_and_nothing_stored(case, stack, dynamodb, sqs, lambda_context, capsys):
+def test_bad_input_gets_its_4xx_a_metric_and_nothing_stored(
+    case, stack, dynamodb, sqs, lambda_context, capsys
+):
     # Given a sample webhook spoiled in one way
     spoil, status, error, metric = BAD_REQUESTS[case]
     event = spoil(load_event(SAMPLE))
@@ -86,8 +116,10 @@ def test_a_signed_but_malformed_payload_is_a_400(stack, dynamodb, sqs, lambda_co
     from switchboard_ops.local.secrets import LOCAL_SECRETS
 
     url, body = "http://127.0.0.1:3000/webhooks/twilio", b"MessageSid=SM1&Body=hi"
-    headers = {"content-type": "application/x-www-form-urlencoded",
-               **signature_headers(url, body, LOCAL_SECRETS["twilio"], 0)}
+    headers = {
+        "content-type": "application/x-www-form-urlencoded",
+        **signature_headers(url, body, LOCAL_SECRETS["twilio"], 0),
+    }
 
     response = ingest.handler(http_api_event(url, body, headers), lambda_context)
 
@@ -115,16 +147,38 @@ def test_accepted_webhooks_are_counted_by_provider(stack, lambda_context, capsys
     assert {"name": "WebhooksReceived", "provider": "twilio"} in emitted_metrics(capsys.readouterr().out)
 
 
-header_names = st.sampled_from(["content-type", "x-twilio-signature", "openphone-signature", "webhook-id",
-                                "webhook-timestamp", "webhook-signature", "x-ghl-signature", "x-wh-signature",
-                                "unipile-auth", "authorization", "x-anything"])
-content_types = st.sampled_from(["application/json", "application/x-www-form-urlencoded",
-                                 "application/json; charset=utf-8", "text/plain", ""])
+header_names = st.sampled_from(
+    [
+        "content-type",
+        "x-twilio-signature",
+        "openphone-signature",
+        "webhook-id",
+        "webhook-timestamp",
+        "webhook-signature",
+        "x-ghl-signature",
+        "x-wh-signature",
+        "unipile-auth",
+        "authorization",
+        "x-anything",
+    ]
+)
+content_types = st.sampled_from(
+    [
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "application/json; charset=utf-8",
+        "text/plain",
+        "",
+    ]
+)
 bodies = st.one_of(
     st.binary(max_size=2048),
     st.text(max_size=512).map(str.encode),
-    st.dictionaries(st.text(max_size=12), st.one_of(st.none(), st.integers(), st.text(max_size=20),
-                    st.lists(st.integers(), max_size=3)), max_size=6).map(lambda d: json.dumps(d).encode()),
+    st.dictionaries(
+        st.text(max_size=12),
+        st.one_of(st.none(), st.integers(), st.text(max_size=20), st.lists(st.integers(), max_size=3)),
+        max_size=6,
+    ).map(lambda d: json.dumps(d).encode()),
 )
 
 
@@ -135,10 +189,12 @@ bodies = st.one_of(
     content_type=content_types,
     headers=st.dictionaries(header_names, st.text(max_size=80), max_size=5),
 )
-def test_random_requests_never_get_a_5xx_and_store_nothing(stack, dynamodb, sqs, lambda_context, route, body,
-                                                          content_type, headers):
-    event = http_api_event(f"http://127.0.0.1:3000/webhooks/{route}", body,
-                           {**headers, "content-type": content_type})
+def test_random_requests_never_get_a_5xx_and_store_nothing(
+    stack, dynamodb, sqs, lambda_context, route, body, content_type, headers
+):
+    event = http_api_event(
+        f"http://127.0.0.1:3000/webhooks/{route}", body, {**headers, "content-type": content_type}
+    )
 
     response = ingest.handler(event, lambda_context)
 

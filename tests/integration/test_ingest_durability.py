@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-
 from switchboard.services.ingest import default_service
 from switchboard_ops.project import load_event, load_handler
 
@@ -30,8 +29,9 @@ def count_calls(*clients: Any) -> Counter[str]:
 
 def jobs_in(sqs: Any, stack: Any) -> list[dict[str, Any]]:
     messages = []
-    while batch := sqs.receive_message(QueueUrl=stack.queues["ProcessingQueue"], MaxNumberOfMessages=10,
-                                       VisibilityTimeout=60).get("Messages"):
+    while batch := sqs.receive_message(
+        QueueUrl=stack.queues["ProcessingQueue"], MaxNumberOfMessages=10, VisibilityTimeout=60
+    ).get("Messages"):
         messages.extend(json.loads(message["Body"]) for message in batch)
     return messages
 
@@ -58,7 +58,9 @@ def test_a_new_webhook_costs_two_aws_calls(stack, dynamodb, sqs, lambda_context)
     assert calls == Counter({"PutItem": 1, "SendMessage": 1})
 
 
-def test_a_duplicate_of_an_unfinished_job_is_enqueued_again_in_two_calls(stack, dynamodb, sqs, lambda_context):
+def test_a_duplicate_of_an_unfinished_job_is_enqueued_again_in_two_calls(
+    stack, dynamodb, sqs, lambda_context
+):
     warm(lambda_context)
     ingest.handler(load_event(SAMPLE), lambda_context)
     calls = count_calls(dynamodb, sqs)
@@ -71,7 +73,9 @@ def test_a_duplicate_of_an_unfinished_job_is_enqueued_again_in_two_calls(stack, 
     assert len(items_in(dynamodb, stack)) == 2  # the warm-up status + this message, once
 
 
-def test_a_duplicate_of_a_processed_job_costs_one_call_and_enqueues_nothing(stack, dynamodb, sqs, lambda_context):
+def test_a_duplicate_of_a_processed_job_costs_one_call_and_enqueues_nothing(
+    stack, dynamodb, sqs, lambda_context
+):
     # Given a message whose job the worker already finished
     warm(lambda_context)
     ingest.handler(load_event(SAMPLE), lambda_context)
@@ -117,7 +121,9 @@ def test_enqueue_failure_answers_503_and_the_retry_leaves_one_record_and_a_job(
     assert json.loads(first["body"])["error"] == "temporarily_unavailable"
     assert second["statusCode"] == 200
     assert len(items_in(dynamodb, stack)) == 1
-    assert [job["provider_message_id"] for job in jobs_in(sqs, stack)] == ["SM7c1a2b3c4d5e6f708192a3b4c5d6e7f8"]
+    assert [job["provider_message_id"] for job in jobs_in(sqs, stack)] == [
+        "SM7c1a2b3c4d5e6f708192a3b4c5d6e7f8"
+    ]
 
 
 def test_store_failure_answers_503_and_enqueues_nothing(stack, sqs, lambda_context, monkeypatch):

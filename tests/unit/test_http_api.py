@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 
 import pytest
-
 from switchboard.errors import MalformedPayload
 from switchboard.http_api import public_url, request_from_event, route_name
 from switchboard.webhook_request import WebhookRequest
@@ -34,7 +33,10 @@ def test_query_string_is_kept_because_twilio_signs_it():
 def test_public_base_url_replaces_scheme_host_and_any_stage_prefix():
     staged = event(rawPath="/prod/webhooks/twilio/status")
 
-    assert public_url(staged, "https://hooks.example.com/sms/") == "https://hooks.example.com/sms/webhooks/twilio/status"
+    assert (
+        public_url(staged, "https://hooks.example.com/sms/")
+        == "https://hooks.example.com/sms/webhooks/twilio/status"
+    )
 
 
 def test_route_comes_from_the_greedy_path_parameter_or_the_path():

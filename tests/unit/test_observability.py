@@ -8,15 +8,17 @@ import logging
 import uuid
 
 from aws_lambda_powertools import Logger
-
 from switchboard.observability import MaskingFormatter, mask_text
 
 
 def log_line(**extra: object) -> dict:
     stream = io.StringIO()
-    logger = Logger(service=f"mask-test-{uuid.uuid4().hex}",  # a fresh logger: one stream each
-                     logger_formatter=MaskingFormatter(), stream=stream,
-                    level=logging.DEBUG)
+    logger = Logger(
+        service=f"mask-test-{uuid.uuid4().hex}",  # a fresh logger: one stream each
+        logger_formatter=MaskingFormatter(),
+        stream=stream,
+        level=logging.DEBUG,
+    )
     logger.info("texted +14155550123 about (415) 555-2671", **extra)
     return json.loads(stream.getvalue())
 

@@ -98,3 +98,29 @@ class EventsTable:
             return None
         deserializer = TypeDeserializer()
         return {key: deserializer.deserialize(value) for key, value in item.items()}
+
+    def query_partition(self, pk: str) -> list[dict[str, Any]]:
+        """Every item under one partition key (a message and its status records), in sort-key order."""
+        from boto3.dynamodb.types import TypeDeserializer
+
+        deserializer = TypeDeserializer()
+        items: list[dict[str, Any]] = []
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": pk}},
+        }
+        while True:
+            try:
+                response = self.dynamodb.query(**request)
+            except ClientError as exc:
+                raise StoreUnavailable(
+                    f"DynamoDB query failed: {exc.response.get('Error', {}).get('Code')}"
+                ) from exc
+            items.extend(
+                {key: deserializer.deserialize(value) for key, value in item.items()}
+                for item in response.get("Items", [])
+            )
+            if "LastEvaluatedKey" not in response:
+                return items
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]

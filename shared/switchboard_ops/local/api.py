@@ -37,7 +37,7 @@ class ApiResponse:
     @classmethod
     def gateway(cls, status: int, message: str) -> ApiResponse:
         """An answer API Gateway itself gives, before or instead of the function."""
-        body = json.dumps({"message": message}).encode()
+        body = json.dumps({"message": message}, separators=(",", ":")).encode()
         return cls(status, [("Content-Type", "application/json")], body)
 
 

@@ -57,9 +57,9 @@ def http_api_event(
     if path.startswith("/webhooks/"):
         event["pathParameters"] = {"provider": path[len("/webhooks/") :]}
     if parts.query:
-        event["queryStringParameters"] = dict(
-            pair.split("=", 1) if "=" in pair else (pair, "") for pair in parts.query.split("&")
-        )
+        event["queryStringParameters"] = {
+            key: value for key, _, value in (pair.partition("=") for pair in parts.query.split("&"))
+        }
     try:
         event["body"] = body.decode("utf-8")
     except UnicodeDecodeError:

@@ -36,7 +36,9 @@ def _compile(route: HttpRoute) -> _Compiled:
     if not route.path.startswith("/"):
         raise ValueError(f"route path must start with '/': {route.path!r}")
     segments = route.path.strip("/").split("/") if route.path != "/" else []
-    parts, names, kinds = [], [], []
+    parts: list[str] = []
+    names: list[str] = []
+    kinds: list[int] = []
     for index, segment in enumerate(segments):
         param = _PARAM.match(segment)
         if param is None:

@@ -45,9 +45,7 @@ class FunctionRuntime:
         """Import the handler module now (its cold start), so a broken function fails at start-up."""
         if self._handler is None:
             if self.spec.module != "app":
-                raise ValueError(
-                    f"{self.spec.logical_id}: only Handler: app.<function> is supported locally"
-                )
+                raise ValueError(f"{self.spec.logical_id}: only Handler: app.<function> is supported locally")
             self._handler = getattr(load_handler(self.spec.code_dir), self.spec.handler)
 
     def invoke(self, event: dict[str, Any]) -> Any:

@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 from switchboard.providers import ROUTES
+
 from switchboard_ops.local.secrets import LOCAL_SECRETS
 
 

@@ -6,7 +6,6 @@ import json
 from urllib.parse import urlencode
 
 import pytest
-
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid
 from switchboard.models import Channel, Direction
 from switchboard.providers import twilio
@@ -24,7 +23,9 @@ PARAMS = {
 EXPECTED = "RSOYDt4T1cUTdK1PDd93/VVr8B8="  # twilio-python tests/unit/test_request_validator.py
 
 
-def form_request(url: str, params: dict[str, str] | list[tuple[str, str]], signature: str | None) -> WebhookRequest:
+def form_request(
+    url: str, params: dict[str, str] | list[tuple[str, str]], signature: str | None
+) -> WebhookRequest:
     headers = {"content-type": FORM}
     if signature is not None:
         headers["x-twilio-signature"] = signature
@@ -51,7 +52,13 @@ def test_signatures_with_and_without_default_port_are_both_accepted(url, signatu
 
 
 def test_repeated_form_fields_are_signed_sorted_and_deduplicated():
-    pairs = [("Sid", "CA123"), ("SidAccount", "AC123"), ("Digits", "5678"), ("Digits", "1234"), ("Digits", "1234")]
+    pairs = [
+        ("Sid", "CA123"),
+        ("SidAccount", "AC123"),
+        ("Digits", "5678"),
+        ("Digits", "1234"),
+        ("Digits", "1234"),
+    ]
     twilio.verify(form_request(URL, pairs, "IK+Dwps556ElfBT0I3Rgjkr1wJU="), {"auth_token": TOKEN}, now=0)
 
 
@@ -80,8 +87,9 @@ def test_json_body_changed_after_signing_is_rejected():
 
 
 def test_json_body_without_body_sha256_is_rejected():
-    request = WebhookRequest(route="twilio", url=URL, body=b"{}", headers={"content-type": JSON,
-                                                                          "x-twilio-signature": "x"})
+    request = WebhookRequest(
+        route="twilio", url=URL, body=b"{}", headers={"content-type": JSON, "x-twilio-signature": "x"}
+    )
     with pytest.raises(SignatureInvalid):
         twilio.verify(request, {"auth_token": TOKEN}, now=0)
 
@@ -146,7 +154,12 @@ def test_whatsapp_prefix_sets_the_channel_and_is_stripped():
 
 
 def test_media_makes_an_mms_with_its_urls():
-    params = {**INBOUND, "NumMedia": "1", "MediaUrl0": "https://api.twilio.com/m/ME1", "MediaContentType0": "image/png"}
+    params = {
+        **INBOUND,
+        "NumMedia": "1",
+        "MediaUrl0": "https://api.twilio.com/m/ME1",
+        "MediaContentType0": "image/png",
+    }
 
     message = twilio.parse_message(form_request(URL, params, None), received_at=0)
 
@@ -174,8 +187,13 @@ def test_missing_or_invalid_fields_are_malformed(change):
 
 
 def test_status_callback_becomes_a_status_update():
-    params = {"MessageSid": "SM9", "MessageStatus": "Undelivered", "ErrorCode": "30003", "To": "+14155550123",
-              "From": "+14155559876"}
+    params = {
+        "MessageSid": "SM9",
+        "MessageStatus": "Undelivered",
+        "ErrorCode": "30003",
+        "To": "+14155550123",
+        "From": "+14155559876",
+    }
 
     update = twilio.parse_status(form_request(URL, params, None), received_at=0)
 
@@ -183,6 +201,8 @@ def test_status_callback_becomes_a_status_update():
 
 
 def test_json_payload_parses_like_a_form():
-    request = WebhookRequest(route="twilio", url=URL, body=json.dumps(INBOUND).encode(), headers={"content-type": JSON})
+    request = WebhookRequest(
+        route="twilio", url=URL, body=json.dumps(INBOUND).encode(), headers={"content-type": JSON}
+    )
 
     assert twilio.parse_message(request, received_at=0).provider_message_id == "SM0123"

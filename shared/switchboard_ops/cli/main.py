@@ -1,0 +1,41 @@
+"""`switchboard`: the operator CLI. Works against the local stack (default) or a deployed stack
+(`--stack-name`). Subcommands live in small modules, each with a `register(subparsers)`."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from switchboard_ops.cli import local, messages, status
+from switchboard_ops.cli.output import CliError, print_error
+
+COMMANDS = (local, messages, status)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="switchboard",
+        description="Operate Switchboard: the local stack, stored messages, queue status.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMANDS:
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.run(args) or 0)
+    except CliError as error:
+        print_error(
+            error, as_json=bool(getattr(args, "json_errors", False) or getattr(args, "as_json", False))
+        )
+        return error.exit_code
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,87 @@
+"""The process environment the local stack gives its functions: AWS pointed at moto with dummy
+credentials, and each function's template variables with `!Ref`s resolved to the local resources."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from switchboard_ops.local.functions import FunctionSpec
+from switchboard_ops.local.provision import StackResources
+
+DUMMY_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}  # noqa: S105 - moto's
+
+
+def aws_environment(endpoint_url: str, region: str) -> dict[str, str]:
+    """Every boto3 client in the process (handlers' included) talks to moto, never to a real account."""
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_DEFAULT_REGION": region,
+        "AWS_REGION": region,
+        **DUMMY_CREDENTIALS,
+    }
+
+
+def _resolve(value: Any, resources: StackResources, parameters: dict[str, str]) -> str | None:
+    """A `!Ref` / `!GetAtt` to something the local stack has, as CloudFormation would resolve it."""
+    if not isinstance(value, dict) or len(value) != 1:
+        return None
+    ((kind, target),) = value.items()
+    if kind == "Ref":
+        if target in parameters:
+            return parameters[target]
+        for physical in (resources.tables, resources.queues, resources.topics, resources.secrets):
+            if target in physical:
+                return physical[target]
+    if kind == "Fn::GetAtt" and isinstance(target, list) and len(target) == 2:
+        logical_id, attribute = target
+        if logical_id in resources.queues:
+            url = resources.queues[logical_id]
+            return {
+                "Arn": resources.queue_arns[logical_id],
+                "QueueName": url.rsplit("/", 1)[-1],
+                "QueueUrl": url,
+            }.get(attribute)
+        if logical_id in resources.topics and attribute in ("TopicArn", "Arn"):
+            return resources.topics[logical_id]
+    return None
+
+
+def function_environment(
+    specs: Iterable[FunctionSpec],
+    resources: StackResources,
+    parameters: dict[str, str],
+) -> tuple[dict[str, str], list[str]]:
+    """The merged variables of every function (they share this process) and notes on what is left unset.
+
+    Variables with the same name but different values in two functions cannot both hold in one
+    process: the later function's value wins and a note says so.
+    """
+    environment: dict[str, str] = {}
+    owners: dict[str, str] = {}
+    notes: list[str] = []
+    for spec in specs:
+        values: dict[str, str] = dict(spec.environment)
+        for name, reference in spec.references.items():
+            resolved = _resolve(reference, resources, parameters)
+            if resolved is None:
+                notes.append(f"{spec.logical_id}: {name} is not set locally ({reference})")
+            else:
+                values[name] = resolved
+        for name, value in values.items():
+            if name in environment and environment[name] != value:
+                notes.append(
+                    f"{name}: {owners[name]} and {spec.logical_id} differ; {spec.logical_id}'s applies"
+                )
+            environment[name], owners[name] = value, spec.logical_id
+    environment.update(resources.environment())
+    return environment, notes
+
+
+def template_parameters(template: dict[str, Any], overrides: dict[str, str]) -> dict[str, str]:
+    """Parameter values for `!Ref`: the template defaults, then the local stack's overrides."""
+    parameters = {
+        name: str(props.get("Default", "")) for name, props in (template.get("Parameters") or {}).items()
+    }
+    parameters.update(overrides)
+    return parameters

@@ -1,0 +1,147 @@
+"""E2E fixtures: `switchboard local up` as a real subprocess on free ports, driven over real HTTP with
+`requests` and through the `switchboard` CLI, exactly as a developer would use them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from switchboard_ops.local.samples import Sample
+
+SWITCHBOARD = Path(sys.executable).parent / "switchboard"
+READY_TIMEOUT_SECONDS = 60
+STOP_TIMEOUT_SECONDS = 15
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class LiveStack:
+    """A running `switchboard local up`: its process, state file, and helpers to post and ask the CLI."""
+
+    process: subprocess.Popen[bytes]
+    state_dir: Path
+    log_path: Path
+    state: dict[str, Any] = field(default_factory=dict)
+    enqueued: int = 0  # jobs the stack reported enqueued, over every post made through `post`
+
+    @property
+    def api_url(self) -> str:
+        return str(self.state["api_url"])
+
+    @property
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "SWITCHBOARD_STATE_DIR": str(self.state_dir)}
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def cli(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603 - our own console script
+            [str(SWITCHBOARD), *args], env=self.env, capture_output=True, text=True, timeout=60, check=False
+        )
+
+    def post(
+        self,
+        sample: Sample,
+        *,
+        body: bytes | None = None,
+        signed_body: bytes | None = None,
+        secrets: dict[str, dict[str, Any]] | None = None,
+    ) -> requests.Response:
+        """Post `sample` signed now for the live URL; `signed_body` is signed but `body` is what is sent."""
+        to_sign = Sample(
+            sample.name,
+            sample.route,
+            sample.content_type,
+            sample.body if signed_body is None else signed_body,
+            sample.headers,
+            sample.path_suffix,
+        )
+        url, headers, signed = to_sign.signed(
+            self.api_url, now=time.time(), secrets=secrets or self.state["secrets"]
+        )
+        response = requests.post(url, data=signed if body is None else body, headers=headers, timeout=30)
+        self.count(response)
+        return response
+
+    def count(self, response: requests.Response) -> None:
+        if response.status_code == 200 and response.json().get("enqueued"):
+            self.enqueued += 1
+
+    def message(self, provider: str, message_id: str) -> dict[str, Any] | None:
+        """`switchboard messages get`: the JSON it prints, or None when it exits 1 (not stored)."""
+        result = self.cli("messages", "get", "--provider", provider, "--id", message_id)
+        if result.returncode == 1:
+            assert json.loads(result.stderr)["error"] == "not_found", result.stderr
+            return None
+        assert result.returncode == 0, result.stderr
+        return json.loads(result.stdout)
+
+    def stop(self, sig: int = signal.SIGTERM) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                return self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        return int(self.process.returncode)
+
+
+def start_stack(state_dir: Path) -> LiveStack:
+    """Start `switchboard local up` on two free ports; return once stack.json says it is ready."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    log_path = state_dir / "stack.log"
+    env = {
+        **os.environ,
+        "SWITCHBOARD_PORT": str(free_port()),
+        "SWITCHBOARD_AWS_PORT": str(free_port()),
+        "SWITCHBOARD_STATE_DIR": str(state_dir),
+    }
+    env.pop("AWS_ENDPOINT_URL", None)
+    with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would block the stack's logging
+        process = subprocess.Popen(  # noqa: S603 - our own console script
+            [str(SWITCHBOARD), "local", "up"], env=env, stdout=log, stderr=subprocess.STDOUT
+        )
+    stack = LiveStack(process=process, state_dir=state_dir, log_path=log_path)
+    state_file = state_dir / "stack.json"
+    deadline = time.monotonic() + READY_TIMEOUT_SECONDS
+    while not state_file.exists():
+        if process.poll() is not None:
+            pytest.fail(f"switchboard local up exited with {process.returncode}:\n{stack.log()}")
+        if time.monotonic() > deadline:
+            stack.stop(signal.SIGKILL)
+            pytest.fail(f"switchboard local up not ready after {READY_TIMEOUT_SECONDS} s:\n{stack.log()}")
+        time.sleep(0.05)
+    stack.state = json.loads(state_file.read_text())
+    return stack
+
+
+@pytest.fixture(scope="session")
+def stack_launcher() -> Callable[[Path], LiveStack]:
+    return start_stack
+
+
+@pytest.fixture(scope="session")
+def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
+    stack = start_stack(tmp_path_factory.mktemp("local-stack"))
+    try:
+        yield stack
+    finally:
+        stack.stop()
