@@ -44,8 +44,9 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-typecheck: install
+typecheck: install  ## each function's app.py is its own module "app", as in Lambda: one mypy run each
 	$(BIN)/mypy
+	for handler in functions/*/app.py; do $(BIN)/mypy "$$handler" || exit 1; done
 
 validate: install $(SAM_VENV)/.installed  ## template checks, offline
 	$(BIN)/cfn-lint template.yaml

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from typing import Any
 
@@ -122,7 +123,7 @@ class DeadLetterQueue:
         self._release(letters)
         return letters
 
-    def redrive(self, message_ids: set[str] | None = None, limit: int = 1000) -> list[str]:
+    def redrive(self, message_ids: set[str] | None = None, limit: int = 1000) -> builtins.list[str]:
         """Move the given messages (all when None) back to the source queue; returns the moved ids."""
         if message_ids is None and self._native_move():
             return ["*"]

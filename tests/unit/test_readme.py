@@ -1,0 +1,26 @@
+"""The README's copy-paste curl example must stay correctly signed for the local stack."""
+
+from __future__ import annotations
+
+import re
+
+from switchboard.providers import twilio
+from switchboard.webhook_request import FORM, WebhookRequest
+from switchboard_ops.local.secrets import LOCAL_SECRETS
+from switchboard_ops.project import ROOT
+
+
+def test_the_readme_twilio_curl_example_verifies_against_the_local_secret():
+    readme = (ROOT / "README.md").read_text()
+    url = re.search(r"curl -sS (http://127\.0\.0\.1:3000/webhooks/twilio) ", readme).group(1)
+    signature = re.search(r"X-Twilio-Signature: ([^']+)'", readme).group(1)
+    body = re.search(r"--data '([^']+)'", readme).group(1)
+
+    request = WebhookRequest(
+        route="twilio",
+        url=url,
+        body=body.encode(),
+        headers={"content-type": FORM, "x-twilio-signature": signature},
+    )
+
+    twilio.verify(request, LOCAL_SECRETS["twilio"], now=0)  # raises if the example went stale
