@@ -89,6 +89,7 @@ def twilio_webhook() -> Any:
     auth_token = secrets.get(SECRETS_NAME, max_age=300, transform="json")["twilio"]["auth_token"]
     if not RequestValidator(auth_token).validate(url, params, headers.get("x-twilio-signature", "")):
         logger.warning("invalid Twilio signature")
+        metrics.add_metric(name="SignatureRejected", unit=MetricUnit.Count, value=1)
         return _error(401, "invalid_signature")
     if not params.get("MessageSid"):
         return _error(400, "malformed_payload")

@@ -1,4 +1,4 @@
-"""Signed Twilio inbound-SMS webhooks with fresh MessageSids, built from events/ingest/twilio_inbound_sms.json.
+"""Signed Twilio inbound-SMS webhooks with fresh MessageSids, from events/ingest/twilio_inbound_sms.json.
 
 Light on imports: the memory benchmark's child process uses it, and everything it loads is counted.
 """

@@ -6,16 +6,16 @@ from typing import Any
 
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from switchboard.config import ingest_settings
 from switchboard.errors import DependencyUnavailable, WebhookRejected
 from switchboard.http_api import error_response, json_response, request_from_event, route_name
-from switchboard.observability import logger, metrics, tracer
+from switchboard.observability import logger, metrics
 from switchboard.services.ingest import default_service, record_rejection
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics(capture_cold_start_metric=True)
-@tracer.capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
         request = request_from_event(event, ingest_settings().public_base_url)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools import Tracer
 
 NAMESPACE = "Switchboard"
 # Keys whose values are message content or contact data: never logged, whatever their shape.
@@ -78,4 +81,18 @@ class MaskingFormatter(LambdaPowertoolsFormatter):
 
 logger = Logger(service="switchboard", logger_formatter=MaskingFormatter())
 metrics = Metrics(namespace=NAMESPACE, service="switchboard")
-tracer = Tracer(service="switchboard")
+
+
+def get_tracer() -> Tracer:
+    """The X-Ray tracer, for functions off the webhook hot path: creating it imports aws_xray_sdk (~180 ms
+    of cold start, measured by bench/ingest), which IngestFunction does without — Lambda's active
+    tracing still records its invocations (docs/adr/0001)."""
+    global _tracer
+    if _tracer is None:
+        from aws_lambda_powertools import Tracer
+
+        _tracer = Tracer(service="switchboard")
+    return _tracer
+
+
+_tracer: Tracer | None = None

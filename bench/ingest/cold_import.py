@@ -1,0 +1,198 @@
+"""Figure 3: cold import of a handler plus its AWS clients, each in a fresh interpreter.
+
+Three snippets, each run `runs` times in rotating order (after one untimed run of each to write .pyc):
+- ours: functions/ingest/app.py loaded with spec_from_file_location, then switchboard.dal.aws.client() for
+  dynamodb, sqs and secretsmanager (ours creates them lazily; Lambda pays for them on the first webhook);
+- bare (the baseline): `import boto3` and the same three clients;
+- Powertools-style handler (context): bench/ingest/baseline_app.py loaded the same way (its clients are
+  module-level).
+Timed inside the interpreter from the first import to the last client (interpreter start-up is the same
+for all three and left out); the whole process wall time is kept in the JSON. One extra run of ours under
+`-X importtime` lists the costliest imports.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from typing import Any
+
+from bench.ingest.common import (
+    BASELINE_APP,
+    CLIENT_SERVICES,
+    ROOT,
+    Figure,
+    median,
+    progress,
+    spread,
+    subprocess_environment,
+)
+
+_PRELUDE = "import time\n_t0 = time.perf_counter()\n"
+_REPORT = (
+    "_t2 = time.perf_counter()\n"
+    "import json\n"
+    "print(json.dumps({'import_ms': (_t1 - _t0) * 1e3, 'clients_ms': (_t2 - _t1) * 1e3,"
+    " 'total_ms': (_t2 - _t0) * 1e3}))\n"
+)
+
+
+def _load_by_file(name: str, path: str) -> str:
+    return (
+        "import importlib.util\n"
+        f"_spec = importlib.util.spec_from_file_location({name!r}, {path!r})\n"
+        "_module = importlib.util.module_from_spec(_spec)\n"
+        "_spec.loader.exec_module(_module)\n"
+    )
+
+
+SNIPPETS = {
+    "ours": _PRELUDE
+    + _load_by_file("functions.ingest.app", str(ROOT / "functions" / "ingest" / "app.py"))
+    + "_t1 = time.perf_counter()\n"
+    + "from switchboard.dal import aws\n"
+    + "".join(f"aws.client({service!r})\n" for service in CLIENT_SERVICES)
+    + _REPORT,
+    "bare": _PRELUDE
+    + "import boto3\n"
+    + "_t1 = time.perf_counter()\n"
+    + "".join(f"boto3.client({service!r})\n" for service in CLIENT_SERVICES)
+    + _REPORT,
+    # Its clients are created at import: `import_ms` holds everything, `clients_ms` is ~0.
+    "powertools": _PRELUDE
+    + _load_by_file("baseline_app", str(BASELINE_APP))
+    + "_t1 = time.perf_counter()\n"
+    + _REPORT,
+}
+
+# baseline_app reads its resource names at import; any names do, nothing is called.
+_ENV = subprocess_environment(
+    TABLE_NAME="bench-events",
+    PROCESSING_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/bench-processing",
+    WEBHOOK_SECRETS_NAME="bench-webhook-secrets",
+    BASELINE_MESSAGES_TABLE="bench-baseline-messages",
+    BASELINE_IDEMPOTENCY_TABLE="bench-baseline-idempotency",
+    BASELINE_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/bench-baseline-queue",
+)
+
+
+def _run(snippet: str, *flags: str) -> tuple[dict[str, Any], str]:
+    start = time.perf_counter()
+    done = subprocess.run(  # noqa: S603 - our interpreter, our snippets
+        [sys.executable, *flags, "-c", snippet],
+        cwd=ROOT,
+        env=_ENV,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    wall_ms = (time.perf_counter() - start) * 1e3
+    if done.returncode != 0:
+        raise RuntimeError(f"import snippet failed:\n{snippet}\n{done.stderr}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["process_wall_ms"] = wall_ms
+    return result, done.stderr
+
+
+_IMPORTTIME = re.compile(r"import time:\s+(\d+)\s+\|\s+(\d+)\s+\|(\s*)(\S+)")
+
+
+def _importtime(snippet: str) -> list[dict[str, Any]]:
+    _, stderr = _run(snippet, "-X", "importtime")
+    rows = []
+    for line in stderr.splitlines():
+        match = _IMPORTTIME.match(line)
+        if match:
+            self_us, cumulative_us, indent, name = match.groups()
+            rows.append(
+                {
+                    "module": name,
+                    "depth": (len(indent) - 1) // 2,
+                    "self_ms": int(self_us) / 1e3,
+                    "cumulative_ms": int(cumulative_us) / 1e3,
+                }
+            )
+    return rows
+
+
+def import_profile(top: int = 10) -> dict[str, Any]:
+    """`-X importtime` of our handler: its costliest imports (cumulative), and the self time of the
+    modules it imports that bare boto3 + clients does not, by top-level package: what ours adds."""
+    ours, bare = _importtime(SNIPPETS["ours"]), _importtime(SNIPPETS["bare"])
+    in_bare = {row["module"] for row in bare}
+    extra: dict[str, float] = defaultdict(float)
+    for row in ours:
+        if row["module"] not in in_bare:
+            extra[row["module"].split(".")[0]] += row["self_ms"]
+    packages = sorted(extra.items(), key=lambda item: item[1], reverse=True)[:top]
+    costliest = sorted(ours, key=lambda row: row["cumulative_ms"], reverse=True)[:top]
+    return {
+        "top_imports_by_cumulative_ms": costliest,
+        "added_over_bare_self_ms_by_package": [
+            {"package": name, "self_ms": round(ms, 1)} for name, ms in packages
+        ],
+        "note": "one run each under -X importtime (which slows imports itself); creating clients is not an "
+        "import. A module imported first inside another package (botocore under aws_xray_sdk) is "
+        "nested there even though boto3 would have imported it anyway.",
+    }
+
+
+def measure(runs: int) -> dict[str, list[dict[str, Any]]]:
+    names = list(SNIPPETS)
+    for name in names:  # writes bytecode caches; not timed
+        _run(SNIPPETS[name])
+    results: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
+    for number in range(runs):
+        shift = number % len(names)
+        for name in names[shift:] + names[:shift]:
+            results[name].append(_run(SNIPPETS[name])[0])
+    return results
+
+
+def figures(quick: bool) -> tuple[list[Figure], dict[str, Any]]:
+    runs = 3 if quick else 15
+    progress(f"cold import: {runs} fresh interpreters per snippet, rotating order")
+    results = measure(runs)
+    progress("cold import: one -X importtime run of our handler")
+    profile = import_profile()
+
+    def field(name: str, key: str) -> list[float]:
+        return [run[key] for run in results[name]]
+
+    detail = {
+        name: {
+            key: spread(field(name, key))
+            for key in ("total_ms", "import_ms", "clients_ms", "process_wall_ms")
+        }
+        for name in results
+    }
+    detail["snippets"] = SNIPPETS
+    ours, bare, powertools = (median(field(name, "total_ms")) for name in ("ours", "bare", "powertools"))
+    rows = [
+        Figure(
+            key="cold_import_ms.handler_vs_boto3",
+            title="Cold import + 3 clients",
+            unit="ms",
+            ours=round(ours, 1),
+            baseline=round(bare, 1),
+            baseline_name="import boto3 + the same 3 clients",
+            target="ratio <= 1.3",
+            passed=ours / bare <= 1.3,
+            detail=detail,
+        ),
+        Figure(
+            key="cold_import_ms.handler_vs_powertools",
+            title="Cold import + 3 clients (context)",
+            unit="ms",
+            ours=round(ours, 1),
+            baseline=round(powertools, 1),
+            target="-",
+            passed=None,
+            detail={"powertools_style_vs_bare_boto3_ratio": round(powertools / bare, 3)},
+        ),
+    ]
+    return rows, profile

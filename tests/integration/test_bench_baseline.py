@@ -1,0 +1,141 @@
+"""bench/ingest's own pieces work: the Powertools-style baseline handler, the AWS call counter and the
+signed webhook factory. Functional checks only — no timings are asserted anywhere."""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from switchboard_ops.project import ROOT
+
+if str(ROOT) not in sys.path:  # bench/ sits beside tests/, outside the installed packages
+    sys.path.insert(0, str(ROOT))
+
+from bench.ingest import common  # noqa: E402
+from bench.ingest.webhooks import message_sid, twilio_webhook  # noqa: E402
+
+
+@pytest.fixture
+def baseline(stack, monkeypatch: pytest.MonkeyPatch) -> common.BaselineResources:
+    resources = common.provision_baseline(
+        boto3.Session(region_name="us-east-1"), stack.secrets["WebhookSecrets"]
+    )
+    for key, value in resources.environment().items():
+        monkeypatch.setenv(key, value)
+    return resources
+
+
+@pytest.fixture
+def baseline_handler(baseline) -> Any:
+    return common.load_baseline_handler().handler
+
+
+def messages(dynamodb: Any, baseline: common.BaselineResources) -> list[dict[str, Any]]:
+    return dynamodb.scan(TableName=baseline.messages_table)["Items"]
+
+
+def queued(sqs: Any, baseline: common.BaselineResources) -> list[dict[str, Any]]:
+    response = sqs.receive_message(QueueUrl=baseline.queue_url, MaxNumberOfMessages=10)
+    return [json.loads(message["Body"]) for message in response.get("Messages", [])]
+
+
+def test_the_baseline_stores_and_enqueues_a_new_webhook(
+    baseline, baseline_handler, dynamodb, sqs, lambda_context
+):
+    event = twilio_webhook()
+    sid = message_sid(event)
+
+    response = baseline_handler(event, lambda_context)
+
+    assert response["statusCode"] == 200, response["body"]
+    assert json.loads(response["body"])["provider_message_id"] == sid
+    assert [item["MessageSid"]["S"] for item in messages(dynamodb, baseline)] == [sid]
+    assert [job["provider_message_id"] for job in queued(sqs, baseline)] == [sid]
+    records = dynamodb.scan(TableName=baseline.idempotency_table)["Items"]
+    assert [record["status"]["S"] for record in records] == ["COMPLETED"]
+
+
+def test_the_baseline_does_not_reprocess_a_duplicate(
+    baseline, baseline_handler, dynamodb, sqs, lambda_context
+):
+    event = twilio_webhook()
+    first = baseline_handler(copy.deepcopy(event), lambda_context)
+
+    with common.CallCounter() as counter:
+        again = baseline_handler(copy.deepcopy(event), lambda_context)
+
+    assert again["statusCode"] == 200
+    assert json.loads(again["body"]) == json.loads(first["body"])
+    assert counter.calls == ["dynamodb.PutItem"]  # Powertools' conditional put fails; nothing else runs
+    assert len(messages(dynamodb, baseline)) == 1
+    assert len(queued(sqs, baseline)) == 1
+
+
+def test_a_new_webhook_costs_the_baseline_four_calls_once_its_secret_is_cached(
+    baseline, baseline_handler, lambda_context
+):
+    with common.CallCounter() as first:
+        baseline_handler(twilio_webhook(), lambda_context)
+    with common.CallCounter() as second:
+        baseline_handler(twilio_webhook(), lambda_context)
+
+    assert first.by_operation() == {
+        "dynamodb.PutItem": 2,
+        "dynamodb.UpdateItem": 1,
+        "secretsmanager.GetSecretValue": 1,
+        "sqs.SendMessage": 1,
+    }
+    # Idempotency record INPROGRESS, the message, the job, idempotency record COMPLETED.
+    assert second.calls == ["dynamodb.PutItem", "dynamodb.PutItem", "sqs.SendMessage", "dynamodb.UpdateItem"]
+
+
+def test_the_baseline_verifies_the_signature(baseline, baseline_handler, dynamodb, lambda_context):
+    event = twilio_webhook()
+    event["body"] = event["body"].replace("Tuesday", "Friday")
+
+    response = baseline_handler(event, lambda_context)
+
+    assert response["statusCode"] == 401
+    assert messages(dynamodb, baseline) == []
+
+
+def test_the_call_counter_counts_exactly_the_calls_made(stack, dynamodb, sqs):
+    dynamodb.list_tables()  # before: not counted
+    with common.CallCounter() as outer:
+        dynamodb.list_tables()
+        with common.CallCounter() as inner:
+            sqs.get_queue_url(QueueName=stack.queues["ProcessingQueue"].rsplit("/", 1)[-1])
+            with pytest.raises(ClientError):  # a failed call is still a call
+                dynamodb.get_item(TableName="no-such-table", Key={"pk": {"S": "x"}})
+        boto3.client("sqs", region_name="us-east-1").list_queues()  # a client made inside is counted too
+    sqs.list_queues()  # after: not counted
+
+    assert inner.calls == ["sqs.GetQueueUrl", "dynamodb.GetItem"]
+    assert outer.calls == ["dynamodb.ListTables", "sqs.GetQueueUrl", "dynamodb.GetItem", "sqs.ListQueues"]
+    assert outer.by_operation() == {
+        "dynamodb.GetItem": 1,
+        "dynamodb.ListTables": 1,
+        "sqs.GetQueueUrl": 1,
+        "sqs.ListQueues": 1,
+    }
+
+
+def test_bench_webhooks_are_fresh_signed_messages_our_handler_accepts(stack, lambda_context):
+    ingest = common.load_our_handler()
+    event = twilio_webhook()
+    other = twilio_webhook()
+
+    stored = ingest.handler(copy.deepcopy(event), lambda_context)
+    repeated = ingest.handler(copy.deepcopy(event), lambda_context)
+
+    assert message_sid(event) != message_sid(other)
+    assert stored["statusCode"] == 200, stored["body"]
+    assert json.loads(stored["body"])["provider_message_id"] == message_sid(event)
+    assert json.loads(stored["body"])["outcome"] == "stored"
+    assert json.loads(repeated["body"])["outcome"] == "duplicate"
