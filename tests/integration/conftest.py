@@ -8,6 +8,7 @@ from typing import Any
 import boto3
 import pytest
 from moto import mock_aws
+
 from switchboard.dal import aws
 from switchboard.services import ingest as ingest_service
 from switchboard_ops.local.provision import StackResources, provision

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from switchboard.providers import ROUTES
 from switchboard_ops.local.apigw import http_api_event
 from switchboard_ops.project import load_event, load_handler

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
+
 from switchboard.services.ingest import default_service
 from switchboard_ops.project import load_event, load_handler
 

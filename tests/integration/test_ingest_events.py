@@ -8,6 +8,7 @@ import json
 import logging
 
 import pytest
+
 from switchboard.services.ingest import default_service
 from switchboard_ops.project import EVENTS, ROOT, load_event, load_handler
 

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from switchboard.services.ingest import default_service
 from switchboard_ops.local.provision import StackResources
 from switchboard_ops.project import load_event, load_handler

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+
 from switchboard.dal.job_records import JobRecords
 from switchboard.services import worker as worker_module
 from switchboard_ops.local.sqs_events import delete_succeeded, receive_batch, sqs_event

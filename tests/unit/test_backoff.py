@@ -5,6 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
+
 from switchboard.services.processing.backoff import MAX_RECEIVES, is_exhausted, next_visibility_timeout
 from switchboard_ops.local.template import load_template
 

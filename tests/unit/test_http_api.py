@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 
 import pytest
+
 from switchboard.errors import MalformedPayload
 from switchboard.http_api import public_url, request_from_event, route_name
 from switchboard.webhook_request import WebhookRequest

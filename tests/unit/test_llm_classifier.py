@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from switchboard.providers.llm_classifier import ClassifierUnavailable, HttpClassifier
 from switchboard.services.processing.classify import Intent
 from switchboard.services.worker import _classifier

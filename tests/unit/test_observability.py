@@ -8,6 +8,7 @@ import logging
 import uuid
 
 from aws_lambda_powertools import Logger
+
 from switchboard.observability import MaskingFormatter, mask_text
 
 

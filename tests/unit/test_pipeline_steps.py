@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from switchboard.models.plan import Consent
 from switchboard.services.processing.classify import Intent, RulesClassifier
 from switchboard.services.processing.delivery import status_rank

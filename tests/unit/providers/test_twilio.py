@@ -6,6 +6,7 @@ import json
 from urllib.parse import urlencode
 
 import pytest
+
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid
 from switchboard.models import Channel, Direction
 from switchboard.providers import twilio
