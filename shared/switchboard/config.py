@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -25,13 +26,22 @@ class ConfigurationError(RuntimeError):
     pass
 
 
-@lru_cache(maxsize=1)
-def ingest_settings() -> IngestSettings:
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+def _load(model: type[SettingsT], function: str) -> SettingsT:
     try:
-        return IngestSettings.model_validate(dict(os.environ))
+        return model.model_validate(dict(os.environ))
     except ValidationError as exc:
         names = ", ".join(str(err["loc"][0]) for err in exc.errors())
-        raise ConfigurationError(f"ingest is misconfigured; check environment variable(s): {names}") from exc
+        raise ConfigurationError(
+            f"{function} is misconfigured; check environment variable(s): {names}"
+        ) from exc
+
+
+@lru_cache(maxsize=1)
+def ingest_settings() -> IngestSettings:
+    return _load(IngestSettings, "ingest")
 
 
 class WorkerSettings(BaseModel):
@@ -56,8 +66,28 @@ class WorkerSettings(BaseModel):
 
 @lru_cache(maxsize=1)
 def worker_settings() -> WorkerSettings:
-    try:
-        return WorkerSettings.model_validate(dict(os.environ))
-    except ValidationError as exc:
-        names = ", ".join(str(err["loc"][0]) for err in exc.errors())
-        raise ConfigurationError(f"worker is misconfigured; check environment variable(s): {names}") from exc
+    return _load(WorkerSettings, "worker")
+
+
+class SenderSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(min_length=1, alias="TABLE_NAME")
+    processing_queue_url: str = Field(min_length=1, alias="PROCESSING_QUEUE_URL")
+    outbound_queue_url: str = Field(min_length=1, alias="OUTBOUND_QUEUE_URL")
+    outbound_dlq_url: str = Field(min_length=1, alias="OUTBOUND_DLQ_URL")
+    webhook_secrets_name: str = Field(min_length=1, alias="WEBHOOK_SECRETS_NAME")
+    # Where providers send status callbacks: the API's public base URL (…/webhooks/twilio/status).
+    callback_base_url: str = Field(default="", alias="CALLBACK_BASE_URL")
+    # Empty = the providers' real APIs; the local stack points both at the sandbox provider.
+    twilio_api_base_url: str = Field(default="", alias="TWILIO_API_BASE_URL")
+    openphone_api_base_url: str = Field(default="", alias="OPENPHONE_API_BASE_URL")
+    twilio_rate_per_second: float = Field(default=50.0, gt=0, alias="TWILIO_RATE_PER_SECOND")
+    openphone_rate_per_second: float = Field(default=10.0, gt=0, alias="OPENPHONE_RATE_PER_SECOND")
+    # = the event source's MaximumConcurrency: each instance takes its share of the provider's limit.
+    sender_concurrency: int = Field(default=2, ge=1, alias="SENDER_CONCURRENCY")
+
+
+@lru_cache(maxsize=1)
+def sender_settings() -> SenderSettings:
+    return _load(SenderSettings, "sender")

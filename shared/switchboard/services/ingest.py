@@ -89,7 +89,7 @@ class IngestService:
             _count("WebhooksIgnored", provider)
             logger.info("webhook ignored: event type not handled", route=request.route)
             return IngestResult(outcome="ignored", provider=provider)
-        return self._store_and_enqueue(event)
+        return store_and_enqueue(event, self.store, self.jobs, received_at=self.clock())
 
     def _verified_event(self, route: Route | None, request: WebhookRequest) -> Event | None:
         if route is None:
@@ -105,37 +105,49 @@ class IngestService:
         module.verify(request, self.secrets.for_provider(module.SECRET_NAME), now)
         return route.parse(request, now)
 
-    def _store_and_enqueue(self, event: Event) -> IngestResult:
-        stored = self.store.store_if_new(event, received_at=self.clock())
-        if not stored.created:
-            _count("DuplicateWebhooks", event.provider)
-        # A duplicate whose job already finished needs nothing; anything else is (re-)enqueued so a
-        # job lost after an earlier put is recovered by the provider's own retry.
-        enqueue = stored.created or stored.job_state != PROCESSED
-        if enqueue:
-            self.jobs.enqueue_job(
-                Job(
-                    pk=stored.key["pk"],
-                    sk=stored.key["sk"],
-                    provider=event.provider,
-                    kind=event.kind,
-                    provider_message_id=event.provider_message_id,
-                )
+
+def store_and_enqueue(
+    event: Event,
+    store: EventStore,
+    jobs: JobSink,
+    *,
+    received_at: float,
+    source: str = "webhook",
+    process: bool = True,
+) -> IngestResult:
+    """Store an event once and enqueue its processing job: the one path ingest, the sender and
+    reconciliation share. `process=False` stores without a job (canary messages)."""
+    stored = store.store_if_new(event, source=source, received_at=received_at)
+    if not stored.created:
+        _count("DuplicateWebhooks", event.provider)
+    # A duplicate whose job already finished needs nothing; anything else is (re-)enqueued so a
+    # job lost after an earlier put is recovered by the provider's own retry.
+    enqueue = process and (stored.created or stored.job_state != PROCESSED)
+    if enqueue:
+        jobs.enqueue_job(
+            Job(
+                pk=stored.key["pk"],
+                sk=stored.key["sk"],
+                provider=event.provider,
+                kind=event.kind,
+                provider_message_id=event.provider_message_id,
             )
-        logger.info(
-            "webhook stored" if stored.created else "duplicate webhook",
-            provider=event.provider,
-            kind=event.kind,
-            provider_message_id=event.provider_message_id,
-            enqueued=enqueue,
         )
-        return IngestResult(
-            outcome="stored" if stored.created else "duplicate",
-            provider=event.provider,
-            provider_message_id=event.provider_message_id,
-            kind=event.kind,
-            enqueued=enqueue,
-        )
+    logger.info(
+        "event stored" if stored.created else "duplicate event",
+        provider=event.provider,
+        kind=event.kind,
+        provider_message_id=event.provider_message_id,
+        enqueued=enqueue,
+        source=source,
+    )
+    return IngestResult(
+        outcome="stored" if stored.created else "duplicate",
+        provider=event.provider,
+        provider_message_id=event.provider_message_id,
+        kind=event.kind,
+        enqueued=enqueue,
+    )
 
 
 def default_service() -> IngestService:
