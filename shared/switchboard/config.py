@@ -91,3 +91,22 @@ class SenderSettings(BaseModel):
 @lru_cache(maxsize=1)
 def sender_settings() -> SenderSettings:
     return _load(SenderSettings, "sender")
+
+
+class HealthSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(min_length=1, alias="TABLE_NAME")
+    outbound_queue_url: str = Field(min_length=1, alias="OUTBOUND_QUEUE_URL")
+    health_verify_queue_url: str = Field(min_length=1, alias="HEALTH_VERIFY_QUEUE_URL")
+    alerts_topic_arn: str = Field(min_length=1, alias="ALERTS_TOPIC_ARN")
+    canary_provider: str = Field(default="twilio", pattern="^(twilio|openphone)$", alias="CANARY_PROVIDER")
+    # Empty = not configured: every run reports HealthCheckFailed until both numbers are set.
+    canary_from: str = Field(default="", alias="CANARY_FROM_NUMBER")
+    canary_to: str = Field(default="", alias="CANARY_TO_NUMBER")
+    canary_timeout_seconds: int = Field(default=120, ge=1, le=900, alias="CANARY_TIMEOUT_SECONDS")
+
+
+@lru_cache(maxsize=1)
+def health_settings() -> HealthSettings:
+    return _load(HealthSettings, "health check")

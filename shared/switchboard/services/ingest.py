@@ -11,9 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from switchboard.canary import canary_token
 from switchboard.dal.events_table import StoreResult
 from switchboard.errors import PayloadTooLarge, UnknownRoute, UnsupportedContentType, WebhookRejected
-from switchboard.models import Event, Job
+from switchboard.models import Event, Job, Message
 from switchboard.observability import logger, metrics
 from switchboard.providers import ROUTES, Route, provider_of
 from switchboard.webhook_request import WebhookRequest
@@ -33,6 +34,10 @@ class JobSink(Protocol):
 
 class SecretSource(Protocol):
     def for_provider(self, name: str) -> dict[str, Any]: ...
+
+
+class CanarySink(Protocol):
+    def record_received(self, token: str, now: float) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -73,12 +78,14 @@ class IngestService:
         *,
         max_body_bytes: int = 256 * 1024,
         clock: Callable[[], float] = time.time,
+        canaries: CanarySink | None = None,
     ) -> None:
         self.store = store
         self.jobs = jobs
         self.secrets = secrets
         self.max_body_bytes = max_body_bytes
         self.clock = clock
+        self.canaries = canaries
 
     def ingest(self, request: WebhookRequest) -> IngestResult:
         """Raises WebhookRejected for bad input (the caller reports it with `record_rejection`)."""
@@ -89,7 +96,15 @@ class IngestService:
             _count("WebhooksIgnored", provider)
             logger.info("webhook ignored: event type not handled", route=request.route)
             return IngestResult(outcome="ignored", provider=provider)
-        return store_and_enqueue(event, self.store, self.jobs, received_at=self.clock())
+        inbound = isinstance(event, Message) and event.direction == "inbound"
+        token = canary_token(event.body) if isinstance(event, Message) and inbound and self.canaries else None
+        if token and self.canaries:
+            # The health check's own message: proof the loop works, never a contact's reply.
+            self.canaries.record_received(token, self.clock())
+            logger.info("health-check canary received", token=token)
+        return store_and_enqueue(
+            event, self.store, self.jobs, received_at=self.clock(), process=token is None
+        )
 
     def _verified_event(self, route: Route | None, request: WebhookRequest) -> Event | None:
         if route is None:
@@ -156,6 +171,7 @@ def default_service() -> IngestService:
     if _default is None:
         from switchboard.config import ingest_settings
         from switchboard.dal.events_table import EventsTable
+        from switchboard.dal.health_records import HealthRecords
         from switchboard.dal.jobs_queue import JobsQueue
         from switchboard.dal.secrets import WebhookSecrets
 
@@ -165,6 +181,7 @@ def default_service() -> IngestService:
             JobsQueue(settings.processing_queue_url),
             WebhookSecrets(settings.webhook_secrets_name, settings.secrets_max_age_seconds),
             max_body_bytes=settings.max_body_bytes,
+            canaries=HealthRecords(settings.table_name),
         )
     return _default
 

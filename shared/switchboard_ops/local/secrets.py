@@ -18,8 +18,9 @@ MCowBQYDK2VwAyEALtfm8rQgA/zIMI+wbufadiBKgoQw8VNrW0g/0ibDOG0=
 
 # What a provider holds: used to sign requests (written to .local/stack.json as "secrets").
 LOCAL_SECRETS: dict[str, dict[str, str]] = {
-    "twilio": {"auth_token": "local-twilio-auth-token"},
+    "twilio": {"auth_token": "local-twilio-auth-token", "account_sid": "AC0123456789abcdef0123456789abcdef"},
     "openphone": {
+        "api_key": "local-openphone-api-key",
         "signing_key": "bG9jYWwtb3BlbnBob25lLXNpZ25pbmcta2V5LTAwMDE=",
         "webhook_secret": "whsec_bG9jYWwtb3BlbnBob25lLXdlYmhvb2stc2VjcmV0LTE=",
     },

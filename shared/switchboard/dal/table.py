@@ -1,0 +1,37 @@
+"""The events table as every dal module uses it: a lazy client and conditional writes that report
+"condition failed" (with the old item) instead of raising."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from switchboard.dal.aws import client
+from switchboard.dal.items import from_item
+from switchboard.errors import StoreUnavailable
+
+
+def error_code(exc: ClientError) -> str:
+    return str(exc.response.get("Error", {}).get("Code"))
+
+
+class Table:
+    def __init__(self, table_name: str, dynamodb: Any = None) -> None:
+        self.table_name = table_name
+        self._dynamodb = dynamodb
+
+    @property
+    def dynamodb(self) -> Any:
+        if self._dynamodb is None:
+            self._dynamodb = client("dynamodb")
+        return self._dynamodb
+
+    def call(self, operation: str, **request: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """(response, {}) — or (None, the old item if returned) when a condition failed."""
+        try:
+            return getattr(self.dynamodb, operation)(TableName=self.table_name, **request), {}
+        except ClientError as exc:
+            if error_code(exc) == "ConditionalCheckFailedException":
+                return None, from_item(exc.response.get("Item") or {})
+            raise StoreUnavailable(f"DynamoDB {operation} failed: {error_code(exc)}") from exc

@@ -1,0 +1,267 @@
+"""The sender: each send request reaches the provider at most once, never to a suppressed number.
+
+PENDING -> SENDING (conditional) -> provider call -> SENT with the provider's id. Rejections are final
+(21610 also suppresses the number); "certainly not accepted" failures retry with backoff, at most three
+attempts, then the dead-letter queue; "maybe sent" outcomes are flagged for review, never re-sent.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, Protocol
+
+from pydantic import ValidationError
+
+from switchboard.dal.outbound_records import (
+    AMBIGUOUS,
+    FAILED,
+    REJECTED,
+    RETRY,
+    SENT,
+    SUPPRESSED,
+    SendFinished,
+    SendInterrupted,
+)
+from switchboard.models import Channel, Direction, Message
+from switchboard.models.outbound import SendRequest
+from switchboard.models.plan import Consent, ConsentChange
+from switchboard.observability import logger, metrics
+from switchboard.providers.outbound import (
+    UNSUBSCRIBED_RECIPIENT,
+    SendAmbiguous,
+    SendRejected,
+    SendUnavailable,
+    Sent,
+)
+from switchboard.services.ingest import EventStore, JobSink, store_and_enqueue
+from switchboard.services.processing import backoff
+from switchboard.services.ratelimit import TokenBucket
+
+MAX_SEND_ATTEMPTS = 3  # template.yaml's OutboundQueue maxReceiveCount must match (a test checks)
+RETRY_BASE_SECONDS = 30
+
+SendOutcome = Literal["sent", "rejected", "suppressed", "ambiguous", "skipped", "retrying", "dead_lettered"]
+
+
+class Records(Protocol):
+    def begin_send(self, request: SendRequest, now: float) -> dict[str, Any]: ...
+    def finish(self, key: str, state: str, now: float, **fields: Any) -> bool: ...
+    def flag_interrupted(self, key: str, now: float) -> None: ...
+
+
+class Consents(Protocol):
+    def is_suppressed(self, channel: str, address: str) -> bool: ...
+    def record_consent(self, change: ConsentChange) -> bool: ...
+
+
+class Queues(Protocol):
+    def retry_later(self, receipt_handle: str, seconds: int) -> None: ...
+    def dead_letter(
+        self, body: str, *, error: str, attempts: int, reason: str, provider: str = "", job_type: str = ""
+    ) -> None: ...
+
+
+Transport = Callable[[SendRequest], Sent]
+
+
+def _count(name: str) -> None:
+    metrics.add_metric(name=name, unit="Count", value=1)
+
+
+@dataclass
+class Sender:
+    records: Records
+    consents: Consents
+    queues: Queues
+    transports: dict[str, Transport]
+    limits: dict[str, TokenBucket]
+    store: EventStore
+    jobs: JobSink
+    clock: Callable[[], float] = time.time
+
+    def handle(self, body: str, *, receipt_handle: str, receive_count: int) -> SendOutcome:
+        """One SQS record: returns when the message may be deleted, raises to have it retried."""
+        try:
+            request = SendRequest.model_validate_json(body)
+        except ValidationError as invalid:
+            self.queues.dead_letter(
+                body,
+                error=f"invalid send request: {invalid.error_count()} error(s)",
+                attempts=receive_count,
+                reason="permanent",
+                job_type="send",
+            )
+            return "dead_lettered"
+        try:
+            return self.send(request)
+        except SendUnavailable as failure:
+            exhausted = receive_count >= MAX_SEND_ATTEMPTS
+            self.records.finish(
+                request.send_key, FAILED if exhausted else RETRY, self.clock(), error=str(failure)[:500]
+            )
+            if exhausted:
+                self.queues.dead_letter(
+                    body,
+                    error=str(failure),
+                    attempts=receive_count,
+                    reason="exhausted",
+                    provider=request.provider,
+                    job_type="send",
+                )
+                _count("SendsExhausted")
+                return "dead_lettered"
+            self.queues.retry_later(
+                receipt_handle,
+                backoff.next_visibility_timeout(
+                    receive_count, base_seconds=RETRY_BASE_SECONDS, cap_seconds=RETRY_BASE_SECONDS * 4
+                ),
+            )
+            _count("SendsRetried")
+            raise
+
+    def send(self, request: SendRequest) -> SendOutcome:
+        key = request.send_key
+        try:
+            self.records.begin_send(request, self.clock())
+        except SendFinished as finished:
+            logger.info("send already finished", send_key=key, state=finished.state)
+            return "skipped"
+        except SendInterrupted:
+            self.records.flag_interrupted(key, self.clock())
+            _count("SendsAmbiguous")
+            logger.error("send interrupted earlier; flagged for review, not re-sent", send_key=key)
+            return "ambiguous"
+        if self.consents.is_suppressed(request.channel, request.recipient):
+            self.records.finish(key, SUPPRESSED, self.clock())
+            _count("SendsSuppressed")
+            return "suppressed"
+        self.limits[request.provider].acquire()
+        try:
+            sent = self.transports[request.provider](request)
+        except SendRejected as rejected:
+            return self._rejected(request, rejected)
+        except SendAmbiguous as ambiguous:
+            self.records.finish(key, AMBIGUOUS, self.clock(), needs_review=True, error=str(ambiguous)[:500])
+            _count("SendsAmbiguous")
+            return "ambiguous"
+        self.records.finish(key, SENT, self.clock(), provider_message_id=sent.provider_message_id)
+        self._store_outbound(request, sent)
+        _count("MessagesSent")
+        logger.info(
+            "message sent",
+            send_key=key,
+            provider=request.provider,
+            provider_message_id=sent.provider_message_id,
+            purpose=request.purpose,
+        )
+        return "sent"
+
+    def _rejected(self, request: SendRequest, rejected: SendRejected) -> SendOutcome:
+        now = self.clock()
+        self.records.finish(
+            request.send_key, REJECTED, now, error=str(rejected)[:500], error_code=rejected.code
+        )
+        if rejected.code == UNSUBSCRIBED_RECIPIENT:
+            self.consents.record_consent(
+                ConsentChange(
+                    channel=request.channel,
+                    address=request.recipient,
+                    consent=Consent.OPT_OUT,
+                    at=datetime.fromtimestamp(now, tz=UTC).isoformat(),
+                    message_pk=f"SEND#{request.send_key}",
+                )
+            )
+            _count("SendsSuppressed")
+            return "suppressed"
+        _count("SendsRejected")
+        logger.warning("send rejected by the provider", send_key=request.send_key, code=rejected.code)
+        return "rejected"
+
+    def _store_outbound(self, request: SendRequest, sent: Sent) -> None:
+        """The sent message is stored like an inbound one, so status callbacks and roll-up find it."""
+        now = self.clock()
+        message = Message(
+            provider=request.provider,
+            provider_message_id=sent.provider_message_id,
+            channel=Channel(request.channel),
+            direction=Direction.OUTBOUND,
+            sender=request.sender,
+            recipient=request.recipient,
+            body=request.body,
+            status=sent.status,
+            occurred_at=datetime.fromtimestamp(now, tz=UTC),
+            event_type="message.sent",
+            raw={"send_key": request.send_key, "purpose": request.purpose},
+        )
+        store_and_enqueue(
+            message,
+            self.store,
+            self.jobs,
+            received_at=now,
+            source="sender",
+            process=request.purpose != "canary",
+        )
+
+
+def default_sender() -> Sender:
+    """The sender wired to the environment's resources and provider endpoints, built once per container."""
+    global _default
+    if _default is None:
+        _default = _build_default()
+    return _default
+
+
+def _build_default() -> Sender:
+    from functools import partial
+
+    from switchboard.config import sender_settings
+    from switchboard.dal.dead_letters import RetryQueues
+    from switchboard.dal.events_table import EventsTable
+    from switchboard.dal.job_records import JobRecords
+    from switchboard.dal.jobs_queue import JobsQueue
+    from switchboard.dal.outbound_records import OutboundRecords
+    from switchboard.dal.secrets import WebhookSecrets
+    from switchboard.providers.outbound import send_openphone, send_twilio
+
+    settings = sender_settings()
+    secrets = WebhookSecrets(settings.webhook_secrets_name)
+    callback = (
+        f"{settings.callback_base_url.rstrip('/')}/webhooks/twilio/status"
+        if settings.callback_base_url
+        else None
+    )
+
+    def twilio(request: SendRequest) -> Sent:
+        return send_twilio(
+            request,
+            secrets.for_provider("twilio"),
+            status_callback=callback,
+            base_url=settings.twilio_api_base_url or None,
+        )
+
+    def openphone(request: SendRequest) -> Sent:
+        return send_openphone(
+            request, secrets.for_provider("openphone"), base_url=settings.openphone_api_base_url or None
+        )
+
+    per_instance = partial(
+        TokenBucket, capacity=1
+    )  # no bursts: concurrent senders share the provider's limit
+    return Sender(
+        records=OutboundRecords(settings.table_name),
+        consents=JobRecords(settings.table_name),
+        queues=RetryQueues(settings.outbound_queue_url, settings.outbound_dlq_url),
+        transports={"twilio": twilio, "openphone": openphone},
+        limits={
+            "twilio": per_instance(settings.twilio_rate_per_second / settings.sender_concurrency),
+            "openphone": per_instance(settings.openphone_rate_per_second / settings.sender_concurrency),
+        },
+        store=EventsTable(settings.table_name),
+        jobs=JobsQueue(settings.processing_queue_url),
+    )
+
+
+_default: Sender | None = None
