@@ -37,8 +37,8 @@ class TokenBucket:
         while True:
             with self._lock:
                 self._refill()
-                if self._tokens >= 1:
-                    self._tokens -= 1
+                if self._tokens >= 1 - 1e-9:  # tolerance: float rounding must not strand a token
+                    self._tokens = max(0.0, self._tokens - 1)
                     return waited
                 delay = (1 - self._tokens) / self.rate
             self._sleep(delay)
