@@ -7,6 +7,7 @@ import importlib.util
 import os
 import statistics
 import sys
+import time
 import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -60,10 +61,12 @@ class CallCounter:
 
     Wraps `BaseClient._make_api_call`: one count per API call (retries are not extra calls; failed calls
     such as a ConditionalCheckFailed put do count), for every client, including clients created inside
-    libraries. Both handlers are counted by this one mechanism.
+    libraries. Both handlers are counted by this one mechanism. Each call's wall time (in-process moto
+    answers inside it) is summed by operation too.
     """
 
     calls: list[str] = field(default_factory=list)
+    nanoseconds: Counter[str] = field(default_factory=Counter)
 
     def __enter__(self) -> CallCounter:
         _ACTIVE.append(self)
@@ -82,8 +85,12 @@ class CallCounter:
     def by_operation(self) -> dict[str, int]:
         return dict(sorted(Counter(self.calls).items()))
 
+    def milliseconds_by_operation(self) -> dict[str, float]:
+        return {name: self.nanoseconds[name] / 1e6 for name in sorted(self.nanoseconds)}
+
     def reset(self) -> None:
         self.calls.clear()
+        self.nanoseconds.clear()
 
 
 _ACTIVE: list[CallCounter] = []
@@ -99,9 +106,16 @@ def _install_wrapper() -> None:
 
     def counting(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
         name = f"{client.meta.service_model.service_name}.{operation_name}"
-        for counter in _ACTIVE:
+        counters = list(_ACTIVE)
+        for counter in counters:
             counter.calls.append(name)
-        return original(client, operation_name, api_params)
+        start = time.perf_counter_ns()
+        try:
+            return original(client, operation_name, api_params)
+        finally:
+            elapsed = time.perf_counter_ns() - start
+            for counter in counters:
+                counter.nanoseconds[name] += elapsed
 
     _ORIGINAL.append(original)
     BaseClient._make_api_call = counting  # type: ignore[method-assign]
@@ -133,6 +147,20 @@ class BaselineResources:
         }
 
 
+def create_idempotency_table(dynamodb: Any, name: str) -> str:
+    """A Powertools idempotency table, the documented schema: hash key `id`, TTL on `expiration`."""
+    dynamodb.create_table(
+        TableName=name,
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+    dynamodb.update_time_to_live(
+        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
+    )
+    return name
+
+
 def provision_baseline(
     session: Any, secrets_name: str, *, prefix: str = "bench-baseline"
 ) -> BaselineResources:
@@ -142,16 +170,13 @@ def provision_baseline(
     """
     dynamodb, sqs = session.client("dynamodb"), session.client("sqs")
     messages, idempotency = f"{prefix}-messages", f"{prefix}-idempotency"
-    for name, key in ((messages, "pk"), (idempotency, "id")):
-        dynamodb.create_table(
-            TableName=name,
-            AttributeDefinitions=[{"AttributeName": key, "AttributeType": "S"}],
-            KeySchema=[{"AttributeName": key, "KeyType": "HASH"}],
-            BillingMode="PAY_PER_REQUEST",
-        )
-    dynamodb.update_time_to_live(
-        TableName=idempotency, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiration"}
+    dynamodb.create_table(
+        TableName=messages,
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        BillingMode="PAY_PER_REQUEST",
     )
+    create_idempotency_table(dynamodb, idempotency)
     queue_url = sqs.create_queue(QueueName=f"{prefix}-queue")["QueueUrl"]
     return BaselineResources(messages, idempotency, queue_url, secrets_name)
 
@@ -193,11 +218,11 @@ def load_our_handler() -> ModuleType:
     return load_handler("ingest")
 
 
-def load_baseline_handler() -> ModuleType:
-    """A fresh copy of baseline_app (its clients and names are read at import, as in Lambda)."""
-    spec = importlib.util.spec_from_file_location(f"bench_baseline_app_{uuid.uuid4().hex}", BASELINE_APP)
+def load_baseline_handler(path: Path = BASELINE_APP) -> ModuleType:
+    """A fresh copy of a baseline module (its clients and names are read at import, as in Lambda)."""
+    spec = importlib.util.spec_from_file_location(f"bench_{path.stem}_{uuid.uuid4().hex}", path)
     if spec is None or spec.loader is None:
-        raise FileNotFoundError(BASELINE_APP)
+        raise FileNotFoundError(path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

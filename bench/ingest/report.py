@@ -1,149 +1,40 @@
-"""The run's machine facts, the stdout table and the JSON document."""
+"""The ingest benchmark's JSON document and stdout table: bench.report's, plus the import profile."""
 
 from __future__ import annotations
 
-import os
-import platform
-import shutil
-import subprocess
-import sys
-import time
-from importlib import metadata
 from typing import Any
 
-from bench.ingest.common import ROOT, Figure
+from bench import report
+from bench.ingest.common import Figure
+from bench.report import git_commit, machine, versions
 
-_PACKAGES = ("boto3", "botocore", "moto", "aws-lambda-powertools", "twilio", "pydantic")
-
-
-def machine() -> dict[str, Any]:
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            cpu = next(
-                (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), cpu
-            )
-    except OSError:
-        pass
-    try:
-        import psutil
-
-        memory_gb: float | None = round(psutil.virtual_memory().total / 2**30, 1)
-        load = [round(value, 2) for value in psutil.getloadavg()]
-    except ImportError:
-        memory_gb, load = None, []
-    return {
-        "platform": platform.platform(),
-        "cpu": cpu,
-        "cpus": os.cpu_count(),
-        "cpus_usable": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count(),
-        "memory_gb": memory_gb,
-        "load_average_at_start": load,
-    }
-
-
-def versions() -> dict[str, str]:
-    found = {}
-    for name in _PACKAGES:
-        try:
-            found[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            found[name] = "not installed"
-    return found
-
-
-def git_commit() -> str | None:
-    git = shutil.which("git")
-    if git is None:
-        return None
-    done = subprocess.run(  # noqa: S603 - read-only
-        [git, "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    return done.stdout.strip() or None
+__all__ = ["document", "git_commit", "machine", "table", "versions"]
 
 
 def document(
     figures: list[Figure], import_profile: dict[str, Any], *, quick: bool, argv: list[str]
 ) -> dict[str, Any]:
-    return {
-        "benchmark": "ingest",
-        "generated_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "command": " ".join([".venv/bin/python -m bench.ingest", *argv]).strip(),
-        "quick": quick,
-        "git_commit": git_commit(),
-        "python": {
-            "version": platform.python_version(),
-            "implementation": platform.python_implementation(),
-            "executable": sys.executable,
-        },
-        "machine": machine(),
-        "packages": versions(),
-        "figures": [figure.as_dict() for figure in figures],
-        "import_profile": import_profile,
-        "all_targets_met": all(figure.passed is not False for figure in figures),
-    }
+    return report.document(
+        "ingest", figures, quick=quick, argv=argv, sections={"import_profile": import_profile}
+    )
 
 
-def _number(value: float) -> str:
-    return f"{value:g}" if value == int(value) else f"{value:.2f}" if value < 10 else f"{value:.1f}"
+def _import_profile(profile: dict[str, Any]) -> list[str]:
+    if not profile:
+        return []
+    out = ["Our handler's costliest imports (-X importtime, cumulative ms):"]
+    for row in profile["top_imports_by_cumulative_ms"]:
+        out.append(f"  {row['cumulative_ms']:8.1f}  {'  ' * row['depth']}{row['module']}")
+    out.append("Imports ours adds over bare boto3 + clients, self ms by package:")
+    out.append(
+        "  "
+        + ", ".join(
+            f"{row['package']} {row['self_ms']:g}" for row in profile["added_over_bare_self_ms_by_package"]
+        )
+    )
+    out.append("")
+    return out
 
 
 def table(doc: dict[str, Any]) -> str:
-    header = ("figure", "unit", "ours", "baseline", "ratio", "target", "result")
-    rows = [
-        (
-            figure["title"],
-            figure["unit"],
-            _number(figure["ours"]),
-            _number(figure["baseline"]),
-            "-" if figure["ratio"] is None else f"{figure['ratio']:.2f}",
-            figure["target"],
-            figure["result"],
-        )
-        for figure in doc["figures"]
-    ]
-    widths = [max(len(str(row[column])) for row in [header, *rows]) for column in range(len(header))]
-
-    def line(row: tuple[str, ...]) -> str:
-        cells = [
-            str(cell).ljust(width) if column in (0, 1, 5, 6) else str(cell).rjust(width)
-            for column, (cell, width) in enumerate(zip(row, widths, strict=True))
-        ]
-        return "  ".join(cells).rstrip()
-
-    machine_ = doc["machine"]
-    out = [
-        f"Switchboard ingest benchmark{' (--quick)' if doc['quick'] else ''} — {doc['generated_at']}"
-        f" — commit {doc['git_commit'] or '?'}",
-        f"Python {doc['python']['version']} on {machine_['platform']}; {machine_['cpu']},"
-        f" {machine_['cpus_usable']} usable CPUs, {machine_['memory_gb']} GB;"
-        f" load {machine_['load_average_at_start']}",
-        "Ratio = ours / baseline, both from this run. Baseline: the Powertools-style handler unless noted.",
-        "",
-        line(header),
-        line(tuple("-" * width for width in widths)),
-        *(line(row) for row in rows),
-        "",
-    ]
-    notes = [
-        f"  {figure['title']}: baseline = {figure['baseline_name']}"
-        for figure in doc["figures"]
-        if figure["baseline_name"] != "Powertools-style handler"
-    ]
-    out += ["Baselines noted:", *dict.fromkeys(notes), ""]
-    profile = doc["import_profile"]
-    if profile:
-        out.append("Our handler's costliest imports (-X importtime, cumulative ms):")
-        for row in profile["top_imports_by_cumulative_ms"]:
-            out.append(f"  {row['cumulative_ms']:8.1f}  {'  ' * row['depth']}{row['module']}")
-        out.append("Imports ours adds over bare boto3 + clients, self ms by package:")
-        out.append(
-            "  "
-            + ", ".join(
-                f"{row['package']} {row['self_ms']:g}"
-                for row in profile["added_over_bare_self_ms_by_package"]
-            )
-        )
-        out.append("")
-    out.append("All targets met." if doc["all_targets_met"] else "Some targets missed: see FAIL rows.")
-    return "\n".join(out)
+    return report.table(doc, extra=_import_profile(doc["import_profile"]))

@@ -1,5 +1,8 @@
 """E2E fixtures: `switchboard local up` as a real subprocess on free ports, driven over real HTTP with
-`requests` and through the `switchboard` CLI, exactly as a developer would use them."""
+`requests` and through the `switchboard` CLI, exactly as a developer would use them.
+
+The stack runs with `--time-scale 60`: the worker's retry ladder (1, 2, 4, 8, 16 minutes) takes
+1, 2, 4, 8, 16 seconds, so retries and dead-lettering are observed for real within a bounded wait."""
 
 from __future__ import annotations
 
@@ -17,11 +20,13 @@ from typing import Any
 
 import pytest
 import requests
+
 from switchboard_ops.local.samples import Sample
 
 SWITCHBOARD = Path(sys.executable).parent / "switchboard"
 READY_TIMEOUT_SECONDS = 60
 STOP_TIMEOUT_SECONDS = 15
+TIME_SCALE = "60"
 
 
 def free_port() -> int:
@@ -39,6 +44,8 @@ class LiveStack:
     log_path: Path
     state: dict[str, Any] = field(default_factory=dict)
     enqueued: int = 0  # jobs the stack reported enqueued, over every post made through `post`
+    # (provider, provider message id) of every enqueued job -> True when its text asks for injected faults
+    jobs: dict[tuple[str, str], bool] = field(default_factory=dict)
 
     @property
     def api_url(self) -> str:
@@ -77,12 +84,22 @@ class LiveStack:
             self.api_url, now=time.time(), secrets=secrets or self.state["secrets"]
         )
         response = requests.post(url, data=signed if body is None else body, headers=headers, timeout=30)
-        self.count(response)
+        sent = signed if body is None else body
+        self.count(response, faulty=b"#fail" in sent or b"%23fail" in sent)
         return response
 
-    def count(self, response: requests.Response) -> None:
+    def count(self, response: requests.Response, *, faulty: bool = False) -> None:
         if response.status_code == 200 and response.json().get("enqueued"):
             self.enqueued += 1
+            result = response.json()
+            key = (result["provider"], result["provider_message_id"])
+            self.jobs[key] = self.jobs.get(key, False) or faulty
+
+    def cli_json(self, *args: str) -> Any:
+        """A `switchboard ... --json` command that must succeed: its parsed output."""
+        result = self.cli(*args, "--json")
+        assert result.returncode == 0, f"switchboard {' '.join(args)}: {result.returncode}\n{result.stderr}"
+        return json.loads(result.stdout)
 
     def message(self, provider: str, message_id: str) -> dict[str, Any] | None:
         """`switchboard messages get`: the JSON it prints, or None when it exits 1 (not stored)."""
@@ -92,6 +109,34 @@ class LiveStack:
             return None
         assert result.returncode == 0, result.stderr
         return json.loads(result.stdout)
+
+    def wait_for_message(
+        self,
+        provider: str,
+        message_id: str,
+        done: Callable[[dict[str, Any]], bool],
+        *,
+        timeout: float,
+        what: str,
+        interval: float = 0.5,
+    ) -> dict[str, Any]:
+        """Poll `switchboard messages get` until `done(found)`; fail after `timeout` s with what was seen."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.message(provider, message_id)
+            if found is not None and done(found):
+                return found
+            if time.monotonic() > deadline:
+                seen = (
+                    None
+                    if found is None
+                    else {k: found.get(k) for k in ("job_state", "attempts", "exhausted")}
+                )
+                pytest.fail(
+                    f"{provider} {message_id}: not {what} after {timeout} s (last seen {seen})\n"
+                    f"{self.log()[-4000:]}"
+                )
+            time.sleep(interval)
 
     def stop(self, sig: int = signal.SIGTERM) -> int:
         if self.process.poll() is None:
@@ -115,9 +160,13 @@ def start_stack(state_dir: Path) -> LiveStack:
         "SWITCHBOARD_STATE_DIR": str(state_dir),
     }
     env.pop("AWS_ENDPOINT_URL", None)
+    env.pop("SWITCHBOARD_FAULT_INJECTION", None)  # the local stack's default (on) is what the tests expect
     with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would block the stack's logging
         process = subprocess.Popen(  # noqa: S603 - our own console script
-            [str(SWITCHBOARD), "local", "up"], env=env, stdout=log, stderr=subprocess.STDOUT
+            [str(SWITCHBOARD), "local", "up", "--time-scale", TIME_SCALE],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
     stack = LiveStack(process=process, state_dir=state_dir, log_path=log_path)
     state_file = state_dir / "stack.json"
@@ -133,9 +182,18 @@ def start_stack(state_dir: Path) -> LiveStack:
     return stack
 
 
-@pytest.fixture(scope="session")
-def stack_launcher() -> Callable[[Path], LiveStack]:
-    return start_stack
+@pytest.fixture
+def stack_launcher() -> Iterator[Callable[[Path], LiveStack]]:
+    """start_stack for a test of its own; whatever it started is stopped after the test, even a failed one."""
+    started: list[LiveStack] = []
+
+    def launch(state_dir: Path) -> LiveStack:
+        started.append(start_stack(state_dir))
+        return started[-1]
+
+    yield launch
+    for stack in started:
+        stack.stop()
 
 
 @pytest.fixture(scope="session")

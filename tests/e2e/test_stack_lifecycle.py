@@ -7,6 +7,8 @@ import signal
 
 import pytest
 
+from switchboard_ops.local.template import load_template, resources_of_type
+
 pytestmark = pytest.mark.e2e
 
 
@@ -19,7 +21,12 @@ def test_the_stack_writes_its_state_when_ready_and_removes_it_on_a_clean_stop(st
     assert {"api_url", "aws_endpoint_url", "region", "table_name", "queues", "secrets", "started_at"} <= set(
         state
     )
-    assert set(state["queues"]) == {"ProcessingQueue", "ProcessingDeadLetterQueue"}
+    assert set(state["queues"]) == set(resources_of_type(load_template(), "AWS::SQS::Queue"))
+    assert {"ProcessingQueue", "ProcessingDeadLetterQueue"} <= set(state["queues"])
+    assert {"function": "WorkerFunction", "queue": "ProcessingQueue"}.items() <= next(
+        source for source in state["event_sources"] if source["function"] == "WorkerFunction"
+    ).items()
+    assert state["time_scale"] == 60 and state["fault_injection"] == "true"
     assert state["secrets"]["twilio"]["auth_token"]
 
     # When it is stopped by a signal

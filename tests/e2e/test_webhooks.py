@@ -7,12 +7,14 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 import requests
+
 from switchboard_ops.local.samples import Sample, load_sample, payload_names
 
 pytestmark = pytest.mark.e2e
@@ -180,7 +182,7 @@ def test_a_body_over_10_mb_gets_413_from_the_gateway(live_stack):
     assert response.json() == {"message": "Request Entity Too Large"}
 
 
-def test_status_shows_the_processing_queue_depth_equal_to_the_jobs_enqueued(live_stack):
+def test_every_job_the_webhooks_enqueued_is_processed_and_status_shows_the_queues(live_stack):
     # Given webhooks posted in this session, and one more now (the first sample the stack accepts)
     for name in SAMPLES:
         try:
@@ -188,16 +190,29 @@ def test_status_shows_the_processing_queue_depth_equal_to_the_jobs_enqueued(live
                 break
         except (ModuleNotFoundError, KeyError):
             continue
+    plain = sorted(key for key, faulty in live_stack.jobs.items() if not faulty)
+    assert plain, "no webhook was enqueued in this session"
 
-    # When `switchboard status --json` runs
+    # When the polling worker has had its turn
+    # Then every job ingest enqueued (without an injected fault) is PROCESSED, in one attempt or more
+    deadline = time.monotonic() + 30
+    for provider, message_id in plain:
+        found = live_stack.wait_for_message(
+            provider,
+            message_id,
+            lambda found: found["job_state"] == "PROCESSED",
+            timeout=max(1.0, deadline - time.monotonic()),
+            what="PROCESSED",
+        )
+        assert found["attempts"] >= 1 and found["last_error"] is None
+
+    # And `switchboard status --json` shows the queues, the dead-letter queue flagged
     result = live_stack.cli("status", "--json")
-
-    # Then ProcessingQueue holds exactly the jobs ingest reported enqueued (nothing consumes them yet)
     assert result.returncode == 0, result.stderr
     status = json.loads(result.stdout)
     queue = status["queues"]["ProcessingQueue"]
-    assert queue["visible"] + queue["in_flight"] + queue["delayed"] == live_stack.enqueued
     assert queue["dead_letter"] is False and queue["redrive_to"] == "ProcessingDeadLetterQueue"
+    assert queue["max_receive_count"] == 6
     assert status["queues"]["ProcessingDeadLetterQueue"]["dead_letter"] is True
     assert status["table"] == live_stack.state["table_name"]
     assert set(status["topics"]) == {"AlertsTopic"} and set(status["secrets"]) == {"WebhookSecrets"}
@@ -241,4 +256,6 @@ def test_the_readme_curl_command_posts_a_signed_sample(live_stack):
     response = json.loads(result.stdout)
     assert response["provider_message_id"] == "SM7c1a2b3c4d5e6f708192a3b4c5d6e7f8"
     assert response["outcome"] in ("stored", "duplicate")
-    live_stack.enqueued += int(bool(response.get("enqueued")))
+    if response.get("enqueued"):
+        live_stack.enqueued += 1
+        live_stack.jobs.setdefault((response["provider"], response["provider_message_id"]), False)

@@ -6,6 +6,7 @@ import base64
 import json
 
 import pytest
+
 from switchboard_ops.local.api import LocalApi, response_from_result
 from switchboard_ops.local.functions import HttpRoute, function_specs
 from switchboard_ops.local.routes import RouteTable

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from botocore.config import Config
-from switchboard.errors import DependencyUnavailable
 
+from switchboard.errors import DependencyUnavailable
 from switchboard_ops.cli.output import CliError
 from switchboard_ops.local.environment import DUMMY_CREDENTIALS
 

@@ -7,16 +7,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from switchboard_ops.cli import local, messages, status
+from switchboard_ops.cli import dlq, jobs, local, messages, status
 from switchboard_ops.cli.output import CliError, print_error
 
-COMMANDS = (local, messages, status)
+COMMANDS = (local, messages, status, dlq, jobs)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="switchboard",
-        description="Operate Switchboard: the local stack, stored messages, queue status.",
+        description="Operate Switchboard: the local stack, stored messages, queue status, dead-letter "
+        "queues, job statistics.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:

@@ -1,4 +1,5 @@
-"""`switchboard messages get --provider P --id ID`: one stored message and its status records, as JSON."""
+"""`switchboard messages get --provider P --id ID`: one stored message, its job state and processing results
+(intent, sentiment, consent, draft), its status records and merged delivery status, as JSON."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import argparse
 from typing import Any
 
 from switchboard.dal.events_table import EventsTable
-
 from switchboard_ops.cli import aws
 from switchboard_ops.cli.output import CliError, print_json
 from switchboard_ops.cli.target import add_target_arguments, resolve
@@ -19,9 +19,13 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     get = actions.add_parser(
         "get",
-        help="print a stored message and its status records as JSON",
-        description="Prints {provider, provider_message_id, pk, message, statuses} as JSON; "
-        "exits 1 (JSON error on stderr) when nothing is stored under that id.",
+        help="print a stored message, its job state and its status records as JSON",
+        description="Prints {provider, provider_message_id, pk, job_state, attempts, exhausted, recovered, "
+        "last_error, intent, sentiment, classifier, consent, delivery_status, draft_status, suppressed, "
+        "message, statuses, delivery, draft, suppression} as JSON: the top-level job fields come from the "
+        "message record (or the latest status record), delivery/draft are the DELIVERY/DRAFT items under "
+        "the same key, suppression the contact's opt-out record. Exits 1 (JSON error on stderr) when "
+        "nothing is stored under that id.",
     )
     get.add_argument(
         "--provider", required=True, help="twilio, openphone, ghl, unipile, smartlead, instantly"
@@ -31,24 +35,74 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     get.set_defaults(run=get_message, json_errors=True)
 
 
+# The job and processing fields `messages get` lifts to the top, read from the record that carries the job.
+JOB_FIELDS = (
+    "job_state",
+    "attempts",
+    "exhausted",
+    "recovered",
+    "last_error",
+    "intent",
+    "sentiment",
+    "classifier",
+    "consent",
+)
+
+
+def _job(record: dict[str, Any] | None) -> dict[str, Any]:
+    return {name: (record or {}).get(name) for name in JOB_FIELDS}
+
+
+def _contact(message: dict[str, Any] | None) -> tuple[str, str] | None:
+    """(channel, address) of the other party: the sender of an inbound message, else the recipient."""
+    if not message:
+        return None
+    address = message.get("sender") if message.get("direction") == "inbound" else message.get("recipient")
+    return (str(message.get("channel") or "other"), str(address)) if address else None
+
+
 def lookup(table: EventsTable, provider: str, message_id: str) -> dict[str, Any] | None:
-    """The message (sk MESSAGE) and its status records (sk STATUS#...) under one key, by one query."""
+    """Everything under the message's key in one query: the message (sk MESSAGE), its status records
+    (STATUS#...), the merged delivery status (DELIVERY) and a drafted reply (DRAFT); plus the contact's
+    opt-out record (SUPPRESSION#<channel>#<address>), by a second query."""
     pk = f"EVT#{provider}#{message_id}"
     with aws.translated("read the events table"):
         items = table.query_partition(pk)
     if not items:
         return None
-    message = next((item for item in items if item["sk"] == "MESSAGE"), None)
+    by_sk = {str(item["sk"]): item for item in items}
+    message = by_sk.get("MESSAGE")
     statuses = sorted(
         (item for item in items if str(item["sk"]).startswith("STATUS#")),
         key=lambda item: (item.get("received_at", 0), item["sk"]),
     )
+    delivery = by_sk.get("DELIVERY")
+    draft = by_sk.get("DRAFT")
+    known = {"MESSAGE", "DELIVERY", "DRAFT"}
+    other = [
+        item for item in items if str(item["sk"]) not in known and not str(item["sk"]).startswith("STATUS#")
+    ]
+    suppression = None
+    contact = _contact(message)
+    if contact:
+        with aws.translated("read the suppression list"):
+            found = table.query_partition(f"SUPPRESSION#{contact[0]}#{contact[1]}")
+        suppression = found[0] if found else None
+    found_job = message or (statuses[-1] if statuses else None)
     return {
         "provider": provider,
         "provider_message_id": message_id,
         "pk": pk,
+        **_job(found_job),
+        "delivery_status": (delivery or {}).get("delivery_status"),
+        "draft_status": (draft or {}).get("status"),
+        "suppressed": bool(suppression.get("suppressed")) if suppression else None,
         "message": message,
         "statuses": statuses,
+        "delivery": delivery,
+        "draft": draft,
+        "suppression": suppression,
+        **({"other": other} if other else {}),
     }
 
 

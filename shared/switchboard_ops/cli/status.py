@@ -62,7 +62,8 @@ def render(status: dict[str, Any]) -> str:
     ordered = sorted(status["queues"].items(), key=lambda item: (item[1]["dead_letter"], item[0]))
     for logical_id, queue in ordered:
         if queue["dead_letter"]:
-            note = "DLQ" + (" - messages waiting; inspect and redrive" if queue["visible"] else "")
+            waiting = queue["visible"] + queue["in_flight"] + queue["delayed"]
+            note = "DLQ" + (" - messages waiting: switchboard dlq list / dlq redrive" if waiting else "")
         elif queue["redrive_to"]:
             note = f"-> {queue['redrive_to']} after {queue['max_receive_count']} receives"
         else:

@@ -85,3 +85,27 @@ def template_parameters(template: dict[str, Any], overrides: dict[str, str]) -> 
     }
     parameters.update(overrides)
     return parameters
+
+
+# The worker's durations that `--time-scale` shortens (template values, in seconds).
+TIME_SCALED_VARIABLES = ("BACKOFF_BASE_SECONDS", "BACKOFF_CAP_SECONDS", "JOB_LEASE_SECONDS")
+
+
+def time_scaled(environment: dict[str, str], scale: float) -> dict[str, str]:
+    """The worker's backoff and lease durations divided by `scale`, each at least 1 s.
+
+    moto keeps SQS visibility in real time, and the retry ladder is nothing but visibility timeouts the
+    worker sets from BACKOFF_BASE_SECONDS / BACKOFF_CAP_SECONDS (60 s doubling to 960 s). Shortening those
+    variables makes the ladder run `scale` times faster with no clock faked anywhere: at 60, a minute of
+    backoff passes in a second (1, 2, 4, 8, 16 s). JOB_LEASE_SECONDS shrinks with them so a crashed
+    worker's claim is taken over as much sooner. The queue's own VisibilityTimeout (a batch that raised)
+    and the functions' timeouts stay real time. Returns only the variables it changed.
+    """
+    if scale == 1:
+        return {}
+    changed = {}
+    for name in TIME_SCALED_VARIABLES:
+        value = environment.get(name, "")
+        if value.isdigit():
+            changed[name] = str(max(1, round(int(value) / scale)))
+    return changed

@@ -1,5 +1,5 @@
 """The template's functions as the local stack runs them: code directory, handler, timeout, memory, plain
-environment variables (Globals merged with the function's own) and HttpApi routes."""
+environment variables (Globals merged with the function's own), HttpApi routes and SQS event sources."""
 
 from __future__ import annotations
 
@@ -26,6 +26,18 @@ class HttpRoute:
 
 
 @dataclass(frozen=True)
+class SqsEventSource:
+    """One `Events: {Type: SQS}` entry: the event-source mapping Lambda runs from `queue` to `function`."""
+
+    function: str
+    queue: str  # the queue's logical id (`Queue: !GetAtt ProcessingQueue.Arn`), or the literal ARN given
+    batch_size: int = 10
+    batching_window_seconds: int = 0
+    report_batch_item_failures: bool = False  # FunctionResponseTypes: [ReportBatchItemFailures]
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     code_dir: str  # functions/<code_dir>/, what project.load_handler takes
@@ -36,6 +48,7 @@ class FunctionSpec:
     environment: dict[str, str] = field(default_factory=dict)  # plain strings only
     references: dict[str, Any] = field(default_factory=dict)  # !Ref / !GetAtt values, resolved by the stack
     routes: tuple[HttpRoute, ...] = ()
+    sqs_events: tuple[SqsEventSource, ...] = ()
 
 
 def _globals(template: dict[str, Any]) -> dict[str, Any]:
@@ -57,6 +70,35 @@ def _routes(logical_id: str, props: dict[str, Any]) -> tuple[HttpRoute, ...]:
         path = str(properties.get("Path", "$default"))
         routes.append(HttpRoute(method="ANY" if method == "*" else method, path=path, function=logical_id))
     return tuple(routes)
+
+
+def _queue(value: Any) -> str:
+    """`!GetAtt Queue.Arn` -> "Queue"; anything else (a literal ARN, an import) as its text."""
+    if isinstance(value, dict) and isinstance(value.get("Fn::GetAtt"), list):
+        logical_id, attribute = value["Fn::GetAtt"]
+        if attribute == "Arn":
+            return str(logical_id)
+    return str(value)
+
+
+def _sqs_events(logical_id: str, props: dict[str, Any]) -> tuple[SqsEventSource, ...]:
+    sources = []
+    for event in (props.get("Events") or {}).values():
+        if event.get("Type") != "SQS":
+            continue
+        properties = event.get("Properties") or {}
+        sources.append(
+            SqsEventSource(
+                function=logical_id,
+                queue=_queue(properties.get("Queue")),
+                batch_size=int(properties.get("BatchSize", 10)),
+                batching_window_seconds=int(properties.get("MaximumBatchingWindowInSeconds", 0)),
+                report_batch_item_failures="ReportBatchItemFailures"
+                in (properties.get("FunctionResponseTypes") or ()),
+                enabled=properties.get("Enabled", True) not in (False, "false", "False"),
+            )
+        )
+    return tuple(sources)
 
 
 def _is_plain(value: Any) -> bool:
@@ -85,5 +127,6 @@ def function_specs(template: dict[str, Any]) -> dict[str, FunctionSpec]:
             environment={key: _plain(value) for key, value in variables.items() if _is_plain(value)},
             references={key: value for key, value in variables.items() if not _is_plain(value)},
             routes=_routes(logical_id, own),
+            sqs_events=_sqs_events(logical_id, own),
         )
     return specs

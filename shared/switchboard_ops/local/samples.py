@@ -114,3 +114,89 @@ def load_sample(name_or_path: str) -> Sample:
     if "requestContext" in data or "rawPath" in data:
         return _from_api_event(path.stem, data)
     raise FileNotFoundError(f"{path} is neither a payload (route, body) nor an API Gateway event")
+
+
+def _fresh(identifier: str) -> str:
+    """Same length and shape as a provider id, never seen before: the last 8 characters replaced."""
+    import uuid
+
+    suffix = uuid.uuid4().hex[:8]
+    return identifier[: -len(suffix)] + suffix if len(identifier) > len(suffix) else identifier + suffix
+
+
+def _canonical(sample: Sample) -> Any:
+    """The sample as ingest would parse it (a Message or StatusUpdate), or None for an ignored event."""
+    import time
+
+    from switchboard.providers import ROUTES
+    from switchboard.webhook_request import WebhookRequest
+
+    route = ROUTES.get(sample.route)
+    if route is None:
+        raise ValueError(f"{sample.name}: no provider route {sample.route!r}")
+    request = WebhookRequest(
+        route=sample.route,
+        url=sample.url("http://localhost"),
+        body=sample.body,
+        headers={**sample.headers, "content-type": sample.content_type},
+    )
+    return route.parse(request, time.time())
+
+
+def _replace_text(document: Any, old: str, new: str) -> tuple[Any, int]:
+    """Every string in a JSON document equal to `old` (or, failing that, containing it) -> `new`."""
+
+    def walk(value: Any, exact: bool) -> tuple[Any, int]:
+        if isinstance(value, str):
+            if value == old:
+                return new, 1
+            if not exact and old in value:
+                return value.replace(old, new), 1
+            return value, 0
+        if isinstance(value, dict):
+            pairs = {key: walk(item, exact) for key, item in value.items()}
+            return {key: pair[0] for key, pair in pairs.items()}, sum(pair[1] for pair in pairs.values())
+        if isinstance(value, list):
+            walked = [walk(item, exact) for item in value]
+            return [pair[0] for pair in walked], sum(pair[1] for pair in walked)
+        return value, 0
+
+    changed, count = walk(document, exact=True)
+    return (changed, count) if count else walk(document, exact=False)
+
+
+def with_changes(sample: Sample, *, body: str | None = None, new_id: bool = False) -> Sample:
+    """The sample with its message text replaced by `body` and/or under a never-seen message id.
+
+    A changed text implies a new id: under the sample's own id it would only be a duplicate. The text is
+    found by parsing the sample as ingest does, then replaced where it sits: the form field (Twilio's
+    Body) or the JSON string(s) holding it. Raises ValueError when the sample has no such text.
+    """
+    if body is None and not new_id:
+        return sample
+    event = _canonical(sample)
+    if event is None:
+        raise ValueError(f"{sample.name} is an event ingest ignores: there is no message to change")
+    raw = sample.body
+    if body is not None:
+        old = getattr(event, "body", "") or ""
+        if not old:
+            raise ValueError(f"{sample.name} carries no message text to replace (a {event.kind} event)")
+        if sample.content_type.startswith("application/x-www-form-urlencoded"):
+            from urllib.parse import parse_qsl, urlencode
+
+            fields = parse_qsl(raw.decode("utf-8"), keep_blank_values=True)
+            replaced = [(key, body if value == old else value) for key, value in fields]
+            if replaced == fields:
+                raise ValueError(f"{sample.name}: no form field holds the message text")
+            raw = urlencode(replaced).encode("utf-8")
+        else:
+            document, count = _replace_text(json.loads(raw), old, body)
+            if not count:
+                raise ValueError(f"{sample.name}: no JSON field holds the message text")
+            raw = json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    message_id = event.provider_message_id
+    if message_id.encode("utf-8") not in raw:
+        raise ValueError(f"{sample.name}: its message id {message_id} does not appear literally in the body")
+    raw = raw.replace(message_id.encode("utf-8"), _fresh(message_id).encode("utf-8"))
+    return Sample(sample.name, sample.route, sample.content_type, raw, sample.headers, sample.path_suffix)

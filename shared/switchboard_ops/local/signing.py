@@ -6,7 +6,6 @@ import time
 from typing import Any
 
 from switchboard.providers import ROUTES
-
 from switchboard_ops.local.secrets import LOCAL_SECRETS
 
 
