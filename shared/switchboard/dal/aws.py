@@ -16,3 +16,24 @@ def client(service: str) -> Any:
     import boto3
 
     return boto3.client(service, config=_CLIENT_CONFIG)
+
+
+class InjectedClient:
+    """A boto3 client attribute: the one given to the constructor (tests, benches) or, on first use,
+    the container's shared client. `sqs = InjectedClient("sqs")` reads and fills `self._sqs`."""
+
+    def __init__(self, service: str) -> None:
+        self.service = service
+        self.private = f"_{service}"
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.private = f"_{name}"
+
+    def __get__(self, instance: Any, owner: type | None = None) -> Any:
+        if instance is None:
+            return self
+        value = getattr(instance, self.private, None)
+        if value is None:
+            value = client(self.service)
+            setattr(instance, self.private, value)
+        return value

@@ -8,22 +8,18 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from switchboard.dal.aws import client
+from switchboard.dal.aws import InjectedClient
 from switchboard.dal.table import error_code
 from switchboard.errors import EnqueueFailed
 
 
 class RetryQueues:
+    sqs = InjectedClient("sqs")
+
     def __init__(self, source_url: str, dead_letter_url: str, sqs: Any = None) -> None:
         self.source_url = source_url
         self.dead_letter_url = dead_letter_url
         self._sqs = sqs
-
-    @property
-    def sqs(self) -> Any:
-        if self._sqs is None:
-            self._sqs = client("sqs")
-        return self._sqs
 
     def retry_later(self, receipt_handle: str, seconds: int) -> None:
         """Hide the failed message for `seconds`: SQS redelivers it then (the backoff)."""
@@ -72,16 +68,12 @@ class DeadLetter:
 class DeadLetterQueue:
     """Inspect and redrive a dead-letter queue, natively where SQS offers it, by hand where not (moto)."""
 
+    sqs = InjectedClient("sqs")
+
     def __init__(self, dead_letter_url: str, source_url: str, sqs: Any = None) -> None:
         self.dead_letter_url = dead_letter_url
         self.source_url = source_url
         self._sqs = sqs
-
-    @property
-    def sqs(self) -> Any:
-        if self._sqs is None:
-            self._sqs = client("sqs")
-        return self._sqs
 
     def _hold_all(self, limit: int, hold_seconds: int) -> list[DeadLetter]:
         """Receive up to `limit` messages, keeping each hidden for `hold_seconds` so none repeats."""

@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from switchboard.dal.aws import client
 from switchboard.dal.items import from_item, to_attribute_values
+from switchboard.dal.table import Table
 from switchboard.errors import StoreUnavailable
 from switchboard.models.plan import ConsentChange, ContactRollup, DeliveryMerge, DraftReply, Plan
 
@@ -48,17 +49,7 @@ def delivery_key(provider: str, provider_message_id: str) -> dict[str, str]:
     return {"pk": f"EVT#{provider}#{provider_message_id}", "sk": "DELIVERY"}
 
 
-class JobRecords:
-    def __init__(self, table_name: str, dynamodb: Any = None) -> None:
-        self.table_name = table_name
-        self._dynamodb = dynamodb
-
-    @property
-    def dynamodb(self) -> Any:
-        if self._dynamodb is None:
-            self._dynamodb = client("dynamodb")
-        return self._dynamodb
-
+class JobRecords(Table):
     def _update(
         self,
         key: dict[str, str],

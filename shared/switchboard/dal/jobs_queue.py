@@ -6,21 +6,17 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from switchboard.dal.aws import client
+from switchboard.dal.aws import InjectedClient
 from switchboard.errors import EnqueueFailed
 from switchboard.models import Job
 
 
 class JobsQueue:
+    sqs = InjectedClient("sqs")
+
     def __init__(self, queue_url: str, sqs: Any = None) -> None:
         self.queue_url = queue_url
         self._sqs = sqs
-
-    @property
-    def sqs(self) -> Any:
-        if self._sqs is None:
-            self._sqs = client("sqs")
-        return self._sqs
 
     def enqueue_job(self, job: Job) -> str:
         try:

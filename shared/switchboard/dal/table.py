@@ -7,7 +7,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from switchboard.dal.aws import client
+from switchboard.dal.aws import InjectedClient
 from switchboard.dal.items import from_item
 from switchboard.errors import StoreUnavailable
 
@@ -17,15 +17,11 @@ def error_code(exc: ClientError) -> str:
 
 
 class Table:
+    dynamodb = InjectedClient("dynamodb")
+
     def __init__(self, table_name: str, dynamodb: Any = None) -> None:
         self.table_name = table_name
         self._dynamodb = dynamodb
-
-    @property
-    def dynamodb(self) -> Any:
-        if self._dynamodb is None:
-            self._dynamodb = client("dynamodb")
-        return self._dynamodb
 
     def call(self, operation: str, **request: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
         """(response, {}) — or (None, the old item if returned) when a condition failed."""
