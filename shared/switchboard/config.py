@@ -110,3 +110,46 @@ class HealthSettings(BaseModel):
 @lru_cache(maxsize=1)
 def health_settings() -> HealthSettings:
     return _load(HealthSettings, "health check")
+
+
+class ReconcileSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    table_name: str = Field(min_length=1, alias="TABLE_NAME")
+    processing_queue_url: str = Field(min_length=1, alias="PROCESSING_QUEUE_URL")
+    webhook_secrets_name: str = Field(min_length=1, alias="WEBHOOK_SECRETS_NAME")
+    alerts_topic_arn: str = Field(min_length=1, alias="ALERTS_TOPIC_ARN")
+    # Comma-separated: which providers' message lists are reconciled (twilio, openphone).
+    reconcile_providers: str = Field(
+        default="twilio", pattern=r"^\s*((twilio|openphone)\s*,?\s*)*$", alias="RECONCILE_PROVIDERS"
+    )
+    lookback_hours: float = Field(default=48, gt=0, le=24 * 31, alias="RECONCILE_LOOKBACK_HOURS")
+    # Empty = the providers' real APIs; the local stack points both at the sandbox provider.
+    twilio_api_base_url: str = Field(default="", alias="TWILIO_API_BASE_URL")
+    openphone_api_base_url: str = Field(default="", alias="OPENPHONE_API_BASE_URL")
+    twilio_rate_per_second: float = Field(default=50.0, gt=0, alias="TWILIO_RATE_PER_SECOND")
+    openphone_rate_per_second: float = Field(default=10.0, gt=0, alias="OPENPHONE_RATE_PER_SECOND")
+    # OpenPhone's v1 list is per conversation: the business number's id and the counterparts to list,
+    # ";"-separated conversations of ","-separated numbers ("+14155550123;+14155550188,+14155550199").
+    openphone_phone_number_id: str = Field(default="", alias="OPENPHONE_PHONE_NUMBER_ID")
+    openphone_participants: str = Field(default="", alias="OPENPHONE_RECONCILE_PARTICIPANTS")
+    requeue_grace_seconds: int = Field(default=900, ge=0, alias="RECONCILE_REQUEUE_GRACE_SECONDS")
+    # Stop paging (checkpoint) when less than this remains of the invocation.
+    safety_ms: int = Field(default=60_000, ge=0, alias="RECONCILE_SAFETY_MS")
+
+    @property
+    def providers(self) -> list[str]:
+        return [name.strip() for name in self.reconcile_providers.split(",") if name.strip()]
+
+    @property
+    def openphone_conversations(self) -> list[list[str]]:
+        return [
+            [number.strip() for number in group.split(",") if number.strip()]
+            for group in self.openphone_participants.split(";")
+            if group.strip()
+        ]
+
+
+@lru_cache(maxsize=1)
+def reconcile_settings() -> ReconcileSettings:
+    return _load(ReconcileSettings, "reconcile")

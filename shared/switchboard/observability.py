@@ -96,3 +96,18 @@ def get_tracer() -> Tracer:
 
 
 _tracer: Tracer | None = None
+
+
+def count_by_provider(name: str, provider: str, value: float = 1) -> None:
+    """A count with a provider dimension, flushed on its own: the provider dimension must not attach to
+    the invocation's other metrics, whose alarms watch the service dimension alone."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    with single_metric(
+        name=name,
+        unit=MetricUnit.Count,
+        value=value,
+        namespace=NAMESPACE,
+        default_dimensions={"service": "switchboard"},
+    ) as metric:
+        metric.add_dimension(name="provider", value=provider)

@@ -127,6 +127,22 @@ def test_enqueue_failure_answers_503_and_the_retry_leaves_one_record_and_a_job(
     ]
 
 
+def test_ingest_failures_carry_only_the_service_dimension_their_alarm_watches(stack, lambda_context, monkeypatch,
+                                                                             capsys):
+    service = default_service()
+
+    def failing_put(**kwargs: Any) -> Any:
+        raise ClientError({"Error": {"Code": "InternalServerError"}}, "PutItem")
+
+    monkeypatch.setattr(service.store.dynamodb, "put_item", failing_put)
+
+    ingest.handler(load_event(SAMPLE), lambda_context)
+
+    documents = [json.loads(line) for line in capsys.readouterr().out.splitlines() if '"_aws"' in line]
+    failures = [d for d in documents if "IngestFailures" in d]
+    assert [d["_aws"]["CloudWatchMetrics"][0]["Dimensions"] for d in failures] == [[["service"]]]
+
+
 def test_store_failure_answers_503_and_enqueues_nothing(stack, sqs, lambda_context, monkeypatch):
     service = default_service()
 

@@ -15,7 +15,7 @@ from switchboard.canary import canary_token
 from switchboard.dal.events_table import StoreResult
 from switchboard.errors import PayloadTooLarge, UnknownRoute, UnsupportedContentType, WebhookRejected
 from switchboard.models import Event, Job, Message
-from switchboard.observability import logger, metrics
+from switchboard.observability import count_by_provider, logger
 from switchboard.providers import ROUTES, Route, provider_of
 from switchboard.webhook_request import WebhookRequest
 
@@ -53,8 +53,7 @@ class IngestResult:
 
 
 def _count(name: str, provider: str) -> None:
-    metrics.add_dimension(name="provider", value=provider)
-    metrics.add_metric(name=name, unit="Count", value=1)
+    count_by_provider(name, provider)
 
 
 def record_rejection(rejected: WebhookRejected, route_name: str) -> None:

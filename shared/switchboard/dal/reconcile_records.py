@@ -1,0 +1,177 @@
+"""Reconciliation's records in the events table: batched existence checks, the run lock, run records
+(pk RECONCILE, sk RUN#<started iso>), stuck-job and per-day stored-count scans."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Iterator
+from decimal import Decimal
+from typing import Any
+
+from switchboard.dal.items import from_item, to_attribute_values
+from switchboard.dal.table import Table
+from switchboard.errors import StoreUnavailable
+
+RECONCILE_PK = "RECONCILE"
+LOCK_SK = "LOCK"
+RUN_PREFIX = "RUN#"
+BATCH_GET_LIMIT = 100  # DynamoDB BatchGetItem's maximum keys per request
+PROCESSED = "PROCESSED"
+
+Key = tuple[str, str]
+
+
+class ReconcileRecords(Table):
+    def __init__(
+        self,
+        table_name: str,
+        dynamodb: Any = None,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        max_unprocessed_rounds: int = 8,
+    ) -> None:
+        super().__init__(table_name, dynamodb)
+        self._sleep = sleep
+        self._max_rounds = max_unprocessed_rounds
+
+    # --- existence -------------------------------------------------------------------------------
+
+    def existing_keys(self, keys: Iterable[dict[str, str]]) -> set[Key]:
+        """The (pk, sk) pairs among `keys` that are stored: BatchGetItem in chunks of 100, keys only,
+        UnprocessedKeys retried with backoff (bounded; giving up raises StoreUnavailable)."""
+        unique = list(dict.fromkeys((key["pk"], key["sk"]) for key in keys))
+        found: set[Key] = set()
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            chunk = unique[start : start + BATCH_GET_LIMIT]
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [to_attribute_values({"pk": pk, "sk": sk}) for pk, sk in chunk],
+                    "ProjectionExpression": "pk, sk",
+                }
+            }
+            for attempt in range(self._max_rounds + 1):
+                try:
+                    response = self.dynamodb.batch_get_item(RequestItems=request)
+                except Exception as exc:  # noqa: BLE001 - botocore's ClientError and transport errors
+                    raise StoreUnavailable(f"DynamoDB batch_get_item failed: {type(exc).__name__}") from exc
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    plain = from_item(item)
+                    found.add((plain["pk"], plain["sk"]))
+                request = response.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                if attempt == self._max_rounds:
+                    raise StoreUnavailable("DynamoDB kept returning UnprocessedKeys")
+                self._sleep(min(2.0, 0.05 * 2**attempt))
+        return found
+
+    # --- the run lock ------------------------------------------------------------------------------
+
+    def acquire_lock(self, owner: str, *, now: float, ttl_seconds: int) -> bool:
+        """One conditional put: taken when absent or expired (a crashed run frees it at expiry)."""
+        response, _ = self.call(
+            "put_item",
+            Item=to_attribute_values(
+                {
+                    "pk": RECONCILE_PK,
+                    "sk": LOCK_SK,
+                    "owner": owner,
+                    "acquired_at": int(now),
+                    "expires_at": int(now + ttl_seconds),
+                }
+            ),
+            ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
+            ExpressionAttributeValues=to_attribute_values({":now": int(now)}),
+        )
+        return response is not None
+
+    def release_lock(self, owner: str) -> bool:
+        response, _ = self.call(
+            "delete_item",
+            Key=to_attribute_values({"pk": RECONCILE_PK, "sk": LOCK_SK}),
+            ConditionExpression="#owner = :owner",
+            ExpressionAttributeNames={"#owner": "owner"},
+            ExpressionAttributeValues=to_attribute_values({":owner": owner}),
+        )
+        return response is not None
+
+    # --- run records -------------------------------------------------------------------------------
+
+    def put_run(self, run: dict[str, Any]) -> None:
+        """The whole run record (sk RUN#<started iso>), written at start, at a checkpoint and at the end."""
+        self.call("put_item", Item=to_attribute_values(_decimals({**run, "pk": RECONCILE_PK})))
+
+    def get_run(self, sk: str) -> dict[str, Any] | None:
+        response, _ = self.call("get_item", Key=to_attribute_values({"pk": RECONCILE_PK, "sk": sk}))
+        item = (response or {}).get("Item")
+        return from_item(item) if item else None
+
+    def list_runs(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest runs first."""
+        response, _ = self.call(
+            "query",
+            KeyConditionExpression="pk = :pk AND begins_with(sk, :run)",
+            ExpressionAttributeValues=to_attribute_values({":pk": RECONCILE_PK, ":run": RUN_PREFIX}),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        return [from_item(item) for item in (response or {}).get("Items", [])]
+
+    # --- scans (no index serves these yet: full-table scans, fine for a nightly job) ----------------
+
+    def _scan(self, **request: Any) -> Iterator[dict[str, Any]]:
+        while True:
+            response, _ = self.call("scan", **request)
+            page = response or {}
+            yield from (from_item(item) for item in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def stuck_jobs(self, *, received_before_ms: int, now: float) -> Iterator[dict[str, Any]]:
+        """Event records whose job never finished: RECEIVED, or PROCESSING with an expired lease;
+        received before the cutoff; never dead-lettered (exhausted) ones."""
+        return self._scan(
+            FilterExpression=(
+                "begins_with(pk, :evt) AND received_at < :cutoff AND job_state <> :processed"
+                " AND (job_state = :received OR (job_state = :processing AND lease_until < :now))"
+                " AND (attribute_not_exists(exhausted) OR exhausted = :no)"
+            ),
+            ProjectionExpression="pk, sk, provider, kind, provider_message_id, job_state, body, received_at",
+            ExpressionAttributeValues=to_attribute_values(
+                {
+                    ":evt": "EVT#",
+                    ":cutoff": received_before_ms,
+                    ":processed": PROCESSED,
+                    ":received": "RECEIVED",
+                    ":processing": "PROCESSING",
+                    ":now": int(now * 1000),  # lease_until is in milliseconds, like received_at
+                    ":no": False,
+                }
+            ),
+        )
+
+    def stored_message_days(self, provider: str, since_iso: str) -> dict[str, int]:
+        """{"YYYY-MM-DD": stored message count} for `provider` from `since_iso` on (occurred_at, UTC)."""
+        counts: dict[str, int] = {}
+        for item in self._scan(
+            FilterExpression="begins_with(pk, :prefix) AND sk = :message AND occurred_at >= :since",
+            ProjectionExpression="occurred_at",
+            ExpressionAttributeValues=to_attribute_values(
+                {":prefix": f"EVT#{provider}#", ":message": "MESSAGE", ":since": since_iso}
+            ),
+        ):
+            day = str(item.get("occurred_at", ""))[:10]
+            counts[day] = counts.get(day, 0) + 1
+        return counts
+
+
+def _decimals(value: Any) -> Any:
+    """DynamoDB takes no floats: durations and hours go in as Decimals (read back as floats)."""
+    if isinstance(value, float):
+        return Decimal(str(value))
+    if isinstance(value, dict):
+        return {key: _decimals(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_decimals(item) for item in value]
+    return value

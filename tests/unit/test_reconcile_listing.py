@@ -1,0 +1,198 @@
+"""Provider list clients without a network: backoff and Retry-After arithmetic, a fake transport and clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from typing import Any
+
+import pytest
+
+from switchboard.models import Direction
+from switchboard.providers.listing import (
+    ListRejected,
+    ListUnavailable,
+    Pacing,
+    RetryPolicy,
+    list_openphone_messages,
+    openphone_message,
+    parse_retry_after,
+    twilio_message,
+)
+from switchboard.services.ratelimit import TokenBucket
+
+NOW = 1_795_593_600.0
+AFTER = datetime(2026, 11, 23, tzinfo=UTC)
+BEFORE = AFTER + timedelta(hours=48)
+
+
+def test_backoff_doubles_from_the_base_and_stops_at_the_cap():
+    policy = RetryPolicy(base_seconds=0.5, cap_seconds=4.0)
+    assert [policy.backoff(attempt) for attempt in range(1, 7)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
+
+
+def test_retry_after_seconds_or_http_date_wins_over_backoff_and_is_clamped():
+    policy = RetryPolicy(base_seconds=0.5, max_retry_after_seconds=60)
+    assert policy.delay(1, "3", NOW) == 3.0
+    assert policy.delay(3, None, NOW) == 2.0  # no header: the backoff
+    assert policy.delay(3, "soon", NOW) == 2.0  # unreadable: the backoff
+    date = format_datetime(datetime.fromtimestamp(NOW + 7, tz=UTC), usegmt=True)
+    assert policy.delay(1, date, NOW) == pytest.approx(7.0)
+    assert policy.delay(1, "3600", NOW) == 60.0
+    assert parse_retry_after(format_datetime(datetime.fromtimestamp(NOW - 5, tz=UTC)), NOW) == -5
+    assert policy.delay(1, format_datetime(datetime.fromtimestamp(NOW - 5, tz=UTC)), NOW) == 0.0
+
+
+class FakeResponse:
+    def __init__(self, status: int, payload: Any = None, headers: dict[str, str] | None = None) -> None:
+        self.status_code, self._payload, self.headers = status, payload, headers or {}
+        self.text = str(payload)
+
+    def json(self) -> Any:
+        return self._payload
+
+
+class FakeSession:
+    def __init__(self, *responses: FakeResponse) -> None:
+        self.responses = list(responses)
+        self.calls: list[dict[str, Any]] = []
+
+    def get(self, url: str, **kwargs: Any) -> FakeResponse:
+        self.calls.append({"url": url, **kwargs})
+        return self.responses.pop(0)
+
+
+def op_message(index: int) -> dict[str, Any]:
+    return {
+        "id": f"AC{index:04d}",
+        "to": ["+14155559876"],
+        "from": "+14155550123",
+        "text": f"hi {index}",
+        "phoneNumberId": "PNtoDbDhuz",
+        "conversationId": "CN1",
+        "direction": "incoming",
+        "userId": None,
+        "status": "received",
+        "createdAt": "2026-11-24T10:00:00.000Z",
+    }
+
+
+class FakeTime:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+def listing(session: FakeSession, pacing: Pacing, **kwargs: Any) -> list[Any]:
+    return list(
+        list_openphone_messages(
+            {"api_key": "key"},
+            phone_number_id="PNtoDbDhuz",
+            participants=["+14155550123"],
+            created_after=AFTER,
+            created_before=BEFORE,
+            max_results=2,
+            base_url="http://sandbox.invalid",
+            pacing=pacing,
+            session=session,
+            **kwargs,
+        )
+    )
+
+
+def test_openphone_429_waits_retry_after_5xx_backs_off_and_pages_follow_the_token():
+    fake = FakeTime()
+    session = FakeSession(
+        FakeResponse(429, {"message": "Too many requests"}, {"Retry-After": "2"}),
+        FakeResponse(503, {"message": "down"}),
+        FakeResponse(200, {"data": [op_message(1), op_message(2)], "nextPageToken": "t2"}),
+        FakeResponse(429, {"message": "Too many requests"}),  # no Retry-After: backoff
+        FakeResponse(200, {"data": [op_message(3)], "nextPageToken": None}),
+    )
+    pacing = Pacing(policy=RetryPolicy(base_seconds=0.5), sleep=fake.sleep, clock=fake.clock)
+    pages = listing(session, pacing)
+
+    assert [[m.provider_message_id for m in items] for items, _ in pages] == [
+        ["AC0001", "AC0002"],
+        ["AC0003"],
+    ]
+    assert [cursor for _, cursor in pages] == ["t2", None]
+    assert fake.sleeps == [2.0, 1.0, 0.5]  # Retry-After, then backoff for attempt 2, then attempt 1
+    assert (pacing.retries, pacing.throttled) == (3, 2)
+    assert session.calls[0]["headers"] == {"Authorization": "key"}  # no "Bearer"
+    params = dict(session.calls[0]["params"])
+    assert params["phoneNumberId"] == "PNtoDbDhuz" and params["maxResults"] == "2"
+    assert params["createdAfter"] == "2026-11-23T00:00:00.000Z"
+    assert ("pageToken", "t2") in session.calls[-1]["params"]
+
+
+def test_openphone_gives_up_after_the_bounded_attempts_and_never_retries_a_4xx():
+    fake = FakeTime()
+    pacing = Pacing(policy=RetryPolicy(max_attempts=3, base_seconds=1), sleep=fake.sleep, clock=fake.clock)
+    with pytest.raises(ListUnavailable):
+        listing(FakeSession(*[FakeResponse(500, {})] * 3), pacing)
+    assert fake.sleeps == [1, 2]
+    with pytest.raises(ListRejected):
+        listing(FakeSession(FakeResponse(401, {"message": "Unauthorized"})), pacing)
+
+
+def test_every_request_takes_a_token_from_the_injected_bucket():
+    fake = FakeTime()
+    bucket = TokenBucket(10, capacity=1, clock=fake.clock, sleep=fake.sleep)
+    session = FakeSession(
+        FakeResponse(200, {"data": [op_message(1)], "nextPageToken": "a"}),
+        FakeResponse(200, {"data": [op_message(2)], "nextPageToken": "b"}),
+        FakeResponse(200, {"data": [op_message(3)], "nextPageToken": None}),
+    )
+    listing(session, Pacing(bucket=bucket, sleep=fake.sleep, clock=fake.clock))
+    # 10 a second, burst 1: the first is free, the next two wait 0.1 s each
+    assert fake.sleeps == pytest.approx([0.1, 0.1])
+
+
+def test_a_listed_item_that_cannot_be_mapped_is_skipped_and_counted():
+    bad = {**op_message(2), "from": "not a number"}
+    session = FakeSession(FakeResponse(200, {"data": [op_message(1), bad], "nextPageToken": None}))
+    pacing = Pacing()
+    [(items, _)] = listing(session, pacing)
+    assert [m.provider_message_id for m in items] == ["AC0001"] and pacing.malformed == 1
+
+
+def test_listed_messages_map_onto_the_canonical_model():
+    message = openphone_message({**op_message(1), "direction": "outgoing"})
+    assert message.direction == Direction.OUTBOUND and message.recipient == "+14155559876"
+    assert message.body == "hi 1" and message.thread_id == "CN1" and message.provider == "openphone"
+
+    twilio = twilio_message(
+        {
+            "sid": "SM1",
+            "from": "whatsapp:+14155550123",
+            "to": "whatsapp:+14155559876",
+            "body": "hola",
+            "direction": "inbound",
+            "status": "received",
+            "num_media": "0",
+            "date_sent": "Tue, 24 Nov 2026 10:00:00 +0000",
+            "account_sid": "AC1",
+        }
+    )
+    assert twilio.channel == "whatsapp" and twilio.sender == "+14155550123"
+    assert twilio.direction == Direction.INBOUND
+    assert twilio.occurred_at == datetime(2026, 11, 24, 10, tzinfo=UTC)
+    outbound = twilio_message(
+        {
+            "sid": "SM2",
+            "from": "+14155559876",
+            "to": "+14155550123",
+            "direction": "outbound-api",
+            "num_media": "1",
+            "date_created": "Tue, 24 Nov 2026 10:00:00 +0000",
+        }
+    )
+    assert outbound.direction == Direction.OUTBOUND and outbound.channel == "mms"
