@@ -8,6 +8,7 @@ never blindly re-sent.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 from switchboard.models.outbound import SendRequest
@@ -38,6 +39,21 @@ DEFAULT_OPENPHONE_API = "https://api.openphone.com"
 _TIMEOUT = (3.05, 10)  # connect, read (seconds)
 
 
+@cache
+def _http_session() -> Any:
+    """One keep-alive session per container: no new TCP + TLS handshake for every message."""
+    import requests
+
+    return requests.Session()
+
+
+@cache
+def _twilio(account_sid: str, auth_token: str, base_url: str | None) -> Any:
+    from switchboard.providers.twilio_rest import twilio_client
+
+    return twilio_client(account_sid, auth_token, base_url=base_url)
+
+
 def _classify_transport_error(exc: Exception) -> Exception:
     import requests
 
@@ -58,9 +74,7 @@ def send_twilio(
     import requests
     from twilio.base.exceptions import TwilioRestException
 
-    from switchboard.providers.twilio_rest import twilio_client
-
-    client = twilio_client(credentials["account_sid"], credentials["auth_token"], base_url=base_url)
+    client = _twilio(credentials["account_sid"], credentials["auth_token"], base_url)
     prefix = "whatsapp:" if request.channel == "whatsapp" else ""
     try:
         message = client.messages.create(
