@@ -2,18 +2,26 @@
 `requests` and through the `switchboard` CLI, exactly as a developer would use them.
 
 The stack runs with `--time-scale 60`: the worker's retry ladder (1, 2, 4, 8, 16 minutes) takes
-1, 2, 4, 8, 16 seconds, so retries and dead-lettering are observed for real within a bounded wait."""
+1, 2, 4, 8, 16 seconds, so retries and dead-lettering are observed for real within a bounded wait, and
+the health check's 120 s canary timeout is 2 s. The shared stack runs with `--schedules off` (the tests
+fire the health check by hand, so no hourly check lands in the middle of one that counts alerts); the
+schedules have a stack of their own (test_schedules.py).
+
+State directories are made with tempfile, not pytest's tmp_path: pytest prunes old base temp dirs when
+another session starts, which would delete a running stack's stack.json under it."""
 
 from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +58,16 @@ class LiveStack:
     @property
     def api_url(self) -> str:
         return str(self.state["api_url"])
+
+    @property
+    def sandbox_url(self) -> str:
+        return str(self.state["sandbox_url"])
+
+    def sandbox(self, method: str, path: str, payload: Any = None) -> Any:
+        """A call to the sandbox provider's control routes (/sandbox/...): its JSON answer."""
+        response = requests.request(method, f"{self.sandbox_url}{path}", json=payload, timeout=30)
+        assert response.status_code == 200, f"{method} {path}: {response.status_code} {response.text}"
+        return response.json()
 
     @property
     def env(self) -> dict[str, str]:
@@ -149,21 +167,36 @@ class LiveStack:
         return int(self.process.returncode)
 
 
-def start_stack(state_dir: Path) -> LiveStack:
-    """Start `switchboard local up` on two free ports; return once stack.json says it is ready."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    log_path = state_dir / "stack.log"
+def stack_env(state_dir: Path) -> dict[str, str]:
+    """The environment `switchboard local up` gets: free ports, its own state directory."""
     env = {
         **os.environ,
         "SWITCHBOARD_PORT": str(free_port()),
         "SWITCHBOARD_AWS_PORT": str(free_port()),
+        "SWITCHBOARD_SANDBOX_PORT": str(free_port()),
         "SWITCHBOARD_STATE_DIR": str(state_dir),
     }
-    env.pop("AWS_ENDPOINT_URL", None)
+    for name in (
+        "AWS_ENDPOINT_URL",
+        "SWITCHBOARD_CONTROL_PORT",
+        "SWITCHBOARD_SCHEDULES",
+        "SWITCHBOARD_TIME_SCALE",
+    ):
+        env.pop(name, None)
     env.pop("SWITCHBOARD_FAULT_INJECTION", None)  # the local stack's default (on) is what the tests expect
+    return env
+
+
+def start_stack(
+    state_dir: Path, args: Sequence[str] = ("--time-scale", TIME_SCALE, "--schedules", "off")
+) -> LiveStack:
+    """Start `switchboard local up` on free ports; return once stack.json says it is ready."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    log_path = state_dir / "stack.log"
+    env = stack_env(state_dir)
     with log_path.open("wb") as log:  # a file, not a pipe: a full pipe would block the stack's logging
         process = subprocess.Popen(  # noqa: S603 - our own console script
-            [str(SWITCHBOARD), "local", "up", "--time-scale", TIME_SCALE],
+            [str(SWITCHBOARD), "local", "up", *args],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -183,12 +216,20 @@ def start_stack(state_dir: Path) -> LiveStack:
 
 
 @pytest.fixture
-def stack_launcher() -> Iterator[Callable[[Path], LiveStack]]:
+def state_dir() -> Iterator[Path]:
+    """A fresh state directory for a stack of the test's own (removed afterwards)."""
+    path = Path(tempfile.mkdtemp(prefix="switchboard-e2e-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture
+def stack_launcher() -> Iterator[Callable[..., LiveStack]]:
     """start_stack for a test of its own; whatever it started is stopped after the test, even a failed one."""
     started: list[LiveStack] = []
 
-    def launch(state_dir: Path) -> LiveStack:
-        started.append(start_stack(state_dir))
+    def launch(state_dir: Path, *args: str) -> LiveStack:
+        started.append(start_stack(state_dir, *([args] if args else [])))
         return started[-1]
 
     yield launch
@@ -196,10 +237,29 @@ def stack_launcher() -> Iterator[Callable[[Path], LiveStack]]:
         stack.stop()
 
 
+@pytest.fixture
+def run_local_up() -> Callable[..., subprocess.CompletedProcess[str]]:
+    """`switchboard local up` run to its end (a start that must fail), with changes to its environment."""
+
+    def run(state_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(  # noqa: S603 - our own console script
+            [str(SWITCHBOARD), "local", "up"],
+            env={**stack_env(state_dir), **env},
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    return run
+
+
 @pytest.fixture(scope="session")
-def live_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveStack]:
-    stack = start_stack(tmp_path_factory.mktemp("local-stack"))
+def live_stack() -> Iterator[LiveStack]:
+    path = Path(tempfile.mkdtemp(prefix="switchboard-e2e-"))
+    stack = start_stack(path)
     try:
         yield stack
     finally:
         stack.stop()
+        shutil.rmtree(path, ignore_errors=True)

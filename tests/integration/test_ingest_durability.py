@@ -127,8 +127,9 @@ def test_enqueue_failure_answers_503_and_the_retry_leaves_one_record_and_a_job(
     ]
 
 
-def test_ingest_failures_carry_only_the_service_dimension_their_alarm_watches(stack, lambda_context, monkeypatch,
-                                                                             capsys):
+def test_ingest_failures_carry_only_the_service_dimension_of_their_alarm(
+    stack, lambda_context, monkeypatch, capsys
+):
     service = default_service()
 
     def failing_put(**kwargs: Any) -> Any:

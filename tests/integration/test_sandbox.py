@@ -23,7 +23,7 @@ from switchboard.providers import openphone, twilio
 from switchboard.providers.twilio_rest import twilio_client
 from switchboard.webhook_request import WebhookRequest
 from switchboard_ops.local.secrets import webhook_secrets_document
-from switchboard_ops.sandbox import Sandbox
+from switchboard_ops.sandbox import SANDBOX_NUMBER_A, SANDBOX_NUMBER_B, Sandbox
 
 ROOT = Path(__file__).resolve().parents[2]
 BUSINESS = "+14155559876"  # the sandbox's default OpenPhone number too
@@ -641,3 +641,134 @@ def test_a_seeded_drop_rate_is_reproducible(sandbox: Sandbox) -> None:
     first = pattern()
     assert first == pattern() and 0 < sum(first) < 20
     assert sandbox.wait_idle(5)
+
+
+# --- loop-back: a send to a number the sandbox owns arrives there ----------------------------------
+
+
+def _by_path(receiver: Receiver, count: int) -> dict[str, list[dict[str, Any]]]:
+    items = receiver.wait_for(count)
+    assert len(items) == count, [item["path"] for item in items]
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for item in items:
+        grouped.setdefault(item["path"].split("?", 1)[0], []).append(item)
+    return grouped
+
+
+def test_a_twilio_send_to_an_owned_number_comes_back_as_its_signed_inbound_webhook(
+    sandbox: Sandbox, receiver: Receiver, client: Any
+) -> None:
+    # Given the sandbox owns both canary numbers
+    assert {SANDBOX_NUMBER_A, SANDBOX_NUMBER_B} <= set(sandbox.config.twilio_numbers)
+
+    # When the real SDK sends from one to the other, with a status callback
+    sent = client.messages.create(
+        to=SANDBOX_NUMBER_B,
+        from_=SANDBOX_NUMBER_A,
+        body="Switchboard health check SWB-CANARY-1795593600-0a1b2c3d",
+        status_callback=f"{receiver.url}/webhooks/twilio/status",
+    )
+    assert sandbox.wait_idle(5)
+
+    # Then the callbacks (sent, delivered) arrive, and B's inbound webhook - signed, From A, same text
+    grouped = _by_path(receiver, 3)
+    assert [form(item)["MessageStatus"] for item in grouped["/webhooks/twilio/status"]] == [
+        "sent",
+        "delivered",
+    ]
+    [inbound] = grouped["/webhooks/twilio"]
+    index = receiver.requests.index(inbound)
+    request = receiver.webhook_request(index, "twilio")
+    twilio.verify(request, SECRETS["twilio"], time.time())
+    message = twilio.parse_message(request, time.time())
+    assert (message.sender, message.recipient, message.direction) == (
+        SANDBOX_NUMBER_A,
+        SANDBOX_NUMBER_B,
+        Direction.INBOUND,
+    )
+    assert message.body.endswith("SWB-CANARY-1795593600-0a1b2c3d")
+    assert message.provider_message_id != sent.sid  # B's copy is a message of its own
+    # And the provider lists both sides of it
+    directions = sorted(m.direction for m in sandbox.messages("twilio"))
+    assert directions == ["inbound", "outbound"]
+    assert sandbox.stats()["looped_back"] == 1 and sandbox.stats()["webhooks_delivered"] == 1
+
+
+def test_a_send_to_a_customer_number_does_not_loop_back(
+    sandbox: Sandbox, receiver: Receiver, client: Any
+) -> None:
+    client.messages.create(
+        to=CUSTOMER,
+        from_=SANDBOX_NUMBER_A,
+        body="hi",
+        status_callback=f"{receiver.url}/webhooks/twilio/status",
+    )
+    assert sandbox.wait_idle(5)
+
+    assert set(_by_path(receiver, 2)) == {"/webhooks/twilio/status"}
+    assert sandbox.stats()["looped_back"] == 0
+
+
+def test_drop_rate_drops_the_looped_back_webhook_but_not_the_status_callbacks(
+    sandbox: Sandbox, receiver: Receiver, client: Any
+) -> None:
+    # Given every inbound webhook is dropped
+    requests.post(f"{sandbox.url}/sandbox/config", json={"drop_rate": 1.0}, timeout=5).raise_for_status()
+
+    # When a canary goes from A to B
+    client.messages.create(
+        to=SANDBOX_NUMBER_B,
+        from_=SANDBOX_NUMBER_A,
+        body="canary",
+        status_callback=f"{receiver.url}/webhooks/twilio/status",
+    )
+    assert sandbox.wait_idle(5)
+
+    # Then the sender still hears "delivered", but B's webhook never reaches Switchboard
+    assert set(_by_path(receiver, 2)) == {"/webhooks/twilio/status"}
+    stats = sandbox.stats()
+    assert (stats["looped_back"], stats["dropped"], stats["webhooks_delivered"]) == (1, 1, 0)
+
+
+def test_an_undelivered_send_to_an_owned_number_never_arrives(
+    sandbox: Sandbox, receiver: Receiver, client: Any
+) -> None:
+    sandbox.configure(outcomes={SANDBOX_NUMBER_B: "undelivered"})
+    client.messages.create(to=SANDBOX_NUMBER_B, from_=SANDBOX_NUMBER_A, body="lost")
+    assert sandbox.wait_idle(5)
+
+    assert receiver.requests == [] and sandbox.stats()["looped_back"] == 0
+
+
+def test_an_openphone_send_to_an_owned_number_arrives_as_message_received(
+    sandbox: Sandbox, receiver: Receiver
+) -> None:
+    # When OpenPhone sends from A to B (both numbers of the sandbox's workspace)
+    response = openphone_send(
+        sandbox, {"content": "canary", "from": SANDBOX_NUMBER_A, "to": [SANDBOX_NUMBER_B]}
+    )
+    assert response.status_code == 202
+    assert sandbox.wait_idle(5)
+
+    # Then B's message.received (legacy-signed) and A's message.delivered both reach Switchboard
+    items = receiver.wait_for(2)
+    kinds = sorted(json.loads(item["body"])["type"] for item in items)
+    assert kinds == ["message.delivered", "message.received"]
+    index = next(i for i, item in enumerate(items) if json.loads(item["body"])["type"] == "message.received")
+    request = receiver.webhook_request(index, "openphone")
+    openphone.verify(request, SECRETS["openphone"], time.time())
+    message = openphone.parse(request, time.time())
+    assert message is not None
+    assert (message.sender, message.recipient, message.body) == (SANDBOX_NUMBER_A, SANDBOX_NUMBER_B, "canary")
+
+
+def test_a_twilio_send_to_an_openphone_number_arrives_at_openphone(
+    sandbox: Sandbox, receiver: Receiver, client: Any
+) -> None:
+    # BUSINESS is the sandbox's OpenPhone number only: a Twilio SMS to it is OpenPhone's inbound message
+    client.messages.create(to=BUSINESS, from_=SANDBOX_NUMBER_A, body="across providers")
+    assert sandbox.wait_idle(5)
+
+    [delivered] = receiver.wait_for(1)
+    assert delivered["path"] == "/webhooks/openphone"
+    assert json.loads(delivered["body"])["data"]["object"]["from"] == SANDBOX_NUMBER_A

@@ -169,6 +169,10 @@ def test_21610_suppresses_the_number_for_later_sends(stack, dynamodb, queues):
 
     assert (first, second) == ("suppressed", "suppressed")
     assert len(provider.calls) == 1
+    assert (send_record(dynamodb, stack)["state"], send_record(dynamodb, stack)["error_code"]) == (
+        "SUPPRESSED",
+        "21610",
+    )
     assert JobRecords(stack.tables["EventsTable"]).is_suppressed("sms", "+14155550123")
 
 

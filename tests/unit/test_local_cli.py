@@ -1,4 +1,5 @@
-"""The CLI's `dlq` and `jobs` output, from plain values (no stack, no network)."""
+"""The CLI's `dlq`, `jobs`, `health`, `send` and `alerts` output and arguments, from plain values (no
+stack, no network)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,10 @@ import json
 import pytest
 
 from switchboard.dal.dead_letters import DeadLetter
-from switchboard_ops.cli import dlq, jobs
+from switchboard_ops.cli import alerts, dlq, health, jobs, send
 from switchboard_ops.cli.main import build_parser
+from switchboard_ops.cli.output import CliError
+from switchboard_ops.cli.target import Target
 
 JOB = {
     "job": "process_event",
@@ -109,3 +112,103 @@ def test_redrive_requires_ids_or_all():
         parser.parse_args(["dlq", "redrive", "--id", "a", "--all"])
     args = parser.parse_args(["dlq", "redrive", "--id", "a", "--id", "b"])
     assert args.ids == ["a", "b"] and args.queue == "ProcessingDeadLetterQueue"
+
+
+# --- health, send, alerts -------------------------------------------------------------------------
+
+
+def local_target(**state: object) -> Target:
+    return Target(
+        name="local", region="us-east-1", table_name="t", endpoint_url="http://x", state=dict(state)
+    )
+
+
+def test_health_stats_render_counts_rate_latency_and_the_last_failure():
+    stats = {
+        "days": 30.0,
+        "since": "2026-10-26T10:00:00+00:00",
+        "total": 4,
+        "passed": 3,
+        "failed": 1,
+        "success_rate": 75.0,
+        "last_failure": "1795601955-24792b0a",
+        "latency_p50_ms": 290,
+        "latency_p95_ms": 434,
+        "in_progress": 1,
+        "last_check": None,
+    }
+
+    text = health.render(stats)
+
+    assert "last 30 days" in text and "75.0 %" in text and "290 ms" in text
+    assert "last failure: 1795601955-24792b0a" in text
+
+
+def test_a_local_send_defaults_to_the_sandboxs_number_and_a_fresh_operator_key():
+    args = build_parser().parse_args(["send", "--to", "+14155550142", "--body", "hi"])
+
+    request = send.build_request(args, local_target(sandbox={"twilio_numbers": ["+14155550100"]}))
+
+    assert (request.sender, request.recipient, request.purpose, request.provider) == (
+        "+14155550100",
+        "+14155550142",
+        "operator",
+        "twilio",
+    )
+    assert request.send_key.startswith("operator-")
+    assert (
+        send.build_request(args, local_target(sandbox={"twilio_numbers": ["+1"]})).send_key
+        != request.send_key
+    )
+
+
+def test_a_bad_send_is_a_usage_error_and_a_deployed_stack_needs_from():
+    parser = build_parser()
+    bad = parser.parse_args(["send", "--to", "12345", "--body", "hi", "--from", "+14155550100"])
+    deployed = Target(name="prod", region="us-east-1", table_name="t")
+
+    with pytest.raises(CliError, match="recipient"):
+        send.build_request(bad, deployed)
+    with pytest.raises(CliError, match="--from"):
+        send.build_request(parser.parse_args(["send", "--to", "+14155550142", "--body", "hi"]), deployed)
+
+
+def test_an_alert_is_the_sns_notification_in_the_inbox():
+    body = json.dumps(
+        {
+            "Type": "Notification",
+            "MessageId": "m-1",
+            "TopicArn": "arn:aws:sns:us-east-1:123456789012:switchboard-local-AlertsTopic",
+            "Subject": "Switchboard health check FAILED",
+            "Message": "The canary 1795601952-55c4df70 did not come back within 2 s " + "x" * 100,
+            "Timestamp": "2026-11-25T10:19:15.345Z",
+        }
+    )
+
+    described = alerts.describe(DeadLetter("q-1", body, {}, sent_at_ms=0, receipt_handle="h"))
+
+    assert (described["subject"], described["time"], described["message_id"]) == (
+        "Switchboard health check FAILED",
+        "2026-11-25T10:19:15.345Z",
+        "m-1",
+    )
+    text = alerts.render([described])
+    assert text.startswith("1 alert\n") and "SUBJECT" in text and "..." in text
+    assert alerts.render([]) == "No alerts."
+
+
+def test_alerts_of_a_deployed_stack_go_by_email():
+    with pytest.raises(CliError, match="e-mail"):
+        alerts.collect(Target(name="prod", region="us-east-1", table_name="t"), limit=10)
+
+
+def test_the_new_commands_parse():
+    parser = build_parser()
+
+    assert parser.parse_args(["health", "run", "--wait", "--timeout", "5"]).timeout == 5
+    assert parser.parse_args(["health", "stats", "--days", "7", "--json"]).days == 7
+    assert parser.parse_args(["alerts", "list", "--json"]).as_json is True
+    assert parser.parse_args(["local", "trigger", "HealthCheckFunction"]).function == "HealthCheckFunction"
+    assert parser.parse_args(["local", "up", "--schedules", "off"]).schedules == "off"
+    with pytest.raises(SystemExit):
+        parser.parse_args(["send", "--to", "+14155550142"])

@@ -154,3 +154,19 @@ def test_twilio_client_with_a_base_url_rewrites_every_request(monkeypatch: pytes
     assert client.http_client.timeout == 3
     # And without a base URL the stock client is used
     assert type(twilio_client("AC" + "0" * 32, "token").http_client).__name__ == "TwilioHttpClient"
+
+
+def test_the_sandbox_owns_two_numbers_at_both_providers() -> None:
+    from switchboard_ops.sandbox import SANDBOX_NUMBER_A, SANDBOX_NUMBER_B
+
+    config = SandboxConfig()
+
+    assert config.owner_of(SANDBOX_NUMBER_B, prefer="twilio") == "twilio"
+    assert config.owner_of(SANDBOX_NUMBER_B, prefer="openphone") == "openphone"
+    assert config.owner_of(f"whatsapp:{SANDBOX_NUMBER_A}", prefer="twilio") == "twilio"
+    assert config.owner_of("+14155559876", prefer="twilio") == "openphone"  # OpenPhone's number only
+    assert config.owner_of("+14155550123", prefer="twilio") is None  # a customer's phone
+    assert config.describe()["twilio_numbers"] == [SANDBOX_NUMBER_A, SANDBOX_NUMBER_B]
+    assert config.updated({"twilio_numbers": []}).owner_of(SANDBOX_NUMBER_A, prefer="twilio") == "openphone"
+    with pytest.raises(ConfigError):
+        config.updated({"twilio_numbers": ["415"]})

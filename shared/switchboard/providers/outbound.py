@@ -51,7 +51,8 @@ def _http_session() -> Any:
 def _twilio(account_sid: str, auth_token: str, base_url: str | None) -> Any:
     from switchboard.providers.twilio_rest import twilio_client
 
-    return twilio_client(account_sid, auth_token, base_url=base_url)
+    # a bounded wait: a provider that never answers must not hold the sender until its Lambda timeout
+    return twilio_client(account_sid, auth_token, base_url=base_url, timeout=_TIMEOUT[1])
 
 
 def _classify_transport_error(exc: Exception) -> Exception:

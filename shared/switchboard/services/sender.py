@@ -161,10 +161,10 @@ class Sender:
 
     def _rejected(self, request: SendRequest, rejected: SendRejected) -> SendOutcome:
         now = self.clock()
-        self.records.finish(
-            request.send_key, REJECTED, now, error=str(rejected)[:500], error_code=rejected.code
-        )
-        if rejected.code == UNSUBSCRIBED_RECIPIENT:
+        unsubscribed = rejected.code == UNSUBSCRIBED_RECIPIENT
+        state = SUPPRESSED if unsubscribed else REJECTED
+        self.records.finish(request.send_key, state, now, error=str(rejected)[:500], error_code=rejected.code)
+        if unsubscribed:
             self.consents.record_consent(
                 ConsentChange(
                     channel=request.channel,

@@ -1,4 +1,5 @@
-"""`switchboard local up` (the Docker-free local stack) and `switchboard local curl SAMPLE`."""
+"""`switchboard local up` (the Docker-free local stack), `local curl SAMPLE`, `local trigger FUNCTION`
+(fire a function's schedule now) and `local schedules`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import io
 import shlex
 import sys
 import time
+from typing import Any
 
 from switchboard_ops.cli.output import CliError
 from switchboard_ops.cli.target import local_state
@@ -20,18 +22,48 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "up",
         help="run the local stack until Ctrl-C",
         description="moto's server on 127.0.0.1:$SWITCHBOARD_AWS_PORT (4566), the template's resources "
-        "in it, the HTTP API on 127.0.0.1:$SWITCHBOARD_PORT (3000). Writes .local/stack.json "
-        "($SWITCHBOARD_STATE_DIR) when ready and removes it on exit.",
+        "in it, the HTTP API on 127.0.0.1:$SWITCHBOARD_PORT (3000), the sandbox provider (Twilio and "
+        "OpenPhone APIs) on 127.0.0.1:$SWITCHBOARD_SANDBOX_PORT (3001), a control endpoint on "
+        "$SWITCHBOARD_CONTROL_PORT (default: any free port), SQS event sources polled and Schedule events "
+        "fired. Writes .local/stack.json ($SWITCHBOARD_STATE_DIR) when ready and removes it on exit.",
     )
     up.add_argument("-v", "--verbose", action="store_true", help="also log every AWS (moto) request")
     up.add_argument(
         "--time-scale",
         metavar="N",
-        help="run the worker's retry backoff N times faster (60: a minute in a second); default "
-        "$SWITCHBOARD_TIME_SCALE or 1. Divides BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS and "
-        "JOB_LEASE_SECONDS (at least 1 s each); SQS visibility itself stays real time",
+        help="run time N times faster (60: a minute in a second); default $SWITCHBOARD_TIME_SCALE or 1. "
+        "Divides BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, JOB_LEASE_SECONDS and CANARY_TIMEOUT_SECONDS "
+        "(at least 1 s each) and runs the schedules on a clock N times faster (rate(1 hour) at 60: every "
+        "minute); SQS visibility itself stays real time",
+    )
+    up.add_argument(
+        "--schedules",
+        choices=("on", "off", "startup"),
+        help="Schedule events: on (first fire one period after the start), off (only `local trigger`), "
+        "startup (also fire each once at start); default $SWITCHBOARD_SCHEDULES or on",
     )
     up.set_defaults(run=local_up)
+
+    trigger = actions.add_parser(
+        "trigger",
+        help="fire a function's schedule now and print the function's result as JSON",
+        description="Invokes the function through the running stack (its runtime, one invocation at a "
+        "time) with the EventBridge scheduled event its Schedule event would send, and prints what it "
+        "returned. Exits 1 (error JSON on stderr) when the function raised.",
+    )
+    trigger.add_argument("function", metavar="FUNCTION_LOGICAL_ID", help="e.g. HealthCheckFunction")
+    trigger.add_argument("--event-name", help="which of its Schedule events (default: the first)")
+    trigger.add_argument(
+        "--event", metavar="FILE", help="send this JSON file as the event instead of a scheduled event"
+    )
+    trigger.set_defaults(run=local_trigger, json_errors=True)
+
+    schedules = actions.add_parser(
+        "schedules",
+        help="the running stack's schedules: expression, next fire, fires so far",
+    )
+    schedules.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    schedules.set_defaults(run=local_schedules)
 
     curl = actions.add_parser(
         "curl",
@@ -66,7 +98,10 @@ def local_up(args: argparse.Namespace) -> int:
     if isinstance(sys.stdout, io.TextIOWrapper):
         sys.stdout.reconfigure(line_buffering=True)  # handler log lines show up at once, even in a pipe
     try:
-        return run(StackConfig.from_env(aws_request_log=args.verbose, time_scale=args.time_scale))
+        config = StackConfig.from_env(
+            aws_request_log=args.verbose, time_scale=args.time_scale, schedules=args.schedules
+        )
+        return run(config)
     except LocalStackError as exc:
         raise CliError(str(exc), error="cannot_start") from exc
 
@@ -97,4 +132,94 @@ def local_curl(args: argparse.Namespace) -> int:
     now = time.time() if args.now is None else args.now  # GHL's body timestamp is re-stamped to it too
     url, headers, body = sample.signed(state["api_url"], now=now, secrets=state.get("secrets"))
     print(curl_command(url, headers, body))
+    return 0
+
+
+FUNCTION_ERROR = 1
+
+
+def control_call(method: str, path: str, body: bytes = b"", *, timeout: float = 60) -> tuple[int, Any]:
+    """A request to the running stack's control endpoint: (status, parsed JSON)."""
+    import json
+
+    import requests
+
+    state = local_state()
+    url = state.get("control_url")
+    if not url:
+        raise CliError(
+            "the running local stack has no control endpoint (started by an older version?); restart it",
+            error="not_supported",
+        )
+    try:
+        response = requests.request(method, f"{url}{path}", data=body, timeout=timeout)
+    except requests.RequestException as exc:
+        raise CliError(
+            f"cannot reach the local stack's control endpoint {url}: {type(exc).__name__}",
+            error="unreachable",
+            exit_code=2,
+        ) from exc
+    try:
+        return response.status_code, json.loads(response.content or b"null")
+    except ValueError as exc:
+        raise CliError(f"the control endpoint answered {response.status_code} without JSON") from exc
+
+
+def trigger_function(function: str, *, event_name: str | None = None, event: bytes = b"") -> Any:
+    """Fire `function` through the local stack; its result, or a CliError (exit 1 if it raised)."""
+    from urllib.parse import quote, urlencode
+
+    query = f"?{urlencode({'event': event_name})}" if event_name else ""
+    status, payload = control_call("POST", f"/_local/trigger/{quote(function)}{query}", event)
+    if status == 200:
+        return payload
+    payload = payload if isinstance(payload, dict) else {}
+    if payload.get("error") == "function_error":
+        raise CliError(
+            f"{function} failed: {payload.get('errorType')}: {payload.get('errorMessage')}",
+            error="function_error",
+            exit_code=FUNCTION_ERROR,
+        )
+    raise CliError(str(payload.get("detail") or f"HTTP {status}"), error=str(payload.get("error") or "error"))
+
+
+def local_trigger(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from switchboard_ops.cli.output import print_json
+
+    body = b""
+    if args.event:
+        try:
+            body = Path(args.event).read_bytes()
+        except OSError as exc:
+            raise CliError(f"cannot read {args.event}: {exc.strerror}", error="usage") from exc
+    print_json(trigger_function(args.function, event_name=args.event_name, event=body))
+    return 0
+
+
+def local_schedules(args: argparse.Namespace) -> int:
+    from switchboard_ops.cli.output import print_json, table
+
+    status, payload = control_call("GET", "/_local/schedules")
+    if status != 200:
+        raise CliError(f"the control endpoint answered {status}")
+    if args.as_json:
+        print_json(payload)
+        return 0
+    rows = [
+        [
+            item["function"],
+            item["event"],
+            item["expression"],
+            "-" if item["next_in_seconds"] is None else f"{item['next_in_seconds']:.1f}s",
+            item["fired"],
+            item["last_outcome"] or "-",
+        ]
+        for item in payload["schedules"]
+    ]
+    print(f"schedules: {payload['mode']}")
+    print(table(["FUNCTION", "EVENT", "EXPRESSION", "NEXT IN", "FIRED", "LAST"], rows, numeric=(3, 4)))
+    for problem in payload.get("not_scheduled") or ():
+        print(f"not scheduled: {problem}")
     return 0

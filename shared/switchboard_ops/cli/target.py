@@ -24,6 +24,8 @@ class Target:
     topics: dict[str, str] = field(default_factory=dict)  # logical id -> topic ARN
     secrets: dict[str, str] = field(default_factory=dict)  # logical id -> secret ARN / name
     api_url: str | None = None
+    outputs: dict[str, str] = field(default_factory=dict)  # a deployed stack's CloudFormation outputs
+    state: dict[str, Any] = field(default_factory=dict)  # the local stack's .local/stack.json
 
     @property
     def is_local(self) -> bool:
@@ -75,6 +77,7 @@ def _local() -> Target:
         topics=dict(state.get("topics") or {}),
         secrets=dict(secrets),
         api_url=state.get("api_url"),
+        state=state,
     )
 
 
@@ -107,6 +110,7 @@ def _deployed(stack_name: str, region: str | None) -> Target:
             **_by_suffix(outputs, "SecretArn", "Secret"),
         },
         api_url=outputs.get("ApiUrl"),
+        outputs=outputs,
     )
 
 

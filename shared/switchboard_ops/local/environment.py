@@ -1,9 +1,11 @@
 """The process environment the local stack gives its functions: AWS pointed at moto with dummy
-credentials, and each function's template variables with `!Ref`s resolved to the local resources."""
+credentials, each function's template variables with `!Ref`s resolved to the local resources, and the
+few values only a local stack can give (`sandbox_environment`): the providers' API base URLs pointing at
+the sandbox provider, the callback base URL, the health check's canary numbers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from switchboard_ops.local.functions import FunctionSpec
@@ -47,22 +49,45 @@ def _resolve(value: Any, resources: StackResources, parameters: dict[str, str]) 
     return None
 
 
+def sandbox_environment(
+    *, sandbox_url: str, api_url: str, canary_from: str, canary_to: str, sender_concurrency: int = 1
+) -> dict[str, str]:
+    """What the local stack sets instead of the template, so that no product code knows the providers are
+    the sandbox: both providers' REST APIs at the sandbox's URL, status callbacks to the local API, the
+    canary sent from one sandbox-owned number to the other, and the sender's share of the provider rate
+    limits for how many senders really run at once here (the pollers take turns: one)."""
+    return {
+        "TWILIO_API_BASE_URL": sandbox_url,
+        "OPENPHONE_API_BASE_URL": sandbox_url,
+        "CALLBACK_BASE_URL": api_url,
+        "CANARY_FROM_NUMBER": canary_from,
+        "CANARY_TO_NUMBER": canary_to,
+        "SENDER_CONCURRENCY": str(sender_concurrency),
+    }
+
+
 def function_environment(
     specs: Iterable[FunctionSpec],
     resources: StackResources,
     parameters: dict[str, str],
+    *,
+    local: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, str], list[str]]:
     """The merged variables of every function (they share this process) and notes on what is left unset.
 
     Variables with the same name but different values in two functions cannot both hold in one
-    process: the later function's value wins and a note says so.
+    process: the later function's value wins and a note says so. `local` values are set last, over the
+    template's (CALLBACK_BASE_URL's `!If` of the API's own domain, say), with no note.
     """
+    local = dict(local or {})
     environment: dict[str, str] = {}
     owners: dict[str, str] = {}
     notes: list[str] = []
     for spec in specs:
         values: dict[str, str] = dict(spec.environment)
         for name, reference in spec.references.items():
+            if name in local:
+                continue
             resolved = _resolve(reference, resources, parameters)
             if resolved is None:
                 notes.append(f"{spec.logical_id}: {name} is not set locally ({reference})")
@@ -75,6 +100,7 @@ def function_environment(
                 )
             environment[name], owners[name] = value, spec.logical_id
     environment.update(resources.environment())
+    environment.update(local)
     return environment, notes
 
 
@@ -87,19 +113,28 @@ def template_parameters(template: dict[str, Any], overrides: dict[str, str]) -> 
     return parameters
 
 
-# The worker's durations that `--time-scale` shortens (template values, in seconds).
-TIME_SCALED_VARIABLES = ("BACKOFF_BASE_SECONDS", "BACKOFF_CAP_SECONDS", "JOB_LEASE_SECONDS")
+# The durations that `--time-scale` shortens (template values, in seconds): the worker's backoff and
+# lease, and how long the health check waits for its canary (120 s: 2 s at time scale 60).
+TIME_SCALED_VARIABLES = (
+    "BACKOFF_BASE_SECONDS",
+    "BACKOFF_CAP_SECONDS",
+    "JOB_LEASE_SECONDS",
+    "CANARY_TIMEOUT_SECONDS",
+)
 
 
 def time_scaled(environment: dict[str, str], scale: float) -> dict[str, str]:
-    """The worker's backoff and lease durations divided by `scale`, each at least 1 s.
+    """The worker's backoff and lease durations and the canary's timeout divided by `scale`, each at
+    least 1 s.
 
     moto keeps SQS visibility in real time, and the retry ladder is nothing but visibility timeouts the
     worker sets from BACKOFF_BASE_SECONDS / BACKOFF_CAP_SECONDS (60 s doubling to 960 s). Shortening those
     variables makes the ladder run `scale` times faster with no clock faked anywhere: at 60, a minute of
     backoff passes in a second (1, 2, 4, 8, 16 s). JOB_LEASE_SECONDS shrinks with them so a crashed
-    worker's claim is taken over as much sooner. The queue's own VisibilityTimeout (a batch that raised)
-    and the functions' timeouts stay real time. Returns only the variables it changed.
+    worker's claim is taken over as much sooner. CANARY_TIMEOUT_SECONDS is the SQS delay of the health
+    check's verification, so the canary is judged that much sooner too. The queue's own VisibilityTimeout
+    (a batch that raised), the sender's retry backoff (a constant in switchboard.services.sender, not a
+    variable) and the functions' timeouts stay real time. Returns only the variables it changed.
     """
     if scale == 1:
         return {}

@@ -1,5 +1,6 @@
 """The template's functions as the local stack runs them: code directory, handler, timeout, memory, plain
-environment variables (Globals merged with the function's own), HttpApi routes and SQS event sources."""
+environment variables (Globals merged with the function's own), HttpApi routes, SQS event sources and
+Schedule / ScheduleV2 events."""
 
 from __future__ import annotations
 
@@ -38,6 +39,25 @@ class SqsEventSource:
 
 
 @dataclass(frozen=True)
+class ScheduleSource:
+    """One `Events: {Type: Schedule | ScheduleV2}` entry: an EventBridge rule (or Scheduler schedule)."""
+
+    function: str
+    event: str  # the event's name under Events ("Hourly")
+    expression: str  # rate(1 hour), cron(0 2 * * ? *), at(2026-01-01T00:00:00)
+    kind: str = "Schedule"  # or "ScheduleV2"
+    enabled: bool = True
+    input: str | None = None  # Input: the JSON text sent instead of the scheduled event
+    timezone: str = "UTC"  # ScheduleV2's ScheduleExpressionTimezone (rules are always UTC)
+    name: str | None = None  # Properties.Name
+
+    @property
+    def rule_name(self) -> str:
+        """SAM names the rule after the function and the event (`HealthCheckFunctionHourly`)."""
+        return self.name or f"{self.function}{self.event}"
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     logical_id: str
     code_dir: str  # functions/<code_dir>/, what project.load_handler takes
@@ -49,6 +69,8 @@ class FunctionSpec:
     references: dict[str, Any] = field(default_factory=dict)  # !Ref / !GetAtt values, resolved by the stack
     routes: tuple[HttpRoute, ...] = ()
     sqs_events: tuple[SqsEventSource, ...] = ()
+    schedules: tuple[ScheduleSource, ...] = ()
+    max_concurrency: int | None = None  # the smallest SQS ScalingConfig.MaximumConcurrency, if any
 
 
 def _globals(template: dict[str, Any]) -> dict[str, Any]:
@@ -101,6 +123,46 @@ def _sqs_events(logical_id: str, props: dict[str, Any]) -> tuple[SqsEventSource,
     return tuple(sources)
 
 
+def _enabled(properties: dict[str, Any]) -> bool:
+    if properties.get("Enabled", True) in (False, "false", "False"):
+        return False
+    return str(properties.get("State", "ENABLED")).upper() != "DISABLED"
+
+
+def _schedules(logical_id: str, props: dict[str, Any]) -> tuple[ScheduleSource, ...]:
+    schedules = []
+    for name, event in (props.get("Events") or {}).items():
+        kind = event.get("Type")
+        if kind not in ("Schedule", "ScheduleV2"):
+            continue
+        properties = event.get("Properties") or {}
+        expression = properties.get("Schedule" if kind == "Schedule" else "ScheduleExpression")
+        given_input = properties.get("Input")
+        schedules.append(
+            ScheduleSource(
+                function=logical_id,
+                event=str(name),
+                expression=str(expression or ""),
+                kind=kind,
+                enabled=_enabled(properties),
+                input=given_input if isinstance(given_input, str) else None,
+                timezone=str(properties.get("ScheduleExpressionTimezone") or "UTC"),
+                name=properties["Name"] if isinstance(properties.get("Name"), str) else None,
+            )
+        )
+    return tuple(schedules)
+
+
+def _max_concurrency(props: dict[str, Any]) -> int | None:
+    limits = [
+        int(((event.get("Properties") or {}).get("ScalingConfig") or {})["MaximumConcurrency"])
+        for event in (props.get("Events") or {}).values()
+        if event.get("Type") == "SQS"
+        and "MaximumConcurrency" in (((event.get("Properties") or {}).get("ScalingConfig")) or {})
+    ]
+    return min(limits) if limits else None
+
+
 def _is_plain(value: Any) -> bool:
     return isinstance(value, str | int | float | bool)
 
@@ -128,5 +190,7 @@ def function_specs(template: dict[str, Any]) -> dict[str, FunctionSpec]:
             references={key: value for key, value in variables.items() if not _is_plain(value)},
             routes=_routes(logical_id, own),
             sqs_events=_sqs_events(logical_id, own),
+            schedules=_schedules(logical_id, own),
+            max_concurrency=_max_concurrency(own),
         )
     return specs

@@ -110,3 +110,17 @@ def provision(
             Name=f"{prefix}-{logical_id}", SecretString=value
         )["ARN"]
     return created
+
+
+ALERTS_INBOX = "alerts-inbox"
+
+
+def alerts_inbox(session: Any, resources: StackResources) -> str:
+    """An SQS queue subscribed to every topic of the template (AlertsTopic): where a deployed stack would
+    e-mail an alert, the local stack keeps it for `switchboard alerts list`. Returns the queue URL."""
+    sqs, sns = session.client("sqs"), session.client("sns")
+    url = sqs.create_queue(QueueName=f"{resources.prefix}-{ALERTS_INBOX}")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    for topic_arn in resources.topics.values():
+        sns.subscribe(TopicArn=topic_arn, Protocol="sqs", Endpoint=arn)
+    return str(url)

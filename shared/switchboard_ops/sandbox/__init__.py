@@ -7,12 +7,19 @@ them so reconciliation has something real to find.
         sandbox.inbound("twilio", "+14155550123", "+14155559876", "Hello")
 
 or standalone: `python -m switchboard_ops.sandbox --port 3001 --api-url http://127.0.0.1:3000`.
+
+The sandbox owns SANDBOX_NUMBER_A and SANDBOX_NUMBER_B at both providers (config twilio_numbers,
+openphone_numbers): a message sent to a number it owns is delivered back as that number's inbound
+message and signed webhook (subject to drop_rate), which is how the health check's canary comes home.
 """
 
 from switchboard_ops.sandbox.config import (
     DEFAULT_OPENPHONE_API_KEY,
     DEFAULT_OPENPHONE_NUMBERS,
     DEFAULT_TWILIO_ACCOUNT_SID,
+    DEFAULT_TWILIO_NUMBERS,
+    SANDBOX_NUMBER_A,
+    SANDBOX_NUMBER_B,
     SandboxConfig,
 )
 from switchboard_ops.sandbox.faults import FaultRule
@@ -22,6 +29,9 @@ __all__ = [
     "DEFAULT_OPENPHONE_API_KEY",
     "DEFAULT_OPENPHONE_NUMBERS",
     "DEFAULT_TWILIO_ACCOUNT_SID",
+    "DEFAULT_TWILIO_NUMBERS",
+    "SANDBOX_NUMBER_A",
+    "SANDBOX_NUMBER_B",
     "FaultRule",
     "Sandbox",
     "SandboxConfig",

@@ -67,6 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "api_url": sandbox.config.api_url,
         "twilio_account_sid": sandbox.twilio_account_sid,
         "openphone_numbers": dict(sandbox.config.openphone_numbers),
+        "twilio_numbers": list(sandbox.config.twilio_numbers),
     }
     print(json.dumps(summary), flush=True)
     try:

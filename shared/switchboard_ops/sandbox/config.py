@@ -15,6 +15,13 @@ DEFAULT_OPENPHONE_API_KEY = "local-openphone-api-key"
 # The business number of events/payloads/openphone_message_*.json, and its phoneNumberId and user.
 DEFAULT_OPENPHONE_NUMBERS = {"+14155559876": "PNtoDbDhuz"}
 DEFAULT_OPENPHONE_USER_ID = "USu5AsEHuQ"
+# Two numbers the sandbox owns at both providers (555-01XX: reserved for fiction). A message sent TO a
+# number the sandbox owns is delivered to it: it comes back as that number's inbound message and webhook.
+# The local stack's health check sends its canary from the first to the second.
+SANDBOX_NUMBER_A = "+14155550100"
+SANDBOX_NUMBER_B = "+14155550199"
+DEFAULT_TWILIO_NUMBERS = (SANDBOX_NUMBER_A, SANDBOX_NUMBER_B)
+SANDBOX_OPENPHONE_NUMBERS = {SANDBOX_NUMBER_A: "PNsandbox0A", SANDBOX_NUMBER_B: "PNsandbox0B"}
 
 OUTCOMES = ("delivered", "undelivered", "failed")
 
@@ -34,7 +41,12 @@ class SandboxConfig:
     outcomes: Mapping[str, str] = field(default_factory=dict)  # recipient -> delivered|undelivered|failed
     out_of_order: bool = False  # deliver the final status callback before "sent"
     status_delay: float = 0.02  # seconds between status changes (queued -> sent -> delivered)
-    openphone_numbers: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_OPENPHONE_NUMBERS))
+    openphone_numbers: Mapping[str, str] = field(
+        default_factory=lambda: {**DEFAULT_OPENPHONE_NUMBERS, **SANDBOX_OPENPHONE_NUMBERS}
+    )
+    # Numbers of the sandbox's Twilio account: a send to one of them loops back as its inbound message.
+    # (Twilio sends FROM any number are accepted, as before; only the loop-back looks at this list.)
+    twilio_numbers: tuple[str, ...] = DEFAULT_TWILIO_NUMBERS
     openphone_user_id: str = DEFAULT_OPENPHONE_USER_ID
     webhook_timeout: float = 5.0
     retry_delay: float = 0.5  # before the one retry of a webhook that failed
@@ -43,7 +55,19 @@ class SandboxConfig:
         values = dataclasses.asdict(self)
         values["outcomes"] = dict(self.outcomes)
         values["openphone_numbers"] = dict(self.openphone_numbers)
+        values["twilio_numbers"] = list(self.twilio_numbers)
         return values
+
+    def owner_of(self, number: str, prefer: str) -> str | None:
+        """Which provider's account owns `number` ("whatsapp:" ignored): `prefer` when both do, else
+        the one that does, else None (a customer's phone, outside the sandbox)."""
+        bare = number[len("whatsapp:") :] if number.lower().startswith("whatsapp:") else number
+        owners = [
+            provider
+            for provider, owned in (("twilio", self.twilio_numbers), ("openphone", self.openphone_numbers))
+            if bare in owned
+        ]
+        return prefer if prefer in owners else (owners[0] if owners else None)
 
     def outcome_for(self, recipient: str) -> str:
         return self.outcomes.get(recipient, "delivered")
@@ -123,6 +147,12 @@ def _numbers(name: str, value: Any) -> dict[str, str]:
     return dict(value)
 
 
+def _twilio_numbers(name: str, value: Any) -> tuple[str, ...]:
+    if not isinstance(value, list | tuple) or not all(is_e164(number) for number in value):
+        raise ConfigError(f"{name} must be a list of E.164 numbers")
+    return tuple(value)
+
+
 def _user(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value.startswith("US"):
         raise ConfigError(f"{name} must be a user id starting with US")
@@ -140,6 +170,7 @@ _CHECKS = {
     "out_of_order": _flag,
     "status_delay": _non_negative,
     "openphone_numbers": _numbers,
+    "twilio_numbers": _twilio_numbers,
     "openphone_user_id": _user,
     "webhook_timeout": _positive,
     "retry_delay": _non_negative,

@@ -4,6 +4,7 @@ two pieces of behaviour both providers have: inbound messages and the outbound s
 from __future__ import annotations
 
 import random
+import sys
 import threading
 import time
 import uuid
@@ -122,7 +123,8 @@ class Context:
         webhook_for: Callable[[StoredMessage], Webhook | None],
     ) -> None:
         """Move an outbound message through `steps`, status_delay apart, on the delivery thread; each
-        change may produce a callback (held and sent last-first when out_of_order is set)."""
+        change may produce a callback (held and sent last-first when out_of_order is set). Once it is
+        `delivered`, each recipient the sandbox owns receives it (`loop_back`)."""
         config = self.config
         held: list[Webhook] = []
 
@@ -146,6 +148,8 @@ class Context:
                     held.append(webhook)
                 else:
                     self.send_callback(webhook)
+            if message is not None and status == "delivered":
+                self.loop_back(message)
             if index + 1 < len(steps):
                 self.delivery.schedule(config.status_delay, lambda: step(index + 1))
             else:
@@ -153,6 +157,36 @@ class Context:
                     self.send_callback(late)
 
         self.delivery.schedule(config.status_delay, lambda: step(0))
+
+    def loop_back(self, message: StoredMessage) -> None:
+        """A delivered outbound message whose recipient is a number the sandbox owns (config
+        twilio_numbers / openphone_numbers) arrives there: that provider stores it as an inbound message
+        and delivers its webhook to Switchboard, subject to drop_rate - the loop the health check's
+        canary closes. Runs on the delivery thread, so it never waits for the webhook's answer."""
+        config = self.config
+        for recipient in message.recipients:
+            owner = config.owner_of(recipient, prefer=message.provider)
+            if owner is None:
+                continue
+            sender, to = message.sender, recipient
+            if owner != message.provider:  # across providers a number is just E.164
+                sender, to = _bare(sender), _bare(to)
+            receive = _inbound_function(owner)
+            try:
+                _, webhook = receive(self, sender, to, message.body, message.media, self.now())
+            except HttpError as exc:  # e.g. an MMS whose media the other provider refuses: say so, go on
+                print(f"sandbox: {message.id} not looped back to {to}: {exc.payload}", file=sys.stderr)
+                continue
+            self.store.count("received")
+            self.store.count("looped_back")
+            self._deliver_inbound(webhook)
+
+    def _deliver_inbound(self, webhook: Webhook) -> Outcome | None:
+        """Post an inbound webhook, unless drop_rate drops it (None)."""
+        if self._drops(self._inbound_rng, self.config.drop_rate):
+            self.store.count("dropped")
+            return None
+        return self.delivery.post(webhook)
 
     def apply_keywords(self, business: str, customer: str, body: str) -> None:
         keyword = body.strip().upper()
@@ -189,15 +223,31 @@ class Context:
         message, webhook = inbound(self, sender.strip(), recipient.strip(), body, media, at)
         self.store.count("received")
         result: dict[str, Any] = {"provider": provider, "sid" if provider == "twilio" else "id": message.id}
-        if self._drops(self._inbound_rng, self.config.drop_rate):
-            self.store.count("dropped")
+        outcome = self._deliver_inbound(webhook)
+        if outcome is None:
             return {**result, "dropped": True, "delivered": False, "webhook_status": None}
-        outcome = self.delivery.post(webhook)
         if not wait:
             return {**result, "dropped": False, "delivered": None, "webhook_status": None}
         config = self.config
         outcome.done.wait(2 * config.webhook_timeout + config.retry_delay + 5.0)
         return {**result, "dropped": False, "delivered": outcome.ok, "webhook_status": outcome.status}
+
+
+InboundFunction = Callable[
+    ["Context", str, str, str, tuple[MediaItem, ...], float], tuple[StoredMessage, Webhook]
+]
+
+
+def _inbound_function(provider: str) -> InboundFunction:
+    """The provider module's `inbound` (imported here: those modules import this one)."""
+    from switchboard_ops.sandbox import openphone_api, twilio_api
+
+    function: InboundFunction = (twilio_api if provider == "twilio" else openphone_api).inbound
+    return function
+
+
+def _bare(number: str) -> str:
+    return number[len("whatsapp:") :] if number.lower().startswith("whatsapp:") else number
 
 
 def media_items(value: Any) -> tuple[MediaItem, ...]:

@@ -12,7 +12,8 @@ from typing import Any
 INBOUND, OUTBOUND = "inbound", "outbound"
 
 STAT_NAMES = (
-    "received",  # inbound messages the providers "received" (POST /sandbox/inbound)
+    "received",  # inbound messages the providers "received" (POST /sandbox/inbound, and loop-backs)
+    "looped_back",  # of those: sends delivered to a number the sandbox owns (the canary's way back)
     "sent",  # outbound messages the send APIs accepted
     "rejected",  # sends refused with a 4xx (21610, 21211, bad input)
     "webhooks_delivered",  # inbound webhooks answered 2xx
