@@ -158,3 +158,14 @@ def table(
     out += extra or []
     out.append("All targets met." if doc["all_targets_met"] else "Some targets missed: see FAIL rows.")
     return "\n".join(out)
+
+
+def publish(doc: dict[str, Any], output: Path, *, as_json: bool, render: Any) -> int:
+    """Write the JSON document, then print it (--json) or its table; every bench ends this way."""
+    import json
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(doc, indent=2) + "\n")
+    print(f"wrote {output}", file=sys.stderr)
+    print(json.dumps(doc, indent=2) if as_json else render(doc))
+    return 0

@@ -12,11 +12,11 @@ Progress goes to stderr. Exits 0 even when a target is missed; the table and JSO
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from bench.ingest.common import RESULTS_DIR, isolate_environment, progress
+from bench.ingest.common import RESULTS_DIR, isolate_environment
+from bench.report import publish
 
 FIGURES = ("calls", "latency", "cold_import", "memory")
 
@@ -50,11 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         figures += memory.figures(args.quick)
 
     doc = report.document(figures, profile, quick=args.quick, argv=argv)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(doc, indent=2) + "\n")
-    progress(f"wrote {args.output}")
-    print(json.dumps(doc, indent=2) if args.json else report.table(doc))
-    return 0
+    return publish(doc, args.output, as_json=args.json, render=report.table)
 
 
 if __name__ == "__main__":

@@ -14,13 +14,13 @@ Progress goes to stderr. Exits 0 even when a target is missed; the table and JSO
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import warnings
 from pathlib import Path
 from typing import Any
 
-from bench.ingest.common import RESULTS_DIR, Figure, isolate_environment, progress
+from bench.ingest.common import RESULTS_DIR, Figure, isolate_environment
+from bench.report import publish
 
 FIGURES = ("openphone", "twilio", "latency", "health")
 DEFAULT_TWILIO_RATE = 20.0
@@ -64,11 +64,7 @@ def main(argv: list[str] | None = None) -> int:
         figures += rows
 
     doc = report.document(figures, sections, quick=args.quick, argv=argv)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(doc, indent=2) + "\n")
-    progress(f"wrote {args.output}")
-    print(json.dumps(doc, indent=2) if args.json else report.table(doc))
-    return 0
+    return publish(doc, args.output, as_json=args.json, render=report.table)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,11 @@ when a target is missed; the table and JSON say which.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
-from bench.ingest.common import RESULTS_DIR, isolate_environment, progress
+from bench.ingest.common import RESULTS_DIR, isolate_environment
+from bench.report import publish
 
 FIGURES = ("throughput", "calls", "profile")
 
@@ -49,11 +49,7 @@ def main(argv: list[str] | None = None) -> int:
         sections["profile"] = hotspots.hotspots(args.quick)
 
     doc = report.document(figures, sections, quick=args.quick, argv=argv)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(doc, indent=2) + "\n")
-    progress(f"wrote {args.output}")
-    print(json.dumps(doc, indent=2) if args.json else report.table(doc))
-    return 0
+    return publish(doc, args.output, as_json=args.json, render=report.table)
 
 
 if __name__ == "__main__":
