@@ -207,6 +207,9 @@ def test_the_new_commands_parse():
 
     assert parser.parse_args(["health", "run", "--wait", "--timeout", "5"]).timeout == 5
     assert parser.parse_args(["health", "stats", "--days", "7", "--json"]).days == 7
+    assert parser.parse_args(["health", "stats", "--hours", "24"]).hours == 24
+    with pytest.raises(SystemExit):
+        parser.parse_args(["health", "stats", "--hours", "24", "--days", "1"])
     assert parser.parse_args(["alerts", "list", "--json"]).as_json is True
     assert parser.parse_args(["local", "trigger", "HealthCheckFunction"]).function == "HealthCheckFunction"
     assert parser.parse_args(["local", "up", "--schedules", "off"]).schedules == "off"

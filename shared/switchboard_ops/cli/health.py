@@ -60,7 +60,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "checks started in the window (judged ones; 'in progress' counts those not judged yet). History "
         "is kept 30 days.",
     )
-    stats.add_argument("--days", type=float, default=30.0, help="the window, in days (default 30)")
+    window = stats.add_mutually_exclusive_group()
+    window.add_argument("--days", type=float, default=None, help="the window, in days (default 30)")
+    window.add_argument("--hours", type=float, default=None, help="the window, in hours (e.g. 24)")
     stats.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
     add_target_arguments(stats)
     stats.set_defaults(run=show_stats)
@@ -229,9 +231,10 @@ def render(stats: dict[str, Any]) -> str:
 
 
 def show_stats(args: argparse.Namespace) -> int:
-    if not args.days > 0:
-        raise CliError("--days must be a positive number", error="usage")
-    stats = collect(resolve(args), args.days)
+    days = args.hours / 24 if args.hours is not None else 30.0 if args.days is None else args.days
+    if not days > 0:
+        raise CliError("--days / --hours must be a positive number", error="usage")
+    stats = collect(resolve(args), days)
     if args.as_json:
         print_json(stats)
     else:
