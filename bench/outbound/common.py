@@ -71,7 +71,7 @@ def environment(**values: str) -> Iterator[None]:
 
 def forget_outbound_wiring() -> None:
     """Settings and singletons built once per container: forget them (clients, sender, health check)."""
-    from switchboard.config import health_settings, sender_settings
+    from switchboard.function_settings import health_settings, sender_settings
     from switchboard.services import health as health_module
     from switchboard.services import sender as sender_module
 
@@ -248,7 +248,7 @@ def build_sender(tally: Tally | None = None, *, naive: bool = False) -> Any:
     `tally`: each transport wrapped to timestamp acceptances and record failures (instrumentation only:
     the call itself is the production transport).
     """
-    from switchboard.config import sender_settings
+    from switchboard.function_settings import sender_settings
     from switchboard.services.sender import _build_default
 
     sender_settings.cache_clear()

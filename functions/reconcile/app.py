@@ -21,7 +21,7 @@ from switchboard.services.reconcile import default_reconciler
 @metrics.log_metrics(capture_cold_start_metric=True)
 @get_tracer().capture_lambda_handler(capture_response=False)
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    from switchboard.config import reconcile_settings
+    from switchboard.function_settings import reconcile_settings
 
     event = event if isinstance(event, dict) else {}
     reconciler = default_reconciler()

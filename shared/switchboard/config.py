@@ -44,112 +44,11 @@ def ingest_settings() -> IngestSettings:
     return _load(IngestSettings, "ingest")
 
 
-class WorkerSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
+def __getattr__(name: str) -> object:
+    """Older imports (`from switchboard.config import worker_settings`) keep working, loaded lazily."""
+    from switchboard import function_settings
 
-    table_name: str = Field(min_length=1, alias="TABLE_NAME")
-    processing_queue_url: str = Field(min_length=1, alias="PROCESSING_QUEUE_URL")
-    processing_dlq_url: str = Field(min_length=1, alias="PROCESSING_DLQ_URL")
-    # Comma-separated subset of consent,classify,rollup,draft,delivery; empty = all of them.
-    pipeline_steps: str = Field(default="", alias="PIPELINE_STEPS")
-    auto_send_enabled: bool = Field(default=False, alias="AUTO_SEND_ENABLED")
-    backoff_base_seconds: int = Field(default=60, ge=0, alias="BACKOFF_BASE_SECONDS")
-    backoff_cap_seconds: int = Field(default=960, ge=0, alias="BACKOFF_CAP_SECONDS")
-    backoff_jitter: bool = Field(default=False, alias="BACKOFF_JITTER")
-    # Longer than the worker's timeout, so a live worker is never taken over; a crashed one is.
-    job_lease_seconds: int = Field(default=120, gt=0, alias="JOB_LEASE_SECONDS")
-    # Empty = the rules classifier; a URL = switchboard.providers.llm_classifier.HttpClassifier.
-    classifier_url: str = Field(default="", alias="CLASSIFIER_URL")
-    # Local stack and tests only: a message whose body contains "#fail" fails ("#fail3": its first 3 tries).
-    fault_injection: bool = Field(default=False, alias="SWITCHBOARD_FAULT_INJECTION")
-
-
-@lru_cache(maxsize=1)
-def worker_settings() -> WorkerSettings:
-    return _load(WorkerSettings, "worker")
-
-
-class SenderSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    table_name: str = Field(min_length=1, alias="TABLE_NAME")
-    processing_queue_url: str = Field(min_length=1, alias="PROCESSING_QUEUE_URL")
-    outbound_queue_url: str = Field(min_length=1, alias="OUTBOUND_QUEUE_URL")
-    outbound_dlq_url: str = Field(min_length=1, alias="OUTBOUND_DLQ_URL")
-    webhook_secrets_name: str = Field(min_length=1, alias="WEBHOOK_SECRETS_NAME")
-    # Where providers send status callbacks: the API's public base URL (…/webhooks/twilio/status).
-    callback_base_url: str = Field(default="", alias="CALLBACK_BASE_URL")
-    # Empty = the providers' real APIs; the local stack points both at the sandbox provider.
-    twilio_api_base_url: str = Field(default="", alias="TWILIO_API_BASE_URL")
-    openphone_api_base_url: str = Field(default="", alias="OPENPHONE_API_BASE_URL")
-    twilio_rate_per_second: float = Field(default=50.0, gt=0, alias="TWILIO_RATE_PER_SECOND")
-    openphone_rate_per_second: float = Field(default=10.0, gt=0, alias="OPENPHONE_RATE_PER_SECOND")
-    # = the event source's MaximumConcurrency: each instance takes its share of the provider's limit.
-    sender_concurrency: int = Field(default=2, ge=1, alias="SENDER_CONCURRENCY")
-
-
-@lru_cache(maxsize=1)
-def sender_settings() -> SenderSettings:
-    return _load(SenderSettings, "sender")
-
-
-class HealthSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    table_name: str = Field(min_length=1, alias="TABLE_NAME")
-    outbound_queue_url: str = Field(min_length=1, alias="OUTBOUND_QUEUE_URL")
-    health_verify_queue_url: str = Field(min_length=1, alias="HEALTH_VERIFY_QUEUE_URL")
-    alerts_topic_arn: str = Field(min_length=1, alias="ALERTS_TOPIC_ARN")
-    canary_provider: str = Field(default="twilio", pattern="^(twilio|openphone)$", alias="CANARY_PROVIDER")
-    # Empty = not configured: every run reports HealthCheckFailed until both numbers are set.
-    canary_from: str = Field(default="", alias="CANARY_FROM_NUMBER")
-    canary_to: str = Field(default="", alias="CANARY_TO_NUMBER")
-    canary_timeout_seconds: int = Field(default=120, ge=1, le=900, alias="CANARY_TIMEOUT_SECONDS")
-
-
-@lru_cache(maxsize=1)
-def health_settings() -> HealthSettings:
-    return _load(HealthSettings, "health check")
-
-
-class ReconcileSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    table_name: str = Field(min_length=1, alias="TABLE_NAME")
-    processing_queue_url: str = Field(min_length=1, alias="PROCESSING_QUEUE_URL")
-    webhook_secrets_name: str = Field(min_length=1, alias="WEBHOOK_SECRETS_NAME")
-    alerts_topic_arn: str = Field(min_length=1, alias="ALERTS_TOPIC_ARN")
-    # Comma-separated: which providers' message lists are reconciled (twilio, openphone).
-    reconcile_providers: str = Field(
-        default="twilio", pattern=r"^\s*((twilio|openphone)\s*,?\s*)*$", alias="RECONCILE_PROVIDERS"
-    )
-    lookback_hours: float = Field(default=48, gt=0, le=24 * 31, alias="RECONCILE_LOOKBACK_HOURS")
-    # Empty = the providers' real APIs; the local stack points both at the sandbox provider.
-    twilio_api_base_url: str = Field(default="", alias="TWILIO_API_BASE_URL")
-    openphone_api_base_url: str = Field(default="", alias="OPENPHONE_API_BASE_URL")
-    twilio_rate_per_second: float = Field(default=50.0, gt=0, alias="TWILIO_RATE_PER_SECOND")
-    openphone_rate_per_second: float = Field(default=10.0, gt=0, alias="OPENPHONE_RATE_PER_SECOND")
-    # OpenPhone's v1 list is per conversation: the business number's id and the counterparts to list,
-    # ";"-separated conversations of ","-separated numbers ("+14155550123;+14155550188,+14155550199").
-    openphone_phone_number_id: str = Field(default="", alias="OPENPHONE_PHONE_NUMBER_ID")
-    openphone_participants: str = Field(default="", alias="OPENPHONE_RECONCILE_PARTICIPANTS")
-    requeue_grace_seconds: int = Field(default=900, ge=0, alias="RECONCILE_REQUEUE_GRACE_SECONDS")
-    # Stop paging (checkpoint) when less than this remains of the invocation.
-    safety_ms: int = Field(default=60_000, ge=0, alias="RECONCILE_SAFETY_MS")
-
-    @property
-    def providers(self) -> list[str]:
-        return [name.strip() for name in self.reconcile_providers.split(",") if name.strip()]
-
-    @property
-    def openphone_conversations(self) -> list[list[str]]:
-        return [
-            [number.strip() for number in group.split(",") if number.strip()]
-            for group in self.openphone_participants.split(";")
-            if group.strip()
-        ]
-
-
-@lru_cache(maxsize=1)
-def reconcile_settings() -> ReconcileSettings:
-    return _load(ReconcileSettings, "reconcile")
+    try:
+        return getattr(function_settings, name)
+    except AttributeError:
+        raise AttributeError(f"module 'switchboard.config' has no attribute {name!r}") from None

@@ -38,7 +38,7 @@ def clock(stack, monkeypatch) -> Clock:
     monkeypatch.setenv("ALERTS_TOPIC_ARN", stack.topics["AlertsTopic"])
     monkeypatch.setenv("CANARY_FROM_NUMBER", MONITORING)
     monkeypatch.setenv("CANARY_TO_NUMBER", MONITORED)
-    from switchboard.config import health_settings
+    from switchboard.function_settings import health_settings
 
     health_settings.cache_clear()
     health_module._default = None

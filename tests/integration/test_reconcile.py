@@ -373,7 +373,7 @@ def test_integrity_check_compares_per_day_counts_and_alerts_below_the_threshold(
 def test_the_scheduled_handler_reconciles_the_configured_providers(
     stack, sandbox, monkeypatch, lambda_context, sqs
 ):
-    from switchboard.config import reconcile_settings
+    from switchboard.function_settings import reconcile_settings
 
     monkeypatch.setenv("ALERTS_TOPIC_ARN", stack.topics["AlertsTopic"])
     monkeypatch.setenv("RECONCILE_PROVIDERS", "twilio")

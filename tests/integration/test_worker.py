@@ -20,7 +20,7 @@ SMS_PK = "EVT#twilio#SM7c1a2b3c4d5e6f708192a3b4c5d6e7f8"
 @pytest.fixture(autouse=True)
 def fresh_worker(stack, monkeypatch):
     monkeypatch.setenv("SWITCHBOARD_FAULT_INJECTION", "true")
-    from switchboard.config import worker_settings
+    from switchboard.function_settings import worker_settings
 
     worker_settings.cache_clear()
     worker_module._default = None

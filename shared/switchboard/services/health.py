@@ -135,9 +135,9 @@ def default_health_check() -> HealthCheck:
     if _default is None:
         from functools import partial
 
-        from switchboard.config import health_settings
         from switchboard.dal.health_records import HealthRecords
         from switchboard.dal.notifications import publish_alert, send_message
+        from switchboard.function_settings import health_settings
 
         settings = health_settings()
         configured = settings.canary_from and settings.canary_to

@@ -431,12 +431,12 @@ def default_reconciler() -> Reconciler:
     """The reconciler wired to the environment's resources and the providers' credentials."""
     global _default
     if _default is None:
-        from switchboard.config import reconcile_settings
         from switchboard.dal.events_table import EventsTable
         from switchboard.dal.jobs_queue import JobsQueue
         from switchboard.dal.notifications import publish_alert
         from switchboard.dal.reconcile_records import ReconcileRecords
         from switchboard.dal.secrets import WebhookSecrets
+        from switchboard.function_settings import reconcile_settings
         from switchboard.services.ratelimit import TokenBucket
 
         settings = reconcile_settings()

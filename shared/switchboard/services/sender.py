@@ -217,13 +217,13 @@ def default_sender() -> Sender:
 def _build_default() -> Sender:
     from functools import partial
 
-    from switchboard.config import sender_settings
     from switchboard.dal.dead_letters import RetryQueues
     from switchboard.dal.events_table import EventsTable
     from switchboard.dal.job_records import JobRecords
     from switchboard.dal.jobs_queue import JobsQueue
     from switchboard.dal.outbound_records import OutboundRecords
     from switchboard.dal.secrets import WebhookSecrets
+    from switchboard.function_settings import sender_settings
     from switchboard.providers.outbound import send_openphone, send_twilio
 
     settings = sender_settings()

@@ -183,9 +183,9 @@ def default_worker() -> Worker:
     """The worker wired to the resources named in the environment, built once per container."""
     global _default
     if _default is None:
-        from switchboard.config import worker_settings
         from switchboard.dal.dead_letters import RetryQueues
         from switchboard.dal.job_records import JobRecords
+        from switchboard.function_settings import worker_settings
         from switchboard.services.processing.pipeline import ALL_STEPS
 
         settings = worker_settings()
