@@ -165,12 +165,16 @@ def control_call(method: str, path: str, body: bytes = b"", *, timeout: float = 
         raise CliError(f"the control endpoint answered {response.status_code} without JSON") from exc
 
 
-def trigger_function(function: str, *, event_name: str | None = None, event: bytes = b"") -> Any:
+def trigger_function(
+    function: str, *, event_name: str | None = None, event: bytes = b"", timeout: float = 60
+) -> Any:
     """Fire `function` through the local stack; its result, or a CliError (exit 1 if it raised)."""
     from urllib.parse import quote, urlencode
 
     query = f"?{urlencode({'event': event_name})}" if event_name else ""
-    status, payload = control_call("POST", f"/_local/trigger/{quote(function)}{query}", event)
+    status, payload = control_call(
+        "POST", f"/_local/trigger/{quote(function)}{query}", event, timeout=timeout
+    )
     if status == 200:
         return payload
     payload = payload if isinstance(payload, dict) else {}

@@ -7,17 +7,17 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from switchboard_ops.cli import alerts, dlq, health, jobs, local, messages, send, status
+from switchboard_ops.cli import alerts, dlq, health, jobs, local, messages, reconcile, send, status
 from switchboard_ops.cli.output import CliError, print_error
 
-COMMANDS = (local, messages, status, dlq, jobs, health, send, alerts)
+COMMANDS = (local, messages, status, dlq, jobs, health, send, alerts, reconcile)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="switchboard",
         description="Operate Switchboard: the local stack, stored messages, queue status, dead-letter "
-        "queues, job statistics, the health check, sending a message, alerts.",
+        "queues, job statistics, the health check, sending a message, alerts, reconciliation.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:

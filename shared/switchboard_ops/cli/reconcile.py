@@ -1,0 +1,335 @@
+"""`switchboard reconcile run|runs` and `switchboard integrity check`: backfill from the providers'
+message lists on demand, the history of runs, and the per-day provider-vs-stored comparison.
+
+`reconcile run` invokes ReconcileFunction with the manual event {"provider"?, "hours"} - locally
+through the stack's control endpoint, on AWS through the ReconcileFunctionName output - in a thread,
+and shows a spinner with the elapsed time until it answers. (The reconciler writes its run record at
+the start, at a checkpoint and at the end only, so there are no per-page figures to show while it
+runs.) A run that stops at a checkpoint (the Lambda's time budget) is resumed until it completes.
+Then it prints the run's per-provider statistics. `--json` prints the summary only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import sys
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, TextIO
+
+from switchboard.dal.reconcile_records import ReconcileRecords
+from switchboard_ops.cli import aws
+from switchboard_ops.cli.output import CliError, print_json, table
+from switchboard_ops.cli.target import Target, add_target_arguments, resolve
+
+FAILED = 1
+LOCAL_FUNCTION = "ReconcileFunction"
+FUNCTION_OUTPUT = "ReconcileFunctionName"
+INVOKE_TIMEOUT_SECONDS = 960  # the function's 900 s timeout, and some
+MAX_SEGMENTS = 50  # checkpointed segments resumed at most, per `reconcile run`
+STAT_COLUMNS = (
+    ("pages", "PAGES"),
+    ("messages_processed", "PROCESSED"),
+    ("new_messages", "NEW"),
+    ("existing_messages", "EXISTING"),
+    ("requeued", "REQUEUED"),
+    ("errors", "ERRORS"),
+)
+SPINNER = "|/-\\"
+
+
+def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    parser = commands.add_parser(
+        "reconcile", help="backfill missed messages from the providers' lists: run it, its history"
+    )
+    actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
+
+    run = actions.add_parser(
+        "run",
+        help="reconcile now (as the nightly schedule does)",
+        description="Pages through the providers' message lists over the last --hours, stores every "
+        "message Switchboard never received (and processes it), re-enqueues stored jobs that never "
+        "finished, and prints per provider: pages, messages processed, new, existing, requeued, errors. "
+        "Locally it fires ReconcileFunction through the running stack; with --stack-name it invokes the "
+        "deployed function (lambda:InvokeFunction). Exit 1 when another run holds the lock.",
+    )
+    run.add_argument("--hours", type=float, default=48.0, help="the window, in hours (default 48)")
+    run.add_argument("--provider", help="one provider (default: every configured provider)")
+    run.add_argument("--json", action="store_true", dest="as_json", help="the summary only, as JSON")
+    add_target_arguments(run)
+    run.set_defaults(run=run_reconcile)
+
+    runs = actions.add_parser(
+        "runs",
+        help="the last reconciliation runs with their totals",
+        description="The newest runs first: started, status, window, providers and totals.",
+    )
+    runs.add_argument("--limit", type=int, default=10, help="how many runs (default 10)")
+    runs.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_target_arguments(runs)
+    runs.set_defaults(run=show_runs)
+
+    integrity = commands.add_parser(
+        "integrity", help="compare the providers' per-day message counts with what is stored"
+    )
+    checks = integrity.add_subparsers(dest="action", required=True, metavar="ACTION")
+    check = checks.add_parser(
+        "check",
+        help="run the integrity check now (as the weekly schedule does)",
+        description="For each of the last --days whole UTC days and each provider: the provider's count, "
+        "the stored count and the consistency rate; below 99.9 %% the function alerts. Exit 1 when a day "
+        "is below the threshold.",
+    )
+    check.add_argument("--days", type=int, default=7, help="whole UTC days back (default 7)")
+    check.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_target_arguments(check)
+    check.set_defaults(run=run_integrity)
+
+
+# --- invoking the function -----------------------------------------------------------------------
+
+
+def manual_event(hours: float, provider: str | None) -> dict[str, Any]:
+    event: dict[str, Any] = {"action": "reconcile", "hours": hours}
+    if provider:
+        event["provider"] = provider
+    return event
+
+
+def invoke(target: Target, event: dict[str, Any]) -> Any:
+    """ReconcileFunction's result for `event`, locally or on the deployed stack."""
+    if target.is_local:
+        from switchboard_ops.cli.local import trigger_function
+
+        return trigger_function(
+            LOCAL_FUNCTION, event=json.dumps(event).encode(), timeout=INVOKE_TIMEOUT_SECONDS
+        )
+    name = target.outputs.get(FUNCTION_OUTPUT)
+    if not name:
+        raise CliError(f"stack {target.name} has no {FUNCTION_OUTPUT} output", error="not_supported")
+    import boto3
+    from botocore.config import Config
+
+    # Not aws.client: its 10 s read timeout would cut a synchronous invocation of up to 900 s short.
+    lambda_client = boto3.Session(region_name=target.region).client(
+        "lambda",
+        config=Config(connect_timeout=5, read_timeout=INVOKE_TIMEOUT_SECONDS, retries={"max_attempts": 0}),
+    )
+    with aws.translated(f"invoke {name}"):
+        response = lambda_client.invoke(FunctionName=name, Payload=json.dumps(event).encode())
+        payload = json.loads(response["Payload"].read() or b"null")
+    if response.get("FunctionError"):
+        detail = payload.get("errorMessage") if isinstance(payload, dict) else payload
+        raise CliError(f"{name} failed: {detail}", error="function_error", exit_code=FAILED)
+    return payload
+
+
+def _checked(result: Any) -> dict[str, Any]:
+    if not isinstance(result, dict) or "status" not in result:
+        raise CliError(f"ReconcileFunction answered {json.dumps(result)[:200]}", error="unexpected_result")
+    return result
+
+
+def reconcile(target: Target, event: dict[str, Any]) -> dict[str, Any]:
+    """Invoke, then resume every checkpoint until the run completes (or is locked out)."""
+    result = _checked(invoke(target, event))
+    for _ in range(MAX_SEGMENTS):
+        if result["status"] != "checkpointed":
+            break
+        result = _checked(invoke(target, {"resume_from": result["checkpoint"]}))
+    return result
+
+
+def run_with_spinner(
+    work: Callable[[], dict[str, Any]],
+    *,
+    out: TextIO | None = None,
+    interval: float = 0.2,
+    label: str = "reconciling",
+) -> dict[str, Any]:
+    """`work()` in a thread; meanwhile a spinner with the elapsed time on `out` (when not None)."""
+    outcome: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            outcome["value"] = work()
+        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=target, name="reconcile-invoke", daemon=True)
+    started = time.monotonic()
+    thread.start()
+    for frame in itertools.cycle(SPINNER):
+        thread.join(interval)
+        if not thread.is_alive():
+            break
+        if out is not None:
+            out.write(f"\r{frame} {label}  {time.monotonic() - started:6.1f} s")
+            out.flush()
+    if out is not None:
+        out.write(f"\r{' ' * (len(label) + 14)}\r")
+        out.flush()
+    if "error" in outcome:
+        raise outcome["error"]
+    return dict(outcome["value"])
+
+
+# --- rendering -----------------------------------------------------------------------------------
+
+
+def _number(value: Any) -> int:
+    try:
+        return int(value or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def _seconds(value: Any) -> str:
+    return "-" if value is None else f"{float(value):.1f} s"
+
+
+def totals_of(stats: dict[str, dict[str, Any]]) -> dict[str, int]:
+    return {key: sum(_number(values.get(key)) for values in stats.values()) for key, _ in STAT_COLUMNS}
+
+
+def render_run(summary: dict[str, Any]) -> str:
+    """The per-provider table of a run summary (the function's answer or a run record)."""
+    stats: dict[str, dict[str, Any]] = summary.get("stats") or {}
+    headers = ["PROVIDER", *(title for _, title in STAT_COLUMNS), "DURATION"]
+    rows: list[list[Any]] = [
+        [name, *(_number(values.get(key)) for key, _ in STAT_COLUMNS), "-"] for name, values in stats.items()
+    ]
+    totals = summary.get("totals") or totals_of(stats)
+    duration = summary.get("duration_seconds", summary.get("elapsed_seconds"))
+    rows.append(["TOTAL", *(_number(totals.get(key)) for key, _ in STAT_COLUMNS), _seconds(duration)])
+    status = summary.get("status", "completed")
+    window = f"{summary.get('window_start', '?')} .. {summary.get('window_end', '?')}"
+    lines = [
+        f"run {summary.get('run') or summary.get('sk')}  {status}  window {window}",
+        "",
+        table(headers, rows, numeric=tuple(range(1, len(headers)))),
+    ]
+    if len(stats) > 1:
+        lines.append("\n(the reconciler times the run, not each provider: DURATION is the run's)")
+    return "\n".join(lines)
+
+
+def describe_run(record: dict[str, Any]) -> dict[str, Any]:
+    stats = record.get("stats") or {}
+    return {
+        "run": record.get("sk"),
+        "status": record.get("status"),
+        "started": record.get("started"),
+        "finished": record.get("finished"),
+        "window_hours": record.get("window_hours"),
+        "providers": list(record.get("providers") or stats),
+        "totals": record.get("totals") or totals_of(stats),
+        "duration_seconds": record.get("duration_seconds", record.get("elapsed_seconds")),
+    }
+
+
+def render_runs(runs: list[dict[str, Any]]) -> str:
+    if not runs:
+        return "no reconciliation runs yet (switchboard reconcile run starts one)"
+    headers = ["STARTED", "STATUS", "HOURS", "PROVIDERS", *(title for _, title in STAT_COLUMNS), "DURATION"]
+    rows = [
+        [
+            run["started"] or "-",
+            run["status"] or "-",
+            "-" if run["window_hours"] is None else f"{float(run['window_hours']):g}",
+            ",".join(run["providers"]) or "-",
+            *(_number(run["totals"].get(key)) for key, _ in STAT_COLUMNS),
+            _seconds(run["duration_seconds"]),
+        ]
+        for run in runs
+    ]
+    return table(headers, rows, numeric=(2, *range(4, len(headers))))
+
+
+def integrity_summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The function's answer plus the overall consistency rate (stored share of every listed message)."""
+    days = list(result.get("days") or [])
+    listed = sum(_number(row.get("provider_count")) for row in days)
+    stored = sum(min(_number(row.get("stored_count")), _number(row.get("provider_count"))) for row in days)
+    return {
+        **result,
+        "days": days,
+        "provider_count": listed,
+        "stored_count": sum(_number(row.get("stored_count")) for row in days),
+        "consistency": 1.0 if listed == 0 else stored / listed,
+    }
+
+
+def render_integrity(summary: dict[str, Any]) -> str:
+    headers = ["DAY", "PROVIDER", "PROVIDER COUNT", "STORED", "CONSISTENCY"]
+    rows = [
+        [
+            row.get("day"),
+            row.get("provider"),
+            _number(row.get("provider_count")),
+            _number(row.get("stored_count")),
+            f"{float(row.get('consistency', 1.0)):.2%}",
+        ]
+        for row in summary["days"]
+    ]
+    below = _number(summary.get("below_threshold"))
+    lines = [
+        table(headers, rows, numeric=(2, 3, 4)) if rows else "no days checked",
+        "",
+        f"overall: {summary['stored_count']} stored of {summary['provider_count']} listed, "
+        f"consistency {summary['consistency']:.2%}"
+        + (f"; {below} day(s) below the threshold (alerted)" if below else "; every day at threshold"),
+    ]
+    return "\n".join(lines)
+
+
+# --- the commands ----------------------------------------------------------------------------------
+
+
+def run_reconcile(args: argparse.Namespace) -> int:
+    if not args.hours > 0:
+        raise CliError("--hours must be a positive number", error="usage")
+    target = resolve(args)
+    event = manual_event(args.hours, args.provider)
+    show = None if args.as_json or not sys.stderr.isatty() else sys.stderr
+    summary = run_with_spinner(lambda: reconcile(target, event), out=show)
+    if summary["status"] == "locked":
+        raise CliError(
+            "another reconciliation run holds the lock (pk RECONCILE, sk LOCK): try again when it ends",
+            error="locked",
+            exit_code=FAILED,
+        )
+    if args.as_json:
+        print_json(summary)
+    else:
+        print(render_run(summary))
+    return 0 if summary["status"] == "completed" else FAILED
+
+
+def show_runs(args: argparse.Namespace) -> int:
+    if args.limit < 1:
+        raise CliError("--limit must be at least 1", error="usage")
+    target = resolve(args)
+    records = ReconcileRecords(target.table_name, dynamodb=target.client("dynamodb"))
+    with aws.translated("read the reconciliation runs"):
+        runs = [describe_run(record) for record in records.list_runs(args.limit)]
+    if args.as_json:
+        print_json(runs)
+    else:
+        print(render_runs(runs))
+    return 0
+
+
+def run_integrity(args: argparse.Namespace) -> int:
+    if args.days < 1:
+        raise CliError("--days must be at least 1", error="usage")
+    target = resolve(args)
+    summary = integrity_summary(_checked(invoke(target, {"action": "integrity", "days": args.days})))
+    if args.as_json:
+        print_json(summary)
+    else:
+        print(render_integrity(summary))
+    return FAILED if _number(summary.get("below_threshold")) else 0
