@@ -241,3 +241,22 @@ def test_a_deployed_stack_without_the_function_output_is_not_supported():
     deployed = Target(name="prod", region="us-east-1", table_name="t", outputs={})
     with pytest.raises(CliError, match="no ReconcileFunctionName output"):
         reconcile.invoke(deployed, {})
+
+
+def test_the_spinner_shows_the_runs_progress_while_it_works():
+    import io
+    import threading
+
+    from switchboard_ops.cli.reconcile import run_with_spinner
+
+    shown = threading.Event()
+    out = io.StringIO()
+
+    def progress() -> str:
+        shown.set()
+        return "pages 3  messages 300  new 12"
+
+    result = run_with_spinner(lambda: {"done": shown.wait(30)}, out=out, interval=0.01, progress=progress)
+
+    assert result == {"done": True}
+    assert "pages 3  messages 300  new 12" in out.getvalue()

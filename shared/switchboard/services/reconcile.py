@@ -226,6 +226,8 @@ class Reconciler:
                 for items, next_cursor in source.pages(start, end, run["cursor"]):
                     self._page(items, stats)
                     run["cursor"] = next_cursor
+                    run["stats"][name] = asdict(stats)
+                    self.records.put_run(run)  # progress an operator can watch: one write per 100 messages
                     if next_cursor is not None and self._budget_low(remaining_ms):
                         checkpoint = True
                         break

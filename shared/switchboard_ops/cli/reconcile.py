@@ -149,6 +149,7 @@ def run_with_spinner(
     out: TextIO | None = None,
     interval: float = 0.2,
     label: str = "reconciling",
+    progress: Callable[[], str] | None = None,
 ) -> dict[str, Any]:
     """`work()` in a thread; meanwhile a spinner with the elapsed time on `out` (when not None)."""
     outcome: dict[str, Any] = {}
@@ -162,15 +163,18 @@ def run_with_spinner(
     thread = threading.Thread(target=target, name="reconcile-invoke", daemon=True)
     started = time.monotonic()
     thread.start()
+    status, polled = "", 0.0
     for frame in itertools.cycle(SPINNER):
         thread.join(interval)
         if not thread.is_alive():
             break
         if out is not None:
-            out.write(f"\r{frame} {label}  {time.monotonic() - started:6.1f} s")
+            if progress is not None and time.monotonic() - polled >= 1:
+                status, polled = progress(), time.monotonic()
+            out.write(f"\r{frame} {label}  {time.monotonic() - started:6.1f} s  {status}")
             out.flush()
     if out is not None:
-        out.write(f"\r{' ' * (len(label) + 14)}\r")
+        out.write(f"\r{' ' * (len(label) + 16 + len(status))}\r")
         out.flush()
     if "error" in outcome:
         raise outcome["error"]
@@ -289,13 +293,36 @@ def render_integrity(summary: dict[str, Any]) -> str:
 # --- the commands ----------------------------------------------------------------------------------
 
 
+def _progress_of_latest_run(target: Target) -> Callable[[], str]:
+    """The newest run record's counts (the reconciler saves them after every page) as a progress line."""
+    records = ReconcileRecords(target.table_name, dynamodb=target.client("dynamodb"))
+    began = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(time.time() - 2))
+
+    def line() -> str:
+        try:
+            runs = records.list_runs(1)
+        except Exception:  # noqa: BLE001 - progress is best effort; the run's own answer is what counts
+            return ""
+        if not runs or str(runs[0].get("started", "")) < began:
+            return "starting"
+        totals = totals_of(runs[0].get("stats") or {})
+        return (
+            f"pages {totals.get('pages', 0)}  messages {totals.get('messages_processed', 0)}  "
+            f"new {totals.get('new_messages', 0)}"
+        )
+
+    return line
+
+
 def run_reconcile(args: argparse.Namespace) -> int:
     if not args.hours > 0:
         raise CliError("--hours must be a positive number", error="usage")
     target = resolve(args)
     event = manual_event(args.hours, args.provider)
     show = None if args.as_json or not sys.stderr.isatty() else sys.stderr
-    summary = run_with_spinner(lambda: reconcile(target, event), out=show)
+    summary = run_with_spinner(
+        lambda: reconcile(target, event), out=show, progress=_progress_of_latest_run(target)
+    )
     if summary["status"] == "locked":
         raise CliError(
             "another reconciliation run holds the lock (pk RECONCILE, sk LOCK): try again when it ends",
