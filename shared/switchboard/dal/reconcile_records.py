@@ -98,7 +98,7 @@ class ReconcileRecords(Table):
     # --- run records -------------------------------------------------------------------------------
 
     def put_run(self, run: dict[str, Any]) -> None:
-        """The whole run record (sk RUN#<started iso>): at start, after each page, at a checkpoint, at the end."""
+        """The run record (sk RUN#<started iso>): at start, after each page, at a checkpoint, at the end."""
         self.call("put_item", Item=to_attribute_values(_decimals({**run, "pk": RECONCILE_PK})))
 
     def get_run(self, sk: str) -> dict[str, Any] | None:
