@@ -8,7 +8,7 @@ export AWS_DEFAULT_REGION ?= us-east-1
 export SAM_CLI_TELEMETRY := 0
 
 .PHONY: install dev test test-unit test-integration test-e2e lint format typecheck validate build \
-        invoke-ingest bench bench-ingest bench-worker bench-outbound deploy clean
+        invoke-ingest bench bench-ingest bench-worker bench-outbound bench-reconcile deploy clean
 
 install: $(VENV)/.installed
 
@@ -58,13 +58,15 @@ build: $(SAM_VENV)/.installed  ## sam build needs python3.12 on PATH: the venv's
 invoke-ingest: build  ## needs Docker (sam local); without it use `make dev` and curl
 	$(SAM_VENV)/bin/sam local invoke IngestFunction -e events/ingest/twilio_inbound_sms.json
 
-bench: bench-ingest bench-worker bench-outbound
+bench: bench-ingest bench-worker bench-outbound bench-reconcile
 bench-ingest: install
 	$(BIN)/python -m bench.ingest
 bench-worker: install
 	$(BIN)/python -m bench.worker
 bench-outbound: install
 	$(BIN)/python -m bench.outbound
+bench-reconcile: install
+	$(BIN)/python -m bench.reconcile
 
 deploy: build
 	$(SAM_VENV)/bin/sam deploy

@@ -449,7 +449,8 @@ def default_reconciler() -> Reconciler:
                 sources[name] = TwilioSource(
                     secrets.for_provider("twilio"),
                     base_url=settings.twilio_api_base_url or None,
-                    pacing=Pacing(bucket=TokenBucket(settings.twilio_rate_per_second)),
+                    # capacity 1: a burst of 10 at a 10/s limit still earned 429s (bench/reconcile)
+                    pacing=Pacing(bucket=TokenBucket(settings.twilio_rate_per_second, capacity=1)),
                 )
             elif name == "openphone":
                 sources[name] = OpenPhoneSource(
@@ -457,7 +458,7 @@ def default_reconciler() -> Reconciler:
                     phone_number_id=settings.openphone_phone_number_id,
                     conversations=settings.openphone_conversations,
                     base_url=settings.openphone_api_base_url or None,
-                    pacing=Pacing(bucket=TokenBucket(settings.openphone_rate_per_second)),
+                    pacing=Pacing(bucket=TokenBucket(settings.openphone_rate_per_second, capacity=1)),
                 )
         topic = settings.alerts_topic_arn
         _default = Reconciler(
