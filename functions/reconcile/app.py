@@ -29,10 +29,21 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return reconciler.integrity_check(days=int(event.get("days", 7)))
     if event.get("action") not in (None, "reconcile"):
         raise ValueError(f"unknown action {event.get('action')!r}: use reconcile or integrity")
-    hours = float(event.get("hours") or reconcile_settings().lookback_hours)
+    hours = _positive_hours(event.get("hours") or reconcile_settings().lookback_hours)
     return reconciler.run(
         event.get("provider") or None,
         timedelta(hours=hours),
         remaining_ms=context.get_remaining_time_in_millis,
         resume_from=event.get("resume_from") or None,
     )
+
+
+def _positive_hours(value: Any) -> float:
+    """A manual event's window: a clear error for "abc", 0 or -5 instead of a bare conversion error."""
+    try:
+        hours = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"hours must be a number, got {value!r}") from None
+    if not 0 < hours <= 24 * 31:
+        raise ValueError(f"hours must be between 0 and 744, got {hours:g}")
+    return hours

@@ -95,3 +95,13 @@ def test_integrity_is_quiet_when_every_day_matches():
         clock=lambda: NOW,
     )
     assert reconciler.integrity_check(days=3)["status"] == "ok" and alerts == []
+
+
+@pytest.mark.parametrize("hours", ["abc", 0, -5, 10_000, [1]])
+def test_a_manual_run_with_a_nonsense_window_is_refused_clearly(hours):
+    from switchboard_ops.project import load_handler
+
+    positive_hours = load_handler("reconcile")._positive_hours
+
+    with pytest.raises(ValueError, match="hours must be"):
+        positive_hours(hours)
