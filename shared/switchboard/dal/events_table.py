@@ -1,9 +1,15 @@
-"""The events table: one item per provider event, written once by a conditional put on provider facts."""
+"""The events table: one item per provider event, written once by a conditional put on provider facts.
+
+A record stored with a job carries `unfinished` (its shard of the sparse `UnfinishedJobs` index) until
+the job reaches an end (dal/job_records.py removes it); reconciliation's stuck-job sweep queries that
+index. Records stored before the index existed have no `unfinished` and are never swept.
+"""
 
 from __future__ import annotations
 
 import json
 import time
+import zlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -12,6 +18,19 @@ from switchboard.dal.table import Table
 from switchboard.models import Event, Message
 
 RECEIVED = "RECEIVED"
+UNFINISHED_INDEX = "UnfinishedJobs"  # template.yaml: HASH unfinished, RANGE received_at
+# Spreads the index's write load over 4 partition-key values; the sweep queries each.
+UNFINISHED_SHARDS = 4
+
+
+def unfinished_shard(pk: str) -> str:
+    """The `unfinished` value (the index's partition key) of a record: stable per record."""
+    return f"JOB#{zlib.crc32(pk.encode()) % UNFINISHED_SHARDS}"
+
+
+def unfinished_shards() -> list[str]:
+    """Every partition-key value of the index: what the sweep queries."""
+    return [f"JOB#{shard}" for shard in range(UNFINISHED_SHARDS)]
 
 
 def event_key(event: Event) -> dict[str, str]:
@@ -21,12 +40,14 @@ def event_key(event: Event) -> dict[str, str]:
     return {"pk": pk, "sk": sk}
 
 
-def to_item(event: Event, *, source: str, received_at: float) -> dict[str, Any]:
-    """The DynamoDB item (plain Python values) for a canonical event."""
+def to_item(event: Event, *, source: str, received_at: float, job: bool) -> dict[str, Any]:
+    """The DynamoDB item (plain Python values) for a canonical event; only one with a job to run
+    enters the unfinished-jobs index."""
     data = event.model_dump(mode="json", exclude={"raw"}, exclude_none=True)
     data = {key: value for key, value in data.items() if value not in ("", [], ())}
-    return {
-        **event_key(event),
+    key = event_key(event)
+    item: dict[str, Any] = {
+        **key,
         **data,
         "raw": json.dumps(event.raw, separators=(",", ":"), ensure_ascii=False),
         "source": source,
@@ -34,6 +55,9 @@ def to_item(event: Event, *, source: str, received_at: float) -> dict[str, Any]:
         "job_state": RECEIVED,
         "attempts": 0,
     }
+    if job:
+        item["unfinished"] = unfinished_shard(key["pk"])
+    return item
 
 
 @dataclass(frozen=True)
@@ -45,10 +69,13 @@ class StoreResult:
 
 class EventsTable(Table):
     def store_if_new(
-        self, event: Event, *, source: str = "webhook", received_at: float | None = None
+        self, event: Event, *, source: str = "webhook", received_at: float | None = None, job: bool = True
     ) -> StoreResult:
-        """One conditional put. A duplicate costs the same single call and tells us the stored job state."""
-        item = to_item(event, source=source, received_at=time.time() if received_at is None else received_at)
+        """One conditional put. A duplicate costs the same single call and tells us the stored job state.
+        `job=False`: stored without a processing job (health-check canaries)."""
+        item = to_item(
+            event, source=source, received_at=time.time() if received_at is None else received_at, job=job
+        )
         response, old = self.call(
             "put_item",
             Item=to_attribute_values(item),

@@ -3,6 +3,9 @@
 RECEIVED -> PROCESSING (claim) -> PROCESSED (commit) | FAILED (record_failure). A claim whose lease
 ran out is taken over; `attempts` doubles as the fencing token, so a worker that lost its lease can
 neither complete nor fail the job.
+
+`unfinished` (the sparse UnfinishedJobs index, dal/events_table.py) leaves a record when its job
+reaches an end: PROCESSED, or FAILED and exhausted (dead-lettered). A FAILED job still retrying keeps it.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from switchboard.dal.aws import client
+from switchboard.dal.events_table import unfinished_shard
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.table import Table
 from switchboard.errors import StoreUnavailable
@@ -104,20 +108,30 @@ class JobRecords(Table):
         return from_item(response["Attributes"])
 
     def record_failure(self, record: dict[str, Any], error: str, *, now: float, exhausted: bool) -> None:
-        """PROCESSING -> FAILED with the error; a no-op when another worker has taken the job over."""
+        """PROCESSING -> FAILED with the error; a no-op when another worker has taken the job over.
+        Exhausted: out of the unfinished-jobs index; still retrying: in it."""
+        values: dict[str, Any] = {
+            ":failed": FAILED,
+            ":error": error[:1000],
+            ":now": int(now * 1000),
+            ":exhausted": exhausted,
+            ":attempt": record["attempts"],
+            ":processing": PROCESSING,
+        }
+        expression = "SET job_state = :failed, last_error = :error, failed_at = :now, exhausted = :exhausted"
+        if exhausted:
+            expression += " REMOVE lease_until, unfinished"
+        else:
+            # Re-entry: a redriven job that had been exhausted (and left the index) is back in work with
+            # exhausted reset here, the first state in which the sweep would consider it again. Its SQS
+            # message carries it meanwhile, and a duplicate job is a no-op against the conditional claim.
+            expression += ", unfinished = :shard REMOVE lease_until"
+            values[":shard"] = unfinished_shard(record["pk"])
         try:
             self._update(
                 {"pk": record["pk"], "sk": record["sk"]},
-                "SET job_state = :failed, last_error = :error, failed_at = :now, exhausted = :exhausted"
-                " REMOVE lease_until",
-                {
-                    ":failed": FAILED,
-                    ":error": error[:1000],
-                    ":now": int(now * 1000),
-                    ":exhausted": exhausted,
-                    ":attempt": record["attempts"],
-                    ":processing": PROCESSING,
-                },
+                expression,
+                values,
                 condition="job_state = :processing AND attempts = :attempt",
             )
         except ClientError as exc:
@@ -130,7 +144,7 @@ class JobRecords(Table):
             self._update(
                 key,
                 "SET job_state = :failed, last_error = :error, failed_at = :now, exhausted = :yes"
-                " REMOVE lease_until",
+                " REMOVE lease_until, unfinished",
                 {
                     ":failed": FAILED,
                     ":error": error[:1000],
@@ -264,7 +278,8 @@ class JobRecords(Table):
         update: dict[str, Any] = {
             "TableName": self.table_name,
             "Key": to_attribute_values({"pk": record["pk"], "sk": record["sk"]}),
-            "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE lease_until, last_error",
+            # Used by both the transaction and the single update: a finished job leaves the index.
+            "UpdateExpression": "SET " + ", ".join(sets) + " REMOVE lease_until, last_error, unfinished",
             "ConditionExpression": "job_state = :processing AND attempts = :attempt",
             "ExpressionAttributeValues": to_attribute_values(values),
         }
