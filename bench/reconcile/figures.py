@@ -61,7 +61,7 @@ def figures(outcomes: list[Any]) -> list[Figure]:
                     "aws_calls_storing_new": sum(outcome.store_calls.values()),
                     "by_operation": outcome.calls,
                     "note": "calls made while storing a missing message (put + enqueue) are excluded;"
-                    " the existence checks, lock, run record and stuck-job scan are counted",
+                    " the existence checks, lock, run record and the stuck-job index queries are counted",
                 },
             )
         )

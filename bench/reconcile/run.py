@@ -152,7 +152,7 @@ class Outcome:
 
     @property
     def overhead_calls(self) -> int:
-        """Calls not spent storing a missing message: existence checks, lock, run record, stuck scan."""
+        """Calls not spent storing a missing message: existence checks, lock, run record, stuck-job query."""
         return self.total_calls - sum(self.store_calls.values())
 
     @property

@@ -1,13 +1,16 @@
 """ReconcileFunction: nightly (and on demand) backfill from the providers' message lists; weekly the
-integrity check.
+integrity check; and the continuation of a run that checkpointed before its time limit.
 
 Events: the EventBridge schedule (all configured providers, RECONCILE_LOOKBACK_HOURS); the weekly
 schedule's Input {"action": "integrity", "days"?: 7}; a manual {"provider"?: "twilio" | [...],
-"hours"?: 48} or {"resume_from": <checkpoint or run sk>}.
+"hours"?: 48} or {"resume_from": <checkpoint or run sk>}; and SQS records from the continuation queue,
+each {"resume_from": <checkpoint>} (a checkpointed run hands itself on there). A continuation that finds
+the lock held by another run raises, so SQS delivers it again later (and dead-letters it in the end).
 """
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from typing import Any
 
@@ -15,6 +18,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from switchboard.observability import get_tracer, logger, metrics
 from switchboard.services.reconcile import default_reconciler
+
+
+class ContinuationLocked(Exception):
+    """Another run holds the lock: this continuation is retried by SQS."""
 
 
 @logger.inject_lambda_context
@@ -25,6 +32,8 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
 
     event = event if isinstance(event, dict) else {}
     reconciler = default_reconciler()
+    if "Records" in event:
+        return {"continued": [_continue(record, context) for record in event["Records"]]}
     if event.get("action") == "integrity":
         return reconciler.integrity_check(days=int(event.get("days", 7)))
     if event.get("action") not in (None, "reconcile"):
@@ -36,6 +45,23 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         remaining_ms=context.get_remaining_time_in_millis,
         resume_from=event.get("resume_from") or None,
     )
+
+
+def _continue(record: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """One continuation message: resume its checkpoint (a run no longer checkpointed is skipped)."""
+    try:
+        checkpoint = json.loads(record["body"])["resume_from"]
+    except (KeyError, TypeError, ValueError):
+        # Not ours: raised, so SQS retries and then dead-letters it where the DLQ alarm shows it.
+        raise ValueError(
+            f"continuation message without a checkpoint: {str(record.get('body'))[:200]}"
+        ) from None
+    result = default_reconciler().run(
+        resume_from=checkpoint, remaining_ms=context.get_remaining_time_in_millis
+    )
+    if result["status"] == "locked":
+        raise ContinuationLocked(f"run {result.get('run')} waits for the lock; SQS retries the continuation")
+    return {key: result[key] for key in ("status", "run") if key in result}
 
 
 def _positive_hours(value: Any) -> float:

@@ -104,6 +104,9 @@ class ReconcileSettings(BaseModel):
     requeue_grace_seconds: int = Field(default=900, ge=0, alias="RECONCILE_REQUEUE_GRACE_SECONDS")
     # Stop paging (checkpoint) when less than this remains of the invocation.
     safety_ms: int = Field(default=60_000, ge=0, alias="RECONCILE_SAFETY_MS")
+    # Where a checkpointed run hands its checkpoint to the follow-up invocation (empty = nowhere: the
+    # run stays checkpointed until someone resumes it).
+    continuation_queue_url: str = Field(default="", alias="RECONCILE_CONTINUATION_QUEUE_URL")
 
     @property
     def providers(self) -> list[str]:

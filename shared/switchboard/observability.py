@@ -98,6 +98,21 @@ def get_tracer() -> Tracer:
 _tracer: Tracer | None = None
 
 
+def service_metric(name: str, value: float, unit: Any = None) -> None:
+    """One metric with the service dimension only, flushed on its own (what the alarms watch), whatever
+    dimensions the invocation's other metrics carry. `unit` defaults to Count."""
+    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+    with single_metric(
+        name=name,
+        unit=unit or MetricUnit.Count,
+        value=value,
+        namespace=NAMESPACE,
+        default_dimensions={"service": "switchboard"},
+    ):
+        pass
+
+
 def count_by_provider(name: str, provider: str, value: float = 1) -> None:
     """A count with a provider dimension, flushed on its own: the provider dimension must not attach to
     the invocation's other metrics, whose alarms watch the service dimension alone."""

@@ -54,8 +54,9 @@ def test_a_quick_run_backfills_exactly_the_missing_ones_and_batches_the_existenc
     assert outcome.stats["errors"] == 0
     assert outcome.pages == MESSAGES // 100
     assert outcome.calls["dynamodb.BatchGetItem"] == outcome.pages
-    # storing a missing message: its conditional put and its job
-    assert outcome.store_calls == {"dynamodb.PutItem": MESSAGES // 10, "sqs.SendMessage": MESSAGES // 10}
+    # storing a missing message: its conditional put; a page's jobs go out ten to a SendMessageBatch
+    # (each page of 100 holds 10 missing ones: one batch per page)
+    assert outcome.store_calls == {"dynamodb.PutItem": MESSAGES // 10, "sqs.SendMessageBatch": outcome.pages}
     assert outcome.overhead_calls / MESSAGES < figures.MAX_CALLS_PER_STORED
 
 

@@ -70,14 +70,75 @@ def test_the_manual_event_names_the_provider_only_when_given():
     }
 
 
-def test_a_checkpointed_run_is_resumed_from_its_checkpoint_until_it_completes(monkeypatch):
-    events: list[dict[str, Any]] = []
-    checkpoint = {"run": SUMMARY["run"], "provider": "twilio", "cursor": "/page2"}
-    answers = [{"status": "checkpointed", "checkpoint": checkpoint}, SUMMARY]
-    monkeypatch.setattr(reconcile, "invoke", recording(events, lambda: answers.pop(0)))
+class Clock:
+    """A fake monotonic clock that `sleep` advances."""
 
-    assert reconcile.reconcile(LOCAL, {"action": "reconcile", "hours": 1.0}) == SUMMARY
-    assert events == [{"action": "reconcile", "hours": 1.0}, {"resume_from": checkpoint}]
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+CHECKPOINT = {"run": SUMMARY["run"], "provider": "twilio", "cursor": "/page2", "lock": "t1"}
+RECORD = {**SUMMARY, "sk": SUMMARY["run"], "status": "completed"}
+
+
+def test_a_checkpointed_run_continues_by_itself_and_the_cli_follows_its_record(monkeypatch):
+    events: list[dict[str, Any]] = []
+    monkeypatch.setattr(
+        reconcile, "invoke", recording(events, {"status": "checkpointed", "checkpoint": CHECKPOINT})
+    )
+    records = [
+        {**RECORD, "status": "checkpointed", "checkpoint": CHECKPOINT},
+        {**RECORD, "status": "running"},
+        RECORD,
+    ]
+    clock = Clock()
+
+    result = reconcile.reconcile(
+        LOCAL,
+        {"action": "reconcile", "hours": 1.0},
+        read_run=lambda sk: records.pop(0),
+        clock=clock,
+        sleep=clock.sleep,
+    )
+
+    assert result["status"] == "completed" and result["totals"] == STATS and result["run"] == SUMMARY["run"]
+    assert events == [{"action": "reconcile", "hours": 1.0}]  # never resumed by hand: it continued itself
+
+
+def test_a_checkpoint_nobody_takes_up_is_resumed_by_the_cli(monkeypatch):
+    events: list[dict[str, Any]] = []
+    answers = [{"status": "checkpointed", "checkpoint": CHECKPOINT}, SUMMARY]
+    monkeypatch.setattr(reconcile, "invoke", recording(events, lambda: answers.pop(0)))
+    clock = Clock()
+    stuck = {**RECORD, "status": "checkpointed", "checkpoint": CHECKPOINT}
+
+    result = reconcile.reconcile(
+        LOCAL,
+        {"action": "reconcile", "hours": 1.0},
+        read_run=lambda sk: stuck,
+        clock=clock,
+        sleep=clock.sleep,
+    )
+
+    assert result == SUMMARY
+    assert events == [{"action": "reconcile", "hours": 1.0}, {"resume_from": CHECKPOINT}]
+    assert clock.now >= reconcile.STALL_SECONDS
+
+
+def test_a_run_that_stops_moving_is_reported_not_waited_for_forever(monkeypatch):
+    monkeypatch.setattr(
+        reconcile, "invoke", lambda target, event: {"status": "checkpointed", "checkpoint": CHECKPOINT}
+    )
+    clock = Clock()
+    running = {**RECORD, "status": "running"}
+    with pytest.raises(CliError, match="has not moved"):
+        reconcile.reconcile(LOCAL, {}, read_run=lambda sk: running, clock=clock, sleep=clock.sleep)
 
 
 def test_an_answer_without_a_status_is_an_error(monkeypatch):

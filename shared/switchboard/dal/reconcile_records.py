@@ -1,5 +1,10 @@
 """Reconciliation's records in the events table: batched existence checks, the run lock, run records
-(pk RECONCILE, sk RUN#<started iso>), stuck-job and per-day stored-count scans."""
+(pk RECONCILE, sk RUN#<started iso>), the stuck-job query and the per-day stored-count scan.
+
+Stuck jobs come from the sparse UnfinishedJobs index (only records whose job has not reached an end
+carry its key, `unfinished`; dal/events_table.py), so the nightly sweep reads what is unfinished, not
+the table. Records stored before that index existed have no `unfinished` and are never swept.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import Any
 
+from switchboard.dal.events_table import UNFINISHED_INDEX, unfinished_shards
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.table import Table
 from switchboard.errors import StoreUnavailable
@@ -16,7 +22,6 @@ RECONCILE_PK = "RECONCILE"
 LOCK_SK = "LOCK"
 RUN_PREFIX = "RUN#"
 BATCH_GET_LIMIT = 100  # DynamoDB BatchGetItem's maximum keys per request
-PROCESSED = "PROCESSED"
 
 Key = tuple[str, str]
 
@@ -67,8 +72,14 @@ class ReconcileRecords(Table):
 
     # --- the run lock ------------------------------------------------------------------------------
 
-    def acquire_lock(self, owner: str, *, now: float, ttl_seconds: int) -> bool:
-        """One conditional put: taken when absent or expired (a crashed run frees it at expiry)."""
+    def acquire_lock(self, owner: str, *, now: float, ttl_seconds: int, handed_to: str | None = None) -> bool:
+        """One conditional put: taken when absent or expired (a crashed run frees it at expiry), or when
+        its holder is `handed_to` (a checkpoint passes the lock on to its continuation's token)."""
+        condition = "attribute_not_exists(pk) OR expires_at < :now"
+        values: dict[str, Any] = {":now": int(now)}
+        if handed_to:
+            condition += " OR #owner = :handed_to"
+            values[":handed_to"] = handed_to
         response, _ = self.call(
             "put_item",
             Item=to_attribute_values(
@@ -80,8 +91,9 @@ class ReconcileRecords(Table):
                     "expires_at": int(now + ttl_seconds),
                 }
             ),
-            ConditionExpression="attribute_not_exists(pk) OR expires_at < :now",
-            ExpressionAttributeValues=to_attribute_values({":now": int(now)}),
+            ConditionExpression=condition,
+            ExpressionAttributeValues=to_attribute_values(values),
+            **({"ExpressionAttributeNames": {"#owner": "owner"}} if handed_to else {}),
         )
         return response is not None
 
@@ -117,11 +129,11 @@ class ReconcileRecords(Table):
         )
         return [from_item(item) for item in (response or {}).get("Items", [])]
 
-    # --- scans (no index serves these yet: full-table scans, fine for a nightly job) ----------------
+    # --- reading many records ------------------------------------------------------------------------
 
-    def _scan(self, **request: Any) -> Iterator[dict[str, Any]]:
+    def _pages(self, operation: str, **request: Any) -> Iterator[dict[str, Any]]:
         while True:
-            response, _ = self.call("scan", **request)
+            response, _ = self.call(operation, **request)
             page = response or {}
             yield from (from_item(item) for item in page.get("Items", []))
             if "LastEvaluatedKey" not in page:
@@ -130,31 +142,36 @@ class ReconcileRecords(Table):
 
     def stuck_jobs(self, *, received_before_ms: int, now: float) -> Iterator[dict[str, Any]]:
         """Event records whose job never finished: RECEIVED, or PROCESSING with an expired lease;
-        received before the cutoff; never dead-lettered (exhausted) ones."""
-        return self._scan(
-            FilterExpression=(
-                "begins_with(pk, :evt) AND received_at < :cutoff AND job_state <> :processed"
-                " AND (job_state = :received OR (job_state = :processing AND lease_until < :now))"
-                " AND (attribute_not_exists(exhausted) OR exhausted = :no)"
-            ),
-            ProjectionExpression="pk, sk, provider, kind, provider_message_id, job_state, body, received_at",
-            ExpressionAttributeValues=to_attribute_values(
-                {
-                    ":evt": "EVT#",
-                    ":cutoff": received_before_ms,
-                    ":processed": PROCESSED,
-                    ":received": "RECEIVED",
-                    ":processing": "PROCESSING",
-                    ":now": int(now * 1000),  # lease_until is in milliseconds, like received_at
-                    ":no": False,
-                }
-            ),
-        )
+        received before the cutoff; never dead-lettered (exhausted) ones. One paginated Query of the
+        UnfinishedJobs index per shard; items carry the index's projection (keys, received_at, provider,
+        kind, provider_message_id, job_state, lease_until, exhausted; no body: canaries are not indexed)."""
+        for shard in unfinished_shards():
+            yield from self._pages(
+                "query",
+                IndexName=UNFINISHED_INDEX,
+                KeyConditionExpression="unfinished = :shard AND received_at < :cutoff",
+                FilterExpression=(
+                    "(job_state = :received OR (job_state = :processing AND lease_until < :now))"
+                    " AND (attribute_not_exists(exhausted) OR exhausted = :no)"
+                ),
+                ExpressionAttributeValues=to_attribute_values(
+                    {
+                        ":shard": shard,
+                        ":cutoff": received_before_ms,
+                        ":received": "RECEIVED",
+                        ":processing": "PROCESSING",
+                        ":now": int(now * 1000),  # lease_until is in milliseconds, like received_at
+                        ":no": False,
+                    }
+                ),
+            )
 
     def stored_message_days(self, provider: str, since_iso: str) -> dict[str, int]:
-        """{"YYYY-MM-DD": stored message count} for `provider` from `since_iso` on (occurred_at, UTC)."""
+        """{"YYYY-MM-DD": stored message count} for `provider` from `since_iso` on (occurred_at, UTC).
+        A full-table scan on purpose: the weekly integrity check counts what is stored, whatever its state."""
         counts: dict[str, int] = {}
-        for item in self._scan(
+        for item in self._pages(
+            "scan",
             FilterExpression="begins_with(pk, :prefix) AND sk = :message AND occurred_at >= :since",
             ProjectionExpression="occurred_at",
             ExpressionAttributeValues=to_attribute_values(

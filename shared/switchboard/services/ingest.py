@@ -24,7 +24,7 @@ PROCESSED = "PROCESSED"
 
 class EventStore(Protocol):
     def store_if_new(
-        self, event: Event, *, source: str = ..., received_at: float | None = ...
+        self, event: Event, *, source: str = ..., received_at: float | None = ..., job: bool = ...
     ) -> StoreResult: ...
 
 
@@ -131,22 +131,39 @@ def store_and_enqueue(
 ) -> IngestResult:
     """Store an event once and enqueue its processing job: the one path ingest, the sender and
     reconciliation share. `process=False` stores without a job (canary messages)."""
-    stored = store.store_if_new(event, source=source, received_at=received_at)
+    result, job = store_event(event, store, received_at=received_at, source=source, process=process)
+    if job is not None:
+        jobs.enqueue_job(job)
+    return result
+
+
+def store_event(
+    event: Event,
+    store: EventStore,
+    *,
+    received_at: float,
+    source: str = "webhook",
+    process: bool = True,
+) -> tuple[IngestResult, Job | None]:
+    """Store an event once; return the result and the job the caller must enqueue (None when there
+    is none to run). Callers that store many events (reconciliation) enqueue the jobs in batches."""
+    stored = store.store_if_new(event, source=source, received_at=received_at, job=process)
     if not stored.created:
         _count("DuplicateWebhooks", event.provider)
     # A duplicate whose job already finished needs nothing; anything else is (re-)enqueued so a
     # job lost after an earlier put is recovered by the provider's own retry.
     enqueue = process and (stored.created or stored.job_state != PROCESSED)
-    if enqueue:
-        jobs.enqueue_job(
-            Job(
-                pk=stored.key["pk"],
-                sk=stored.key["sk"],
-                provider=event.provider,
-                kind=event.kind,
-                provider_message_id=event.provider_message_id,
-            )
+    job = (
+        Job(
+            pk=stored.key["pk"],
+            sk=stored.key["sk"],
+            provider=event.provider,
+            kind=event.kind,
+            provider_message_id=event.provider_message_id,
         )
+        if enqueue
+        else None
+    )
     logger.info(
         "event stored" if stored.created else "duplicate event",
         provider=event.provider,
@@ -155,13 +172,14 @@ def store_and_enqueue(
         enqueued=enqueue,
         source=source,
     )
-    return IngestResult(
+    result = IngestResult(
         outcome="stored" if stored.created else "duplicate",
         provider=event.provider,
         provider_message_id=event.provider_message_id,
         kind=event.kind,
         enqueued=enqueue,
     )
+    return result, job
 
 
 def default_service() -> IngestService:

@@ -6,7 +6,12 @@ record the run. A weekly integrity check compares per-day counts, provider vs. s
 - One run at a time: a lock item (pk RECONCILE, sk LOCK) taken by a conditional put, with an expiry.
 - A time budget: with `remaining_ms`, the run stops between pages before the Lambda timeout, writes the
   next page's cursor into its run record and returns {"status": "checkpointed", "cursor": ...,
-  "checkpoint": {...}}; `run(..., resume_from=checkpoint)` (or the run's sk) continues that same run.
+  "checkpoint": {...}}; `run(..., resume_from=checkpoint)` continues that same run. With `hand_off`
+  (ReconcileFunction: a message on its continuation queue, which it consumes) the checkpoint is handed to
+  the follow-up invocation at once. The lock is not released at a checkpoint: it passes to the token in
+  the checkpoint, so no other run starts in between and a duplicate continuation finds it taken.
+- Pages are fetched one ahead (read_ahead) while the current page is stored; the jobs of a page's new
+  messages are enqueued with SendMessageBatch.
 """
 
 from __future__ import annotations
@@ -21,11 +26,19 @@ from typing import Any, Protocol
 from switchboard.canary import canary_token
 from switchboard.dal.events_table import event_key
 from switchboard.models import Job, Message
-from switchboard.observability import NAMESPACE, logger
+from switchboard.observability import count_by_provider, logger, service_metric
 from switchboard.providers.listing import Pacing, Page
-from switchboard.services.ingest import EventStore, JobSink, store_and_enqueue
+from switchboard.read_ahead import ReadAhead
+from switchboard.services.ingest import EventStore, store_event
 
 SOURCE = "reconciliation"
+BATCH_SIZE = 10  # stuck jobs re-enqueued per SendMessageBatch
+
+
+class _NotCheckpointed(Exception):
+    def __init__(self, sk: str, status: str | None) -> None:
+        super().__init__(f"run {sk} is {status}, not checkpointed")
+        self.sk, self.status = sk, status
 
 
 class MessageSource(Protocol):
@@ -37,9 +50,15 @@ class MessageSource(Protocol):
     def pages(self, start: datetime, end: datetime, cursor: Any) -> Iterator[Page]: ...
 
 
+class JobBatches(Protocol):
+    def enqueue_jobs(self, jobs: Sequence[Job]) -> list[Job]: ...
+
+
 class Records(Protocol):
     def existing_keys(self, keys: Any) -> set[tuple[str, str]]: ...
-    def acquire_lock(self, owner: str, *, now: float, ttl_seconds: int) -> bool: ...
+    def acquire_lock(
+        self, owner: str, *, now: float, ttl_seconds: int, handed_to: str | None = None
+    ) -> bool: ...
     def release_lock(self, owner: str) -> bool: ...
     def put_run(self, run: dict[str, Any]) -> None: ...
     def get_run(self, sk: str) -> dict[str, Any] | None: ...
@@ -144,8 +163,9 @@ class Reconciler:
     sources: Mapping[str, MessageSource]
     records: Records
     store: EventStore
-    jobs: JobSink
+    jobs: JobBatches
     alert: Callable[[str, str], None] = lambda subject, message: None
+    hand_off: Callable[[dict[str, Any]], None] | None = None  # the checkpoint -> a follow-up invocation
     clock: Callable[[], float] = time.time
     grace_seconds: int = 15 * 60  # a stored job younger than this may still be on its way
     lock_ttl_seconds: int = 16 * 60  # > the Lambda's 900 s timeout: a crashed run frees it at expiry
@@ -162,15 +182,77 @@ class Reconciler:
         remaining_ms: Callable[[], int] | None = None,
         resume_from: Mapping[str, Any] | str | None = None,
     ) -> dict[str, Any]:
+        if resume_from:
+            return self._resume(resume_from, remaining_ms)
         owner = uuid.uuid4().hex
         if not self.records.acquire_lock(owner, now=self.clock(), ttl_seconds=self.lock_ttl_seconds):
             logger.warning("reconciliation already running: this run does not start")
             return {"status": "locked"}
+        return self._locked(owner, lambda: self._new_run(provider, window), remaining_ms)
+
+    def _resume(
+        self, resume_from: Mapping[str, Any] | str, remaining_ms: Callable[[], int] | None
+    ) -> dict[str, Any]:
+        """Continue a checkpointed run: take the lock from the token its checkpoint handed it to (or, when
+        that expired, as any run would). A run no longer checkpointed - a duplicate continuation, or one
+        an operator resumed already - is skipped, not repeated."""
+        sk = resume_from if isinstance(resume_from, str) else str(resume_from.get("run", ""))
+        run = self.records.get_run(sk)
+        if run is None:
+            raise ValueError(f"no reconciliation run {sk!r} to resume")
+        if run.get("status") != "checkpointed":
+            logger.info("continuation skipped: the run is not checkpointed", run=sk, status=run.get("status"))
+            return {"status": "skipped", "run": sk, "run_status": run.get("status")}
+        owner = uuid.uuid4().hex
+        handed_to = (run.get("checkpoint") or {}).get("lock")
+        if not self.records.acquire_lock(
+            owner, now=self.clock(), ttl_seconds=self.lock_ttl_seconds, handed_to=handed_to
+        ):
+            logger.warning("reconciliation locked: the continuation waits", run=sk)
+            return {"status": "locked", "run": sk}
+        return self._locked(owner, lambda: self._reopened(sk), remaining_ms)
+
+    def _reopened(self, sk: str) -> dict[str, Any]:
+        run = self.records.get_run(sk)  # read again under the lock: it may have moved on meanwhile
+        if run is None or run.get("status") != "checkpointed":
+            raise _NotCheckpointed(sk, None if run is None else run.get("status"))
+        run["status"] = "running"
+        return run
+
+    def _locked(
+        self, owner: str, open_run: Callable[[], dict[str, Any]], remaining_ms: Callable[[], int] | None
+    ) -> dict[str, Any]:
+        """Run under the lock `owner` holds; release it unless a checkpoint handed it on."""
+        handed_on = False
+        run: dict[str, Any] | None = None
         try:
-            run = self._resume(resume_from) if resume_from else self._new_run(provider, window)
-            return self._continue(run, remaining_ms)
+            run = open_run()
+            result = self._continue(run, remaining_ms)
+            if result["status"] == "checkpointed":
+                handed_on = self._hand_over(owner, run)
+            return result
+        except _NotCheckpointed as skipped:
+            return {"status": "skipped", "run": skipped.sk, "run_status": skipped.status}
+        except Exception:
+            if run is not None:
+                self._fail(run)
+            raise
         finally:
-            self.records.release_lock(owner)
+            if not handed_on:
+                self.records.release_lock(owner)
+
+    def _hand_over(self, owner: str, run: dict[str, Any]) -> bool:
+        """Pass the lock to the checkpoint's token and ask for the follow-up invocation."""
+        token = str(run["checkpoint"]["lock"])
+        passed = self.records.acquire_lock(
+            token, now=self.clock(), ttl_seconds=self.lock_ttl_seconds, handed_to=owner
+        )  # False: it expired and another run took it; the continuation waits for it like any run
+        if self.hand_off is not None:
+            try:
+                self.hand_off(dict(run["checkpoint"]))
+            except Exception as exc:  # noqa: BLE001 - the lock expires; the checkpoint can be resumed by hand
+                logger.exception("could not hand the checkpoint on", run=run["sk"], error=str(exc))
+        return passed
 
     def _new_run(self, provider: str | Sequence[str] | None, window: timedelta) -> dict[str, Any]:
         if provider is None:
@@ -198,47 +280,16 @@ class Reconciler:
         self.records.put_run(run)
         return run
 
-    def _resume(self, resume_from: Mapping[str, Any] | str) -> dict[str, Any]:
-        sk = resume_from if isinstance(resume_from, str) else str(resume_from.get("run", ""))
-        run = self.records.get_run(sk)
-        if run is None:
-            raise ValueError(f"no reconciliation run {sk!r} to resume")
-        if run.get("status") != "checkpointed":
-            raise ValueError(f"run {sk!r} is {run.get('status')}, not checkpointed")
-        run["status"] = "running"
-        return run
-
     def _budget_low(self, remaining_ms: Callable[[], int] | None) -> bool:
         return remaining_ms is not None and remaining_ms() < self.safety_ms
 
     def _continue(self, run: dict[str, Any], remaining_ms: Callable[[], int] | None) -> dict[str, Any]:
         started = time.monotonic()
         run["segments"] = int(run.get("segments", 0)) + 1
-        start, end = _parse_iso(run["window_start"]), _parse_iso(run["window_end"])
         providers: list[str] = list(run["providers"])
         while int(run["position"]) < len(providers):
             name = providers[int(run["position"])]
-            source = self.sources[name]
-            stats = ProviderStats(**run["stats"][name])
-            pacing_before = (source.pacing.retries, source.pacing.throttled, source.pacing.malformed)
-            checkpoint = False
-            try:
-                for items, next_cursor in source.pages(start, end, run["cursor"]):
-                    self._page(items, stats)
-                    run["cursor"] = next_cursor
-                    run["stats"][name] = asdict(stats)
-                    self.records.put_run(run)  # progress an operator can watch: one write per 100 messages
-                    if next_cursor is not None and self._budget_low(remaining_ms):
-                        checkpoint = True
-                        break
-            except Exception as exc:  # noqa: BLE001 - a provider failure ends this provider, not the run
-                stats.errors += 1
-                logger.exception("reconciliation paging failed", provider=name, error=str(exc))
-            stats.retries += source.pacing.retries - pacing_before[0]
-            stats.throttled += source.pacing.throttled - pacing_before[1]
-            stats.errors += source.pacing.malformed - pacing_before[2]
-            run["stats"][name] = asdict(stats)
-            if checkpoint:
+            if self._provider(run, name, remaining_ms):
                 return self._checkpoint(run, started)
             run["position"] = int(run["position"]) + 1
             run["cursor"] = None
@@ -247,12 +298,39 @@ class Reconciler:
         requeued = self.requeue_stuck(run["stats"])
         return self._finish(run, started, requeued)
 
+    def _provider(self, run: dict[str, Any], name: str, remaining_ms: Callable[[], int] | None) -> bool:
+        """Page through one provider's list from the run's cursor; True when it stopped at a checkpoint."""
+        source = self.sources[name]
+        start, end = _parse_iso(run["window_start"]), _parse_iso(run["window_end"])
+        stats = ProviderStats(**run["stats"][name])
+        pacing_before = (source.pacing.retries, source.pacing.throttled, source.pacing.malformed)
+        checkpoint = False
+        try:
+            with ReadAhead(source.pages(start, end, run["cursor"]), name=f"reconcile-{name}") as pages:
+                for items, next_cursor in pages:
+                    self._page(items, stats)
+                    run["cursor"] = next_cursor
+                    run["stats"][name] = asdict(stats)
+                    self.records.put_run(run)  # progress an operator can watch: one write per page
+                    if next_cursor is not None and self._budget_low(remaining_ms):
+                        checkpoint = True
+                        break
+        except Exception as exc:  # noqa: BLE001 - a provider failure ends this provider, not the run
+            stats.errors += 1
+            logger.exception("reconciliation paging failed", provider=name, error=str(exc))
+        stats.retries += source.pacing.retries - pacing_before[0]
+        stats.throttled += source.pacing.throttled - pacing_before[1]
+        stats.errors += source.pacing.malformed - pacing_before[2]
+        run["stats"][name] = asdict(stats)
+        return checkpoint
+
     def _page(self, items: list[Message], stats: ProviderStats) -> None:
         stats.pages += 1
         stats.messages_processed += len(items)
         if not items:
             return
         existing = self.records.existing_keys([event_key(message) for message in items])
+        jobs: list[Job] = []
         for message in items:
             key = event_key(message)
             if (key["pk"], key["sk"]) in existing:
@@ -261,13 +339,8 @@ class Reconciler:
             # A health-check canary that came back only through the list: stored, never processed.
             canary = message.direction == "inbound" and canary_token(message.body) is not None
             try:
-                result = store_and_enqueue(
-                    message,
-                    self.store,
-                    self.jobs,
-                    received_at=self.clock(),
-                    source=SOURCE,
-                    process=not canary,
+                result, job = store_event(
+                    message, self.store, received_at=self.clock(), source=SOURCE, process=not canary
                 )
             except Exception as exc:  # noqa: BLE001 - one message's failure must not end the run
                 stats.errors += 1
@@ -278,6 +351,8 @@ class Reconciler:
                     error=str(exc),
                 )
                 continue
+            if job is not None:
+                jobs.append(job)
             if result.outcome == "stored":
                 stats.new_messages += 1
                 logger.info(
@@ -287,39 +362,44 @@ class Reconciler:
                 )
             else:  # stored meanwhile (its webhook arrived after the existence check)
                 stats.existing_messages += 1
+        stats.errors += len(self._enqueue(jobs))
+
+    def _enqueue(self, jobs: list[Job]) -> list[Job]:
+        """SendMessageBatch for the jobs; those that still fail stay unfinished in the store (the
+        unfinished-jobs index), where a later run's stuck-job sweep finds them."""
+        if not jobs:
+            return []
+        failed = self.jobs.enqueue_jobs(jobs)
+        for job in failed:
+            logger.error("could not enqueue a job", pk=job.pk, provider=job.provider)
+        return failed
 
     def requeue_stuck(self, stats: dict[str, dict[str, Any]] | None = None) -> int:
         """Re-enqueue every stored job older than the grace period that never reached PROCESSED
-        (RECEIVED, or PROCESSING with an expired lease). Canary records (stored on purpose without a
-        job) are skipped. A full-table scan for now; the worker's conditional claim makes a
-        duplicate job harmless."""
+        (RECEIVED, or PROCESSING with an expired lease), found through the unfinished-jobs index, in
+        batches of ten. The worker's conditional claim makes a duplicate job harmless."""
         now = self.clock()
         cutoff_ms = int((now - self.grace_seconds) * 1000)
+        pending: list[Job] = []
         requeued = 0
+
+        def flush() -> None:
+            nonlocal requeued
+            failed = self._enqueue(pending)
+            for job in pending:
+                counted = "errors" if job in failed else "requeued"
+                if stats is not None and job.provider in stats:
+                    stats[job.provider][counted] += 1
+            requeued += len(pending) - len(failed)
+            pending.clear()
+
         for item in self.records.stuck_jobs(received_before_ms=cutoff_ms, now=now):
             if item.get("kind", "message") == "message" and canary_token(str(item.get("body") or "")):
                 continue
-            provider = str(item.get("provider") or str(item["pk"]).split("#")[1])
-            try:
-                self.jobs.enqueue_job(
-                    Job(
-                        pk=item["pk"],
-                        sk=item["sk"],
-                        provider=provider,
-                        kind=item.get("kind") or ("message" if item["sk"] == "MESSAGE" else "status"),
-                        provider_message_id=str(
-                            item.get("provider_message_id") or item["pk"].split("#", 2)[2]
-                        ),
-                    )
-                )
-            except Exception as exc:  # noqa: BLE001 - the next run tries again
-                logger.exception("could not re-enqueue a stuck job", pk=item["pk"], error=str(exc))
-                if stats is not None and provider in stats:
-                    stats[provider]["errors"] += 1
-                continue
-            requeued += 1
-            if stats is not None and provider in stats:
-                stats[provider]["requeued"] += 1
+            pending.append(_stuck_job(item))
+            if len(pending) == BATCH_SIZE:
+                flush()
+        flush()
         if requeued:
             logger.warning("re-enqueued stuck jobs", count=requeued)
         return requeued
@@ -331,11 +411,17 @@ class Reconciler:
             "run": run["sk"],
             "provider": run["providers"][int(run["position"])],
             "cursor": run["cursor"],
+            "lock": uuid.uuid4().hex,  # the token the lock passes to: only this continuation takes it
         }
         run["checkpoint"] = checkpoint
         self.records.put_run(run)
         logger.info("reconciliation checkpointed before the time limit", run=run["sk"])
-        return {"status": "checkpointed", "cursor": run["cursor"], "checkpoint": checkpoint, **_summary(run)}
+        return {
+            "status": "checkpointed",
+            "cursor": run["cursor"],
+            "checkpoint": checkpoint,
+            **run_summary(run),
+        }
 
     def _finish(self, run: dict[str, Any], started: float, requeued: int) -> dict[str, Any]:
         run["status"] = "completed"
@@ -350,9 +436,19 @@ class Reconciler:
             totals.add(ProviderStats(**values))
         run["totals"] = asdict(totals)
         self.records.put_run(run)
-        _emit_missing(totals.new_messages)
+        _emit_outcome(run["stats"], failed=totals.errors > 0)
         logger.info("reconciliation finished", run=run["sk"], totals=run["totals"])
-        return {"status": "completed", **_summary(run)}
+        return {"status": "completed", **run_summary(run)}
+
+    def _fail(self, run: dict[str, Any]) -> None:
+        """A run that crashed (the store itself failing, say): recorded as failed, counted for the alarm."""
+        run["status"] = "failed"
+        run["finished"] = iso(datetime.fromtimestamp(self.clock(), tz=UTC))
+        try:
+            self.records.put_run(run)
+        except Exception as exc:  # noqa: BLE001 - the original error is what gets raised
+            logger.exception("could not record the failed run", run=run.get("sk"), error=str(exc))
+        _emit_outcome(run.get("stats") or {}, failed=True)
 
     # --- integrity ---------------------------------------------------------------------------------
 
@@ -403,7 +499,9 @@ def consistency_rate(provider_count: int, stored_count: int) -> float:
     return min(stored_count, provider_count) / provider_count
 
 
-def _summary(run: dict[str, Any]) -> dict[str, Any]:
+def run_summary(run: Mapping[str, Any]) -> dict[str, Any]:
+    """What a run answers (and `reconcile run` prints) from its record: window, per-provider stats,
+    totals, duration."""
     keys = ("sk", "started", "finished", "window_start", "window_end", "stats", "totals", "requeued")
     summary = {key: run[key] for key in keys if key in run}
     summary["run"] = summary.pop("sk")
@@ -411,19 +509,33 @@ def _summary(run: dict[str, Any]) -> dict[str, Any]:
     return summary
 
 
-def _emit_missing(count: int) -> None:
-    """ReconciledMissing with the service dimension only (what the alarm watches), flushed at once so
-    the provider dimension other metrics of this invocation carry does not attach to it."""
-    from aws_lambda_powertools.metrics import MetricUnit, single_metric
+def _stuck_job(item: dict[str, Any]) -> Job:
+    """The job message for a stored record found by the stuck-job sweep."""
+    provider = str(item.get("provider") or str(item["pk"]).split("#")[1])
+    return Job(
+        pk=item["pk"],
+        sk=item["sk"],
+        provider=provider,
+        kind=item.get("kind") or ("message" if item["sk"] == "MESSAGE" else "status"),
+        provider_message_id=str(item.get("provider_message_id") or item["pk"].split("#", 2)[2]),
+        source=SOURCE,
+    )
 
-    with single_metric(
-        name="ReconciledMissing",
-        unit=MetricUnit.Count,
-        value=count,
-        namespace=NAMESPACE,
-        default_dimensions={"service": "switchboard"},
-    ):
-        pass
+
+def _emit_outcome(stats: Mapping[str, Mapping[str, Any]], *, failed: bool) -> None:
+    """ReconciledMissing by provider (the dashboard) and in total, ReconciledMissingPercent (the share of
+    listed messages we never got: 100 - the webhook capture rate) and ReconcileRunFailed: the last three
+    with the service dimension only, which is what the alarms watch."""
+    from aws_lambda_powertools.metrics import MetricUnit
+
+    listed = sum(int(values.get("messages_processed", 0)) for values in stats.values())
+    missing = sum(int(values.get("new_messages", 0)) for values in stats.values())
+    for provider, values in stats.items():
+        count_by_provider("ReconciledMissing", provider, int(values.get("new_messages", 0)))
+    service_metric("ReconciledMissing", missing)
+    if listed:
+        service_metric("ReconciledMissingPercent", round(100.0 * missing / listed, 4), MetricUnit.Percent)
+    service_metric("ReconcileRunFailed", 1 if failed else 0)
 
 
 # --- wiring ------------------------------------------------------------------------------------------
@@ -433,6 +545,7 @@ def default_reconciler() -> Reconciler:
     """The reconciler wired to the environment's resources and the providers' credentials."""
     global _default
     if _default is None:
+        from switchboard.dal.continuations import ContinuationQueue
         from switchboard.dal.events_table import EventsTable
         from switchboard.dal.jobs_queue import JobsQueue
         from switchboard.dal.notifications import publish_alert
@@ -461,12 +574,16 @@ def default_reconciler() -> Reconciler:
                     pacing=Pacing(bucket=TokenBucket(settings.openphone_rate_per_second, capacity=1)),
                 )
         topic = settings.alerts_topic_arn
+        continuations = (
+            ContinuationQueue(settings.continuation_queue_url) if settings.continuation_queue_url else None
+        )
         _default = Reconciler(
             sources=sources,
             records=ReconcileRecords(settings.table_name),
             store=EventsTable(settings.table_name),
             jobs=JobsQueue(settings.processing_queue_url),
             alert=lambda subject, message: publish_alert(topic, subject, message),
+            hand_off=continuations.send if continuations else None,
             grace_seconds=settings.requeue_grace_seconds,
             safety_ms=settings.safety_ms,
         )

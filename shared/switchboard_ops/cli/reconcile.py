@@ -3,10 +3,10 @@ message lists on demand, the history of runs, and the per-day provider-vs-stored
 
 `reconcile run` invokes ReconcileFunction with the manual event {"provider"?, "hours"} - locally
 through the stack's control endpoint, on AWS through the ReconcileFunctionName output - in a thread,
-and shows a spinner with the elapsed time until it answers. (The reconciler writes its run record at
-the start, at a checkpoint and at the end only, so there are no per-page figures to show while it
-runs.) A run that stops at a checkpoint (the Lambda's time budget) is resumed until it completes.
-Then it prints the run's per-provider statistics. `--json` prints the summary only.
+and shows a spinner with the elapsed time and the run's progress (pages, messages, new: the reconciler
+saves its run record after every page). A run that stops at a checkpoint (the Lambda's time budget)
+continues in a follow-up invocation of its own (the continuation queue); the CLI follows its record
+until it ends. Then it prints the run's per-provider statistics. `--json` prints the summary only.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from switchboard.dal.reconcile_records import ReconcileRecords
+from switchboard.services.reconcile import run_summary
 from switchboard_ops.cli import aws
 from switchboard_ops.cli.output import CliError, print_json, table
 from switchboard_ops.cli.target import Target, add_target_arguments, resolve
@@ -29,7 +30,9 @@ FAILED = 1
 LOCAL_FUNCTION = "ReconcileFunction"
 FUNCTION_OUTPUT = "ReconcileFunctionName"
 INVOKE_TIMEOUT_SECONDS = 960  # the function's 900 s timeout, and some
-MAX_SEGMENTS = 50  # checkpointed segments resumed at most, per `reconcile run`
+MAX_SEGMENTS = 50  # checkpointed segments followed at most, per `reconcile run`
+STALL_SECONDS = 60.0  # a checkpoint no continuation took up in this long is resumed by the CLI
+POLL_SECONDS = 1.0
 STAT_COLUMNS = (
     ("pages", "PAGES"),
     ("messages_processed", "PROCESSED"),
@@ -133,14 +136,63 @@ def _checked(result: Any) -> dict[str, Any]:
     return result
 
 
-def reconcile(target: Target, event: dict[str, Any]) -> dict[str, Any]:
-    """Invoke, then resume every checkpoint until the run completes (or is locked out)."""
+def reconcile(
+    target: Target,
+    event: dict[str, Any],
+    *,
+    read_run: Callable[[str], dict[str, Any] | None] | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> dict[str, Any]:
+    """Invoke. A run that checkpoints continues by itself (the function hands its checkpoint to its
+    continuation queue), so its record is followed until it ends; a checkpoint nobody takes up within
+    STALL_SECONDS (a deployment without the continuation queue, a consumer that is off) is resumed from
+    here - the lock hand-over makes sure only one of the two continues it."""
     result = _checked(invoke(target, event))
+    read = read_run or _run_reader(target)
     for _ in range(MAX_SEGMENTS):
         if result["status"] != "checkpointed":
-            break
-        result = _checked(invoke(target, {"resume_from": result["checkpoint"]}))
+            return result
+        result = _follow(target, str(result["checkpoint"]["run"]), read, clock, sleep)
     return result
+
+
+def _run_reader(target: Target) -> Callable[[str], dict[str, Any] | None]:
+    records = ReconcileRecords(target.table_name, dynamodb=target.client("dynamodb"))
+    return records.get_run
+
+
+def _follow(
+    target: Target,
+    sk: str,
+    read: Callable[[str], dict[str, Any] | None],
+    clock: Callable[[], float],
+    sleep: Callable[[float], None],
+) -> dict[str, Any]:
+    """Poll the run's record until it ends (its summary) or stalls at a checkpoint (resume it)."""
+    seen: tuple[Any, ...] = ()
+    since = clock()
+    while True:
+        with aws.translated("read the reconciliation run"):
+            record = read(sk)
+        if record is None:
+            raise CliError(f"run {sk} has no record", error="unexpected_result")
+        status = record.get("status")
+        if status not in ("checkpointed", "running"):
+            return {"status": status, **run_summary(record)}
+        marker = (status, (record.get("checkpoint") or {}).get("lock"), json.dumps(record.get("stats")))
+        if marker != seen:
+            seen, since = marker, clock()
+        elif status == "checkpointed" and clock() - since >= STALL_SECONDS:
+            answer = _checked(invoke(target, {"resume_from": record["checkpoint"]}))
+            if answer["status"] not in ("locked", "skipped"):  # else: the continuation got there first
+                return answer
+            seen = ()
+        elif clock() - since >= INVOKE_TIMEOUT_SECONDS:
+            raise CliError(
+                f"run {sk} has not moved for {INVOKE_TIMEOUT_SECONDS} s ({status})", error="stalled"
+            )
+        sleep(POLL_SECONDS)
 
 
 def run_with_spinner(

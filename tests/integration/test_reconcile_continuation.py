@@ -1,0 +1,271 @@
+"""ReconcileFunction's own continuation: a run near its time limit checkpoints, hands the checkpoint to the
+continuation queue (template.yaml's SQS event source of the same function) and the follow-up invocation
+continues it - here the SQS messages are received from moto and given to the handler as Lambda's event
+source mapping would. Also: the lock stays with the run across checkpoints, duplicates are skipped, the
+batched enqueue, and the outcome metrics the alarms watch."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from switchboard.dal.jobs_queue import JobsQueue
+from switchboard.dal.reconcile_records import ReconcileRecords
+from switchboard.errors import StoreUnavailable
+from switchboard.models import Job
+from switchboard.services import reconcile as reconcile_module
+from switchboard_ops.local.sqs_events import receive_batch
+from switchboard_ops.project import load_handler
+from switchboard_ops.sandbox import Sandbox
+
+BUSINESS = "+14155559876"
+CUSTOMER = "+14155550123"
+MESSAGES = 230  # three pages of the reconciler's 100
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    with Sandbox("http://127.0.0.1:9", drop_rate=1.0, twilio_rate=1000.0, openphone_rate=1000.0) as box:
+        yield box
+
+
+@pytest.fixture
+def function(stack: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """ReconcileFunction's module wired to moto and the sandbox; the test context's 10 s of remaining
+    time is under the 60 s safety margin, so every page that has a next one ends in a checkpoint."""
+    from switchboard.function_settings import reconcile_settings
+
+    sandbox.reset()
+    monkeypatch.setenv("ALERTS_TOPIC_ARN", stack.topics["AlertsTopic"])
+    monkeypatch.setenv("RECONCILE_PROVIDERS", "twilio")
+    monkeypatch.setenv("TWILIO_API_BASE_URL", sandbox.url)
+    monkeypatch.setenv("RECONCILE_CONTINUATION_QUEUE_URL", stack.queues["ReconcileContinuationQueue"])
+    reconcile_settings.cache_clear()
+    reconcile_module._default = None
+    yield load_handler("reconcile")
+    reconcile_settings.cache_clear()
+    reconcile_module._default = None
+
+
+@pytest.fixture
+def handler(function: Any) -> Any:
+    return function.handler
+
+
+def receive(sandbox: Sandbox, count: int) -> None:
+    now = time.time()
+    for index in range(count):
+        sandbox.inbound("twilio", CUSTOMER, BUSINESS, f"reply {index}", date=now - 60 - index, wait=False)
+
+
+def take(sqs: Any, queue_url: str) -> list[dict[str, Any]]:
+    """Every message on the queue, deleted: what Lambda's event source mapping would hand over."""
+    taken: list[dict[str, Any]] = []
+    while batch := receive_batch(sqs, queue_url):
+        taken += batch
+        sqs.delete_message_batch(
+            QueueUrl=queue_url,
+            Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(batch)],
+        )
+    return taken
+
+
+def sqs_event(message: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Records": [{"messageId": message["MessageId"], "body": message["Body"], "eventSource": "aws:sqs"}]
+    }
+
+
+def test_a_scheduled_run_hands_each_checkpoint_to_its_continuation_until_it_completes(
+    stack, sandbox, handler, lambda_context, sqs
+):
+    receive(sandbox, MESSAGES)
+    continuations = stack.queues["ReconcileContinuationQueue"]
+    records = ReconcileRecords(stack.tables["EventsTable"])
+
+    first = handler({"source": "aws.events", "detail-type": "Scheduled Event"}, lambda_context)
+
+    assert first["status"] == "checkpointed"
+    handed = take(sqs, continuations)
+    assert len(handed) == 1 and json.loads(handed[0]["Body"])["resume_from"] == first["checkpoint"]
+    # the lock stays with the run between invocations: no other run starts meanwhile
+    assert reconcile_module.default_reconciler().run("twilio") == {"status": "locked"}
+
+    second = handler(sqs_event(handed[0]), lambda_context)
+    assert second == {"continued": [{"status": "checkpointed", "run": first["run"]}]}
+    again = take(sqs, continuations)
+    assert len(again) == 1
+
+    third = handler(sqs_event(again[0]), lambda_context)
+    assert third == {"continued": [{"status": "completed", "run": first["run"]}]}
+    assert take(sqs, continuations) == []
+
+    run = records.get_run(first["run"])
+    assert run is not None and run["status"] == "completed" and run["segments"] == 3
+    assert run["stats"]["twilio"]["pages"] == 3
+    assert run["stats"]["twilio"]["new_messages"] == MESSAGES
+    assert run["stats"]["twilio"]["existing_messages"] == 0  # no page listed twice across segments
+    assert len(take(sqs, stack.queues["ProcessingQueue"])) == MESSAGES
+    # released at the end
+    assert records.acquire_lock("next", now=time.time(), ttl_seconds=60)
+
+    # a duplicate delivery of an old continuation changes nothing
+    records.release_lock("next")
+    assert handler(sqs_event(handed[0]), lambda_context) == {
+        "continued": [{"status": "skipped", "run": first["run"]}]
+    }
+    assert take(sqs, stack.queues["ProcessingQueue"]) == []
+
+
+def test_a_continuation_that_finds_another_run_holding_the_lock_is_retried_by_sqs(
+    stack, sandbox, function, lambda_context, sqs
+):
+    handler = function.handler
+    receive(sandbox, 150)
+    first = handler({"source": "aws.events"}, lambda_context)
+    handed = take(sqs, stack.queues["ReconcileContinuationQueue"])
+    records = ReconcileRecords(stack.tables["EventsTable"])
+    # the run's lock expired (a lost continuation) and another run took it
+    assert records.acquire_lock("another-run", now=time.time() + 3600, ttl_seconds=3600)
+
+    with pytest.raises(function.ContinuationLocked):
+        handler(sqs_event(handed[0]), lambda_context)
+    run = records.get_run(first["run"])
+    assert run is not None and run["status"] == "checkpointed"  # waiting, not lost
+
+    records.release_lock("another-run")
+    assert handler(sqs_event(handed[0]), lambda_context)["continued"][0]["status"] == "completed"
+
+
+def test_a_continuation_message_without_a_checkpoint_is_refused_not_dropped(handler, lambda_context):
+    with pytest.raises(ValueError, match="without a checkpoint"):
+        handler({"Records": [{"messageId": "m1", "body": '{"hello": 1}'}]}, lambda_context)
+
+
+def test_jobs_are_enqueued_ten_to_a_request(stack, sqs):
+    calls: list[int] = []
+
+    class Recording:
+        def __getattr__(self, name: str) -> Any:
+            return getattr(sqs, name)
+
+        def send_message_batch(self, **request: Any) -> Any:
+            calls.append(len(request["Entries"]))
+            return sqs.send_message_batch(**request)
+
+    jobs = [
+        Job(
+            pk=f"EVT#twilio#SM{index}",
+            sk="MESSAGE",
+            provider="twilio",
+            kind="message",
+            provider_message_id=f"SM{index}",
+        )
+        for index in range(25)
+    ]
+    assert JobsQueue(stack.queues["ProcessingQueue"], sqs=Recording()).enqueue_jobs(jobs) == []
+    assert calls == [10, 10, 5]
+    assert sorted(json.loads(m["Body"])["pk"] for m in take(sqs, stack.queues["ProcessingQueue"])) == sorted(
+        job.pk for job in jobs
+    )
+
+
+def test_entries_sqs_refuses_are_retried_once_then_returned(stack, sqs):
+    class Flaky:
+        def __init__(self) -> None:
+            self.rounds = 0
+
+        def send_message_batch(self, **request: Any) -> Any:
+            self.rounds += 1
+            entries = request["Entries"]
+            failed = [entry for entry in entries if entry["Id"] == "0"]
+            ok = [entry for entry in entries if entry["Id"] != "0"]
+            if ok:
+                sqs.send_message_batch(QueueUrl=request["QueueUrl"], Entries=ok)
+            return {
+                "Failed": [{"Id": e["Id"], "SenderFault": False, "Code": "InternalError"} for e in failed]
+            }
+
+    jobs = [
+        Job(
+            pk=f"EVT#twilio#SM{index}",
+            sk="MESSAGE",
+            provider="twilio",
+            kind="message",
+            provider_message_id=f"SM{index}",
+        )
+        for index in range(3)
+    ]
+    flaky = Flaky()
+    assert JobsQueue(stack.queues["ProcessingQueue"], sqs=flaky).enqueue_jobs(jobs) == [jobs[0]]
+    assert flaky.rounds == 2
+    assert len(take(sqs, stack.queues["ProcessingQueue"])) == 2
+
+
+def emitted(output: str) -> dict[tuple[str, str | None], float]:
+    """Powertools EMF documents on stdout: {(metric name, provider dimension or None): value}."""
+    values: dict[tuple[str, str | None], float] = {}
+    for line in output.splitlines():
+        if '"_aws"' in line:
+            document = json.loads(line)
+            for directive in document["_aws"]["CloudWatchMetrics"]:
+                for metric in directive["Metrics"]:
+                    value = document[metric["Name"]]  # a list when Powertools collected several
+                    values[(metric["Name"], document.get("provider"))] = (
+                        sum(value) if isinstance(value, list) else value
+                    )
+    return values
+
+
+def test_a_run_reports_the_missing_share_by_provider_and_in_total(stack, sandbox, function, capsys):
+    receive(sandbox, 40)
+    capsys.readouterr()
+    result = reconcile_module.default_reconciler().run("twilio")
+
+    assert result["status"] == "completed" and result["totals"]["errors"] == 0
+    metrics = emitted(capsys.readouterr().out)
+    assert metrics[("ReconciledMissing", "twilio")] == 40
+    assert metrics[("ReconciledMissing", None)] == 40
+    assert metrics[("ReconciledMissingPercent", None)] == 100.0
+    assert metrics[("ReconcileRunFailed", None)] == 0
+
+
+def test_a_store_outage_during_a_page_ends_the_provider_and_counts_the_run_as_failed(
+    stack, sandbox, function, capsys
+):
+    receive(sandbox, 5)
+    reconciler = reconcile_module.default_reconciler()
+
+    def unavailable(keys: Any) -> set[tuple[str, str]]:
+        raise StoreUnavailable("DynamoDB batch_get_item failed: ProvisionedThroughputExceededException")
+
+    reconciler.records.existing_keys = unavailable  # type: ignore[method-assign]
+    capsys.readouterr()
+    result = reconciler.run("twilio")
+
+    assert result["status"] == "completed" and result["totals"]["errors"] == 1
+    assert emitted(capsys.readouterr().out)[("ReconcileRunFailed", None)] == 1
+
+
+def test_a_run_that_crashes_is_recorded_as_failed_counted_and_releases_the_lock(
+    stack, sandbox, function, capsys
+):
+    receive(sandbox, 5)
+    reconciler = reconcile_module.default_reconciler()
+
+    def unavailable(**kwargs: Any) -> Any:
+        raise StoreUnavailable("DynamoDB query failed: InternalServerError")
+
+    reconciler.records.stuck_jobs = unavailable  # type: ignore[method-assign]
+    capsys.readouterr()
+    with pytest.raises(StoreUnavailable):
+        reconciler.run("twilio")
+
+    records = ReconcileRecords(stack.tables["EventsTable"])
+    assert records.list_runs()[0]["status"] == "failed"
+    assert emitted(capsys.readouterr().out)[("ReconcileRunFailed", None)] == 1
+    assert records.acquire_lock("next", now=time.time(), ttl_seconds=60)
