@@ -24,12 +24,25 @@ def measure(sandbox: Any, *, quick: bool, rate: float = RATE, settle: bool = Tru
     return [
         reconcile_once(sandbox, seeded, scenario="all_stored", missing_every=None, rate=rate, settle=settle),
         reconcile_once(sandbox, seeded, scenario="missing_10pct", missing_every=10, rate=rate, settle=settle),
+        reconcile_once(
+            sandbox,
+            seeded,
+            scenario="missing_10pct_o1_sends",
+            missing_every=10,
+            rate=rate,
+            settle=settle,
+            constant_time_sqs=True,
+        ),
     ]
 
 
 def figures(outcomes: list[Any]) -> list[Figure]:
     out: list[Figure] = []
-    titles = {"all_stored": "all already stored", "missing_10pct": "10% missing"}
+    titles = {
+        "all_stored": "all already stored",
+        "missing_10pct": "10% missing",
+        "missing_10pct_o1_sends": "10% missing, moto O(1) sends",
+    }
     for outcome in outcomes:
         name, detail = titles[outcome.scenario], outcome.as_dict()
         ratio = outcome.wall_seconds / outcome.floor_seconds if outcome.floor_seconds else float("inf")

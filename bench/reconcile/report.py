@@ -24,10 +24,10 @@ def table(doc: dict[str, Any]) -> str:
             f" new {totals.get('new_messages')},"
             f" existing {totals.get('existing_messages')}, errors {totals.get('errors')},"
             f" 429s {run['sandbox_429s']}",
-            f"    time: token bucket {times['waiting_for_the_token_bucket']} s,"
-            f" retry sleeps {times['retry_sleeps_after_429']} s, inside AWS calls (moto)"
-            f" {times['inside_aws_calls_moto']} s,"
-            f" rest (list HTTP + mapping) {times['the_rest_list_http_mapping_python']} s",
+            f"    time (overlapping): listing - token bucket"
+            f" {times['listing_waiting_for_the_token_bucket']} s,"
+            f" retry sleeps {times['listing_retry_sleeps_after_429']} s; storing - inside AWS calls (moto)"
+            f" {times['storing_inside_aws_calls_moto']} s",
             f"    AWS calls {run['aws_calls']} ({ops}); per msg {run['aws_calls_per_message']},"
             f" per already-stored msg {run['overhead_calls_per_message']},"
             f" per new msg {run['calls_per_new_message']}",
