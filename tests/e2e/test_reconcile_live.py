@@ -137,3 +137,37 @@ def test_reconciliation_backfills_exactly_the_dropped_webhooks(stack_launcher: A
         f"(stack start {up - started:.1f} s), run 1 in {reconciled - posted:.1f} s, processed by "
         f"{processed - reconciled:.1f} s later, total {time.monotonic() - started:.1f} s"
     )
+
+
+def test_a_run_that_checkpoints_at_every_page_continues_through_its_queue_until_done(
+    stack_launcher: Any, state_dir: Path
+) -> None:
+    """RECONCILE_SAFETY_MS above the function's whole timeout: every page with a next one ends the
+    invocation in a checkpoint, handed to ReconcileContinuationQueue, which the stack polls like any
+    event source; the CLI follows the run's record to the end."""
+    stack = stack_launcher(
+        state_dir, "--time-scale", "60", "--schedules", "off", "--env", "RECONCILE_SAFETY_MS=900000"
+    )
+    stack.sandbox("POST", "/sandbox/config", {"drop_rate": 1.0})
+    ours = stack.state["sandbox"]["twilio_numbers"][0]
+    count = 250  # three pages of Twilio's 100
+    for index in range(count):
+        response = requests.post(
+            f"{stack.sandbox_url}/sandbox/inbound",
+            json={"provider": "twilio", "from": f"+1415557{index:04d}", "to": ours, "body": f"m {index}"},
+            timeout=30,
+        )
+        assert response.status_code == 200 and response.json()["dropped"], response.text
+
+    result = stack.cli("reconcile", "run", "--hours", "1", "--json")
+
+    assert result.returncode == 0, f"{result.returncode}: {result.stderr}\n{stack.log()[-3000:]}"
+    summary = json.loads(result.stdout)
+    assert summary["status"] == "completed", summary
+    assert summary["stats"]["twilio"]["pages"] == 3
+    assert summary["stats"]["twilio"]["new_messages"] == count
+    assert summary["stats"]["twilio"]["existing_messages"] == 0  # no page listed twice
+    assert summary["segments"] == 3  # one invocation per page: two continuations through the queue
+    run = stack.cli_json("reconcile", "runs", "--limit", "1")[0]
+    assert run["status"] == "completed"
+    assert len(table_messages(stack)) == count

@@ -42,6 +42,14 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="Schedule events: on (first fire one period after the start), off (only `local trigger`), "
         "startup (also fire each once at start); default $SWITCHBOARD_SCHEDULES or on",
     )
+    up.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set an environment variable of the functions, over the template's (repeatable), e.g. "
+        "--env RECONCILE_SAFETY_MS=900000 makes every reconciliation page end in a checkpoint",
+    )
     up.set_defaults(run=local_up)
 
     trigger = actions.add_parser(
@@ -99,7 +107,7 @@ def local_up(args: argparse.Namespace) -> int:
         sys.stdout.reconfigure(line_buffering=True)  # handler log lines show up at once, even in a pipe
     try:
         config = StackConfig.from_env(
-            aws_request_log=args.verbose, time_scale=args.time_scale, schedules=args.schedules
+            aws_request_log=args.verbose, time_scale=args.time_scale, schedules=args.schedules, env=args.env
         )
         return run(config)
     except LocalStackError as exc:

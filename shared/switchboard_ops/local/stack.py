@@ -27,11 +27,13 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import signal
 import socket
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -86,10 +88,17 @@ class StackConfig:
     sandbox_port: int = DEFAULT_SANDBOX_PORT
     control_port: int = DEFAULT_CONTROL_PORT
     schedules: str = "on"  # on | off | startup (also fire each schedule once at start)
+    # --env NAME=VALUE: set last, over the template's and the time scale's values (every function).
+    env_overrides: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def from_env(
-        cls, *, aws_request_log: bool = False, time_scale: str | None = None, schedules: str | None = None
+        cls,
+        *,
+        aws_request_log: bool = False,
+        time_scale: str | None = None,
+        schedules: str | None = None,
+        env: Sequence[str] = (),
     ) -> StackConfig:
         """Ports from the environment; the time scale from the flag, else SWITCHBOARD_TIME_SCALE, else 1;
         the schedules mode from the flag, else SWITCHBOARD_SCHEDULES, else on."""
@@ -101,6 +110,7 @@ class StackConfig:
             sandbox_port=_port("SWITCHBOARD_SANDBOX_PORT", DEFAULT_SANDBOX_PORT),
             control_port=_port("SWITCHBOARD_CONTROL_PORT", DEFAULT_CONTROL_PORT),
             schedules=parse_schedules_mode(schedules or os.environ.get(SCHEDULES_ENV) or "on"),
+            env_overrides=tuple(parse_env_override(item) for item in env),
         )
 
 
@@ -111,6 +121,14 @@ def parse_schedules_mode(value: str) -> str:
             f"{SCHEDULES_ENV} / --schedules must be one of {', '.join(SCHEDULE_MODES)}, not {value!r}"
         )
     return mode
+
+
+def parse_env_override(value: str) -> tuple[str, str]:
+    """`NAME=VALUE` (an environment variable the functions get, e.g. RECONCILE_SAFETY_MS=900000)."""
+    name, equals, setting = value.partition("=")
+    if not equals or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise LocalStackError(f"--env takes NAME=VALUE (a variable name, '=', its value), not {value!r}")
+    return name, setting
 
 
 def parse_time_scale(value: str) -> float:
@@ -453,6 +471,7 @@ def run(config: StackConfig, *, out: TextIO = sys.stdout, stop: threading.Event 
         )
         environment, notes = function_environment(specs.values(), resources, parameters, local=local)
         environment.update(time_scaled(environment, config.time_scale))
+        environment.update(dict(config.env_overrides))
         os.environ.update(environment)
         os.environ.setdefault(FAULT_INJECTION, "true")
         os.environ.update({"PUBLIC_BASE_URL": api_url, "POWERTOOLS_TRACE_DISABLED": "true"})
