@@ -7,6 +7,7 @@ import importlib.util
 import os
 import statistics
 import sys
+import threading
 import time
 import uuid
 from collections import Counter
@@ -67,8 +68,12 @@ class CallCounter:
 
     calls: list[str] = field(default_factory=list)
     nanoseconds: Counter[str] = field(default_factory=Counter)
+    # True: only calls made by the thread that entered it (while other threads call AWS concurrently).
+    this_thread_only: bool = False
+    thread: int | None = None
 
     def __enter__(self) -> CallCounter:
+        self.thread = threading.get_ident() if self.this_thread_only else None
         _ACTIVE.append(self)
         _install_wrapper()
         return self
@@ -106,7 +111,8 @@ def _install_wrapper() -> None:
 
     def counting(client: Any, operation_name: str, api_params: dict[str, Any]) -> Any:
         name = f"{client.meta.service_model.service_name}.{operation_name}"
-        counters = list(_ACTIVE)
+        caller = threading.get_ident()
+        counters = [counter for counter in _ACTIVE if counter.thread in (None, caller)]
         for counter in counters:
             counter.calls.append(name)
         start = time.perf_counter_ns()

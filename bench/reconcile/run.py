@@ -242,7 +242,7 @@ def reconcile_once(
             max_results=PAGE_SIZE,
             pacing=Pacing(bucket=bucket, sleep=sleeps),
         )
-        store_counter = CallCounter()
+        store_counter = CallCounter(this_thread_only=True)  # not the sweep's queries beside it
         reconciler = Reconciler(
             sources={"openphone": source},
             records=ReconcileRecords(table),

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from switchboard.config import _load
 
@@ -97,9 +97,11 @@ class ReconcileSettings(BaseModel):
     openphone_api_base_url: str = Field(default="", alias="OPENPHONE_API_BASE_URL")
     twilio_rate_per_second: float = Field(default=50.0, gt=0, alias="TWILIO_RATE_PER_SECOND")
     openphone_rate_per_second: float = Field(default=10.0, gt=0, alias="OPENPHONE_RATE_PER_SECOND")
-    # OpenPhone's v1 list is per conversation: the business number's id and the counterparts to list,
-    # ";"-separated conversations of ","-separated numbers ("+14155550123;+14155550188,+14155550199").
+    # OpenPhone's v1 message list is per conversation; empty = every conversation of the workspace is
+    # discovered (GET /v1/conversations). A phone number id (PN...) limits it to that number's.
     openphone_phone_number_id: str = Field(default="", alias="OPENPHONE_PHONE_NUMBER_ID")
+    # Override instead of discovery (needs the phone number id): ";"-separated conversations of
+    # ","-separated numbers ("+14155550123;+14155550188,+14155550199").
     openphone_participants: str = Field(default="", alias="OPENPHONE_RECONCILE_PARTICIPANTS")
     requeue_grace_seconds: int = Field(default=900, ge=0, alias="RECONCILE_REQUEUE_GRACE_SECONDS")
     # Stop paging (checkpoint) when less than this remains of the invocation.
@@ -111,6 +113,13 @@ class ReconcileSettings(BaseModel):
     @property
     def providers(self) -> list[str]:
         return [name.strip() for name in self.reconcile_providers.split(",") if name.strip()]
+
+    @field_validator("openphone_participants")
+    @classmethod
+    def _participants_need_a_number(cls, value: str, info: ValidationInfo) -> str:
+        if value.strip() and not info.data.get("openphone_phone_number_id"):
+            raise ValueError("OPENPHONE_RECONCILE_PARTICIPANTS needs OPENPHONE_PHONE_NUMBER_ID")
+        return value
 
     @property
     def openphone_conversations(self) -> list[list[str]]:

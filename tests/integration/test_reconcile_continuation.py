@@ -251,21 +251,42 @@ def test_a_store_outage_during_a_page_ends_the_provider_and_counts_the_run_as_fa
     assert emitted(capsys.readouterr().out)[("ReconcileRunFailed", None)] == 1
 
 
+def test_a_sweep_that_fails_twice_is_an_error_of_the_run_not_its_end(stack, sandbox, function, capsys):
+    receive(sandbox, 5)
+    reconciler = reconcile_module.default_reconciler()
+    attempts: list[int] = []
+
+    def unavailable(**kwargs: Any) -> Any:
+        attempts.append(1)
+        raise StoreUnavailable("DynamoDB query failed: InternalServerError")
+
+    reconciler.records.stuck_jobs = unavailable  # type: ignore[method-assign]
+    capsys.readouterr()
+    result = reconciler.run("twilio")
+
+    assert result["status"] == "completed" and result["totals"]["new_messages"] == 5
+    assert len(attempts) == 2  # beside the paging, then once more alone
+    assert emitted(capsys.readouterr().out)[("ReconcileRunFailed", None)] == 1
+
+
 def test_a_run_that_crashes_is_recorded_as_failed_counted_and_releases_the_lock(
     stack, sandbox, function, capsys
 ):
     receive(sandbox, 5)
     reconciler = reconcile_module.default_reconciler()
+    records = ReconcileRecords(stack.tables["EventsTable"])
+    put_run = records.put_run
 
-    def unavailable(**kwargs: Any) -> Any:
-        raise StoreUnavailable("DynamoDB query failed: InternalServerError")
+    def store_down_at_the_end(run: dict[str, Any]) -> None:
+        if run["status"] == "completed":
+            raise StoreUnavailable("DynamoDB put_item failed: InternalServerError")
+        put_run(run)
 
-    reconciler.records.stuck_jobs = unavailable  # type: ignore[method-assign]
+    reconciler.records.put_run = store_down_at_the_end  # type: ignore[method-assign]
     capsys.readouterr()
     with pytest.raises(StoreUnavailable):
         reconciler.run("twilio")
 
-    records = ReconcileRecords(stack.tables["EventsTable"])
     assert records.list_runs()[0]["status"] == "failed"
     assert emitted(capsys.readouterr().out)[("ReconcileRunFailed", None)] == 1
     assert records.acquire_lock("next", now=time.time(), ttl_seconds=60)

@@ -1,8 +1,8 @@
 """Listing a provider's own messages (reconciliation): Twilio through the real SDK, OpenPhone with
-`requests`. Each yields (messages of one page, cursor of the next page or None), so a caller can stop
-between pages and resume later from the cursor. Every request first takes a token from the injected
-bucket; a 429 waits Retry-After (else exponential backoff) and a 5xx / connection error backs off,
-both for a bounded number of attempts.
+`requests` (its messages per conversation, and the conversations themselves). Each yields (items of one
+page, cursor of the next page or None), so a caller can stop between pages and resume later from the
+cursor. Every request first takes a token from the injected bucket; a 429 waits Retry-After (else
+exponential backoff) and a 5xx / connection error backs off, both for a bounded number of attempts.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from switchboard.providers.twilio import _channel_and_number as twilio_channel_a
 T = TypeVar("T")
 Page = tuple[list[Message], Any]  # (messages, cursor of the next page or None)
 _TIMEOUT = (3.05, 20)  # connect, read (seconds)
+_MAX_PARTICIPANTS = 10  # /v1/messages' participants limit
 
 
 class Bucket(Protocol):
@@ -96,15 +97,15 @@ class Pacing:
     throttled: int = 0  # 429s seen
     malformed: int = 0  # listed items that could not be mapped (skipped, counted as errors)
 
-    def mapped(self, items: Iterator[Any] | list[Any], mapper: Callable[[Any], Message]) -> list[Message]:
-        messages = []
+    def mapped(self, items: Iterator[Any] | list[Any], mapper: Callable[[Any], T]) -> list[T]:
+        mapped: list[T] = []
         for item in items:
             try:
-                messages.append(mapper(item))
+                mapped.append(mapper(item))
             except MalformedPayload as exc:
                 self.malformed += 1
-                logger.warning("listed message skipped: cannot map it", error=str(exc))
-        return messages
+                logger.warning("listed item skipped: cannot map it", error=str(exc))
+        return mapped
 
     def call(self, request: Callable[[], T]) -> T:
         attempt = 0
@@ -301,23 +302,95 @@ def list_openphone_messages(
     session: Any = None,
 ) -> Iterator[Page]:
     """One conversation's messages in (created_after, created_before), oldest first; cursor = pageToken."""
+    pacing = pacing or Pacing()
+    query: list[tuple[str, str]] = [
+        ("phoneNumberId", phone_number_id),
+        *(("participants", number) for number in participants),
+        ("maxResults", str(max_results)),
+        ("createdAfter", _iso(created_after)),
+        ("createdBefore", _iso(created_before)),
+    ]
+    for payload in _openphone_pages(
+        "/v1/messages", query, credentials, page_token, base_url, pacing, session
+    ):
+        yield pacing.mapped(payload["data"], openphone_message), payload.get("nextPageToken") or None
+
+
+@dataclass(frozen=True)
+class OpenPhoneConversation:
+    """What reconciliation needs of a v1 conversation: the two arguments /v1/messages requires."""
+
+    id: str
+    phone_number_id: str
+    participants: tuple[str, ...]  # E.164, 0 to 10 (a conversation with none has no messages to list)
+    last_activity_at: str | None = None
+
+
+def openphone_conversation(item: Mapping[str, Any]) -> OpenPhoneConversation:
+    conversation = dict(item)
+    conversation_id = string_field(conversation, "id")
+    phone_number_id = string_field(conversation, "phoneNumberId")
+    participants = conversation.get("participants")
+    if not conversation_id or not phone_number_id:
+        raise MalformedPayload("a listed OpenPhone conversation needs id and phoneNumberId")
+    if not isinstance(participants, list) or not all(isinstance(number, str) for number in participants):
+        raise MalformedPayload("a listed OpenPhone conversation's participants must be a list of numbers")
+    if len(participants) > _MAX_PARTICIPANTS:
+        raise MalformedPayload(f"/v1/messages takes at most {_MAX_PARTICIPANTS} participants")
+    return OpenPhoneConversation(
+        id=conversation_id,
+        phone_number_id=phone_number_id,
+        participants=tuple(participants),
+        last_activity_at=string_field(conversation, "lastActivityAt"),
+    )
+
+
+def list_openphone_conversations(
+    credentials: Mapping[str, Any],
+    *,
+    updated_after: datetime,
+    updated_before: datetime | None = None,
+    phone_numbers: list[str] | None = None,
+    max_results: int = 100,
+    page_token: str | None = None,
+    base_url: str | None = None,
+    pacing: Pacing | None = None,
+    session: Any = None,
+) -> Iterator[tuple[list[OpenPhoneConversation], str | None]]:
+    """The workspace's conversations (or those of `phone_numbers`: PN ids or E.164) updated after
+    `updated_after`, most recent activity first, a page at a time; cursor = pageToken."""
+    pacing = pacing or Pacing()
+    query: list[tuple[str, str]] = [
+        *(("phoneNumbers", number) for number in phone_numbers or ()),
+        ("maxResults", str(max_results)),
+        ("updatedAfter", _iso(updated_after)),
+    ]
+    if updated_before is not None:
+        query.append(("updatedBefore", _iso(updated_before)))
+    for payload in _openphone_pages(
+        "/v1/conversations", query, credentials, page_token, base_url, pacing, session
+    ):
+        yield pacing.mapped(payload["data"], openphone_conversation), payload.get("nextPageToken") or None
+
+
+def _openphone_pages(
+    path: str,
+    query: list[tuple[str, str]],
+    credentials: Mapping[str, Any],
+    page_token: str | None,
+    base_url: str | None,
+    pacing: Pacing,
+    session: Any,
+) -> Iterator[dict[str, Any]]:
+    """GET a v1 list endpoint page after page (following nextPageToken), each request through `pacing`."""
     import requests
 
-    pacing = pacing or Pacing()
     http = session or requests.Session()
-    url = f"{(base_url or DEFAULT_OPENPHONE_API).rstrip('/')}/v1/messages"
+    url = f"{(base_url or DEFAULT_OPENPHONE_API).rstrip('/')}{path}"
     headers = {"Authorization": str(credentials["api_key"])}
 
     def fetch(token: str | None) -> dict[str, Any]:
-        params: list[tuple[str, str]] = [
-            ("phoneNumberId", phone_number_id),
-            *(("participants", number) for number in participants),
-            ("maxResults", str(max_results)),
-            ("createdAfter", _iso(created_after)),
-            ("createdBefore", _iso(created_before)),
-        ]
-        if token:
-            params.append(("pageToken", token))
+        params = [*query, ("pageToken", token)] if token else query
 
         def attempt() -> dict[str, Any]:
             try:
@@ -341,8 +414,7 @@ def list_openphone_messages(
     token = page_token
     while True:
         payload = fetch(token)
-        items = pacing.mapped(payload["data"], openphone_message)
+        yield payload
         token = payload.get("nextPageToken") or None
-        yield items, token
         if not token:
             return

@@ -19,9 +19,10 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from switchboard.canary import canary_token
 from switchboard.dal.events_table import event_key
@@ -31,7 +32,11 @@ from switchboard.providers.listing import Pacing, Page
 from switchboard.read_ahead import ReadAhead
 from switchboard.services.ingest import EventStore, store_event
 
+if TYPE_CHECKING:
+    from switchboard.services.ratelimit import TokenBucket
+
 SOURCE = "reconciliation"
+Swept = tuple[int, dict[str, dict[str, int]]]  # (jobs re-enqueued, {provider: {"requeued": n, "errors": n}})
 BATCH_SIZE = 10  # stuck jobs re-enqueued per SendMessageBatch
 
 
@@ -117,34 +122,59 @@ class TwilioSource:
 
 @dataclass
 class OpenPhoneSource:
-    """OpenPhone's v1 list is per conversation (phoneNumberId + participants): one pass per entry of
-    `conversations`; the cursor is {"conversation": index, "page_token": token}."""
+    """OpenPhone's v1 message list is per conversation (phoneNumberId + participants, both required).
+
+    With `conversations` configured (participant lists of `phone_number_id`), one pass per entry; the
+    cursor is {"conversation": index, "page_token": token}. Without, the conversations are discovered:
+    every conversation updated after the window start (a message in the window updated it), of
+    `phone_number_id` only when set, else of the whole workspace, then each one's messages in the window.
+    The discovery cursor names one position and never the conversation list: {"conversations_token": the
+    token of the conversations page being worked (None = the first), "index": the position in it,
+    "page_token": the next messages page (None = from the conversation's start), "conversation_id": whose
+    messages page_token continues}; a resume fetches that conversations page again. A conversation
+    active again while the run pages may jump ahead of the cursor: the next run's overlapping window
+    lists it.
+    """
 
     credentials: Mapping[str, Any]
-    phone_number_id: str
-    conversations: Sequence[Sequence[str]]
+    phone_number_id: str = ""
+    conversations: Sequence[Sequence[str]] = ()
     base_url: str | None = None
-    max_results: int = 100
+    max_results: int = 100  # per page, for both lists
     pacing: Pacing = field(default_factory=Pacing)
     name: str = "openphone"
 
+    def __post_init__(self) -> None:
+        if self.conversations and not self.phone_number_id:
+            raise ValueError("configured OpenPhone conversations need the phone number id they belong to")
+
     def pages(self, start: datetime, end: datetime, cursor: Any) -> Iterator[Page]:
+        if self.conversations:
+            return self._configured(start, end, cursor)
+        return self._discovered(start, end, cursor)
+
+    def _messages(
+        self, phone_number_id: str, participants: Sequence[str], start: datetime, end: datetime, token: Any
+    ) -> Iterator[Page]:
         from switchboard.providers.listing import list_openphone_messages
 
+        return list_openphone_messages(
+            self.credentials,
+            phone_number_id=phone_number_id,
+            participants=list(participants),
+            created_after=start,
+            created_before=end,
+            max_results=self.max_results,
+            page_token=token or None,
+            base_url=self.base_url,
+            pacing=self.pacing,
+        )
+
+    def _configured(self, start: datetime, end: datetime, cursor: Any) -> Iterator[Page]:
         index = int((cursor or {}).get("conversation", 0))
         token = (cursor or {}).get("page_token")
         for position in range(index, len(self.conversations)):
-            pages = list_openphone_messages(
-                self.credentials,
-                phone_number_id=self.phone_number_id,
-                participants=list(self.conversations[position]),
-                created_after=start,
-                created_before=end,
-                max_results=self.max_results,
-                page_token=token,
-                base_url=self.base_url,
-                pacing=self.pacing,
-            )
+            pages = self._messages(self.phone_number_id, self.conversations[position], start, end, token)
             token = None
             for items, next_token in pages:
                 if next_token:
@@ -153,6 +183,67 @@ class OpenPhoneSource:
                     yield items, {"conversation": position + 1, "page_token": None}
                 else:
                     yield items, None
+
+    def _discovered(self, start: datetime, end: datetime, cursor: Any) -> Iterator[Page]:
+        from switchboard.providers.listing import list_openphone_conversations
+
+        state = cursor or {}
+        token: str | None = state.get("conversations_token") or None
+        index = int(state.get("index", 0))
+        message_token = state.get("page_token") or None
+        continued = state.get("conversation_id")
+        # Assumed (v1 docs do not say): a new message moves the conversation's updatedAt. No updatedBefore:
+        # a conversation active again since the window end still holds older messages of the window.
+        listed = list_openphone_conversations(
+            self.credentials,
+            updated_after=start,
+            phone_numbers=[self.phone_number_id] if self.phone_number_id else None,
+            max_results=self.max_results,
+            page_token=token,
+            base_url=self.base_url,
+            pacing=self.pacing,
+        )
+        for found, next_conversations in listed:
+            if continued is not None:
+                index, message_token = self._realign(found, index, str(continued), message_token)
+                continued = None
+            for position in range(index, len(found)):
+                conversation = found[position]
+                if not conversation.participants:
+                    continue  # nobody to list messages with (no texts in it)
+                pages = self._messages(
+                    conversation.phone_number_id, conversation.participants, start, end, message_token
+                )
+                message_token = None
+                for items, next_token in pages:
+                    if next_token:
+                        after: dict[str, Any] | None = {
+                            "conversations_token": token,
+                            "index": position,
+                            "page_token": next_token,
+                            "conversation_id": conversation.id,
+                        }
+                    elif position + 1 < len(found):
+                        after = {"conversations_token": token, "index": position + 1, "page_token": None}
+                    elif next_conversations:
+                        after = {"conversations_token": next_conversations, "index": 0, "page_token": None}
+                    else:
+                        after = None
+                    yield items, after
+            index, message_token, token = 0, None, next_conversations
+
+    @staticmethod
+    def _realign(
+        found: Sequence[Any], index: int, conversation_id: str, message_token: str | None
+    ) -> tuple[int, str | None]:
+        """Where a resumed conversation sits in its page fetched again: activity meanwhile may have moved
+        it; one no longer on the page is skipped for the one now at `index`, listed from its start (a
+        repeated page is harmless: the store is idempotent)."""
+        for position, conversation in enumerate(found):
+            if conversation.id == conversation_id:
+                return position, message_token
+        logger.warning("resumed OpenPhone conversation moved off its page", conversation_id=conversation_id)
+        return index, None
 
 
 # --- the service ---------------------------------------------------------------------------------
@@ -287,16 +378,46 @@ class Reconciler:
         started = time.monotonic()
         run["segments"] = int(run.get("segments", 0)) + 1
         providers: list[str] = list(run["providers"])
-        while int(run["position"]) < len(providers):
-            name = providers[int(run["position"])]
-            if self._provider(run, name, remaining_ms):
-                return self._checkpoint(run, started)
-            run["position"] = int(run["position"]) + 1
-            run["cursor"] = None
-            if int(run["position"]) < len(providers) and self._budget_low(remaining_ms):
-                return self._checkpoint(run, started)
-        requeued = self.requeue_stuck(run["stats"])
-        return self._finish(run, started, requeued)
+        # The stuck-job sweep runs beside the paging (once per run): paging waits on the providers' rate
+        # limits, so the sweep's queries cost no wall time. Jobs this run stores are younger than the
+        # grace period, so the sweep never touches them.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconcile-sweep") as pool:
+            sweep = None if run.get("swept") else pool.submit(self._sweep, providers)
+            while int(run["position"]) < len(providers):
+                name = providers[int(run["position"])]
+                if self._provider(run, name, remaining_ms):
+                    return self._checkpoint(run, started, sweep)
+                run["position"] = int(run["position"]) + 1
+                run["cursor"] = None
+                if int(run["position"]) < len(providers) and self._budget_low(remaining_ms):
+                    return self._checkpoint(run, started, sweep)
+            self._swept(run, sweep)
+            return self._finish(run, started)
+
+    def _sweep(self, providers: Sequence[str]) -> Swept:
+        counts = {name: {"requeued": 0, "errors": 0} for name in providers}
+        return self.requeue_stuck(counts), counts
+
+    def _swept(self, run: dict[str, Any], sweep: Future[Swept] | None) -> None:
+        """Wait for the sweep and add its counts to the run. A sweep that failed is tried once more, now
+        alone; failing again it is the run's error (the next run sweeps again), not its end."""
+        if sweep is None:
+            return
+        run["swept"] = True
+        try:
+            requeued, counts = sweep.result()
+        except Exception as exc:  # noqa: BLE001 - e.g. a throttled query; retried once, below
+            logger.warning("stuck-job sweep failed; trying once more", error=str(exc))
+            try:
+                requeued, counts = self._sweep(list(run["stats"]))
+            except Exception as again:  # noqa: BLE001 - counted: ReconcileRunFailed
+                logger.exception("stuck-job sweep failed", error=str(again))
+                run["sweep_failed"] = True
+                return
+        for name, values in counts.items():
+            for key, value in values.items():
+                run["stats"][name][key] += value
+        run["requeued"] = requeued
 
     def _provider(self, run: dict[str, Any], name: str, remaining_ms: Callable[[], int] | None) -> bool:
         """Page through one provider's list from the run's cursor; True when it stopped at a checkpoint."""
@@ -404,7 +525,8 @@ class Reconciler:
             logger.warning("re-enqueued stuck jobs", count=requeued)
         return requeued
 
-    def _checkpoint(self, run: dict[str, Any], started: float) -> dict[str, Any]:
+    def _checkpoint(self, run: dict[str, Any], started: float, sweep: Future[Swept] | None) -> dict[str, Any]:
+        self._swept(run, sweep)
         run["status"] = "checkpointed"
         run["elapsed_seconds"] = round(float(run.get("elapsed_seconds", 0)) + time.monotonic() - started, 3)
         checkpoint = {
@@ -423,12 +545,12 @@ class Reconciler:
             **run_summary(run),
         }
 
-    def _finish(self, run: dict[str, Any], started: float, requeued: int) -> dict[str, Any]:
+    def _finish(self, run: dict[str, Any], started: float) -> dict[str, Any]:
         run["status"] = "completed"
         run["finished"] = iso(datetime.fromtimestamp(self.clock(), tz=UTC))
         run["elapsed_seconds"] = round(float(run.get("elapsed_seconds", 0)) + time.monotonic() - started, 3)
         run["duration_seconds"] = run["elapsed_seconds"]
-        run["requeued"] = requeued
+        run["requeued"] = int(run.get("requeued", 0))
         run["cursor"] = None
         run.pop("checkpoint", None)
         totals = ProviderStats()
@@ -436,7 +558,7 @@ class Reconciler:
             totals.add(ProviderStats(**values))
         run["totals"] = asdict(totals)
         self.records.put_run(run)
-        _emit_outcome(run["stats"], failed=totals.errors > 0)
+        _emit_outcome(run["stats"], failed=totals.errors > 0 or bool(run.get("sweep_failed")))
         logger.info("reconciliation finished", run=run["sk"], totals=run["totals"])
         return {"status": "completed", **run_summary(run)}
 
@@ -502,7 +624,17 @@ def consistency_rate(provider_count: int, stored_count: int) -> float:
 def run_summary(run: Mapping[str, Any]) -> dict[str, Any]:
     """What a run answers (and `reconcile run` prints) from its record: window, per-provider stats,
     totals, duration."""
-    keys = ("sk", "started", "finished", "window_start", "window_end", "stats", "totals", "requeued")
+    keys = (
+        "sk",
+        "started",
+        "finished",
+        "window_start",
+        "window_end",
+        "stats",
+        "totals",
+        "requeued",
+        "segments",
+    )
     summary = {key: run[key] for key in keys if key in run}
     summary["run"] = summary.pop("sk")
     summary["duration_seconds"] = run.get("elapsed_seconds", 0.0)
@@ -541,6 +673,14 @@ def _emit_outcome(stats: Mapping[str, Mapping[str, Any]], *, failed: bool) -> No
 # --- wiring ------------------------------------------------------------------------------------------
 
 
+def list_bucket(rate_per_second: float) -> TokenBucket:
+    """The client-side limit on a provider's list API: its rate with no burst (capacity 1). A burst of 10
+    at a 10/s limit still earned 429s (bench/reconcile): the provider's window need not line up with ours."""
+    from switchboard.services.ratelimit import TokenBucket
+
+    return TokenBucket(rate_per_second, capacity=1)
+
+
 def default_reconciler() -> Reconciler:
     """The reconciler wired to the environment's resources and the providers' credentials."""
     global _default
@@ -552,7 +692,6 @@ def default_reconciler() -> Reconciler:
         from switchboard.dal.reconcile_records import ReconcileRecords
         from switchboard.dal.secrets import WebhookSecrets
         from switchboard.function_settings import reconcile_settings
-        from switchboard.services.ratelimit import TokenBucket
 
         settings = reconcile_settings()
         secrets = WebhookSecrets(settings.webhook_secrets_name)
@@ -562,8 +701,7 @@ def default_reconciler() -> Reconciler:
                 sources[name] = TwilioSource(
                     secrets.for_provider("twilio"),
                     base_url=settings.twilio_api_base_url or None,
-                    # capacity 1: a burst of 10 at a 10/s limit still earned 429s (bench/reconcile)
-                    pacing=Pacing(bucket=TokenBucket(settings.twilio_rate_per_second, capacity=1)),
+                    pacing=Pacing(bucket=list_bucket(settings.twilio_rate_per_second)),
                 )
             elif name == "openphone":
                 sources[name] = OpenPhoneSource(
@@ -571,7 +709,7 @@ def default_reconciler() -> Reconciler:
                     phone_number_id=settings.openphone_phone_number_id,
                     conversations=settings.openphone_conversations,
                     base_url=settings.openphone_api_base_url or None,
-                    pacing=Pacing(bucket=TokenBucket(settings.openphone_rate_per_second, capacity=1)),
+                    pacing=Pacing(bucket=list_bucket(settings.openphone_rate_per_second)),
                 )
         topic = settings.alerts_topic_arn
         continuations = (

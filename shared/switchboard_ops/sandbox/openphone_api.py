@@ -1,5 +1,6 @@
-"""The OpenPhone (Quo) public API v1 subset Switchboard calls (send, list, fetch messages) and the legacy
-webhooks it sends (message.received, message.delivered) signed with `openphone-signature`."""
+"""The OpenPhone (Quo) public API v1 subset Switchboard calls (send, list, fetch messages; list
+conversations) and the legacy webhooks it sends (message.received, message.delivered) signed with
+`openphone-signature`."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import hmac
 import json
 import re
 import time
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +23,7 @@ from switchboard_ops.sandbox.wire import HttpError, Request, Response, is_e164, 
 
 PREFIX = "/v1/"
 _MESSAGES = "/v1/messages"
+_CONVERSATIONS = "/v1/conversations"
 _MESSAGE = re.compile(r"^/v1/messages/(?P<id>[^/]+)$")
 _MAX_CONTENT = 1600
 _OUTCOME_STEPS: dict[str, list[Step]] = {
@@ -75,6 +78,10 @@ def handle(ctx: Context, request: Request) -> Response:
             return _send(ctx, request)
         if request.method == "GET":
             return _list(ctx, request)
+        raise error(405, "Method not allowed")
+    if request.path.rstrip("/") == _CONVERSATIONS:
+        if request.method == "GET":
+            return _list_conversations(ctx, request)
         raise error(405, "Method not allowed")
     single = _MESSAGE.match(request.path)
     if single and request.method == "GET":
@@ -179,10 +186,7 @@ def _list(ctx: Context, request: Request) -> Response:
     ]
     if not 1 <= len(participants) <= 10 or not all(is_e164(item) for item in participants):
         raise error(400, "participants must hold 1 to 10 E.164 phone numbers")
-    raw_max = request.arg("maxResults") or "10"
-    if not raw_max.isdigit() or not 1 <= int(raw_max) <= 100:
-        raise error(400, "maxResults must be a whole number from 1 to 100")
-    max_results = int(raw_max)
+    max_results = _max_results(request.arg("maxResults") or "10")
     after = _instant_arg(request, "createdAfter")
     before = _instant_arg(request, "createdBefore") or _instant_arg(request, "since")  # since: deprecated
     user_id = request.arg("userId")
@@ -213,6 +217,12 @@ def _list(ctx: Context, request: Request) -> Response:
     return Response.json(200, payload)
 
 
+def _max_results(raw: str) -> int:
+    if not raw.isdigit() or not 1 <= int(raw) <= 100:
+        raise error(400, "maxResults must be a whole number from 1 to 100")
+    return int(raw)
+
+
 def _order(message: StoredMessage) -> tuple[float, int]:
     return (message.created_at, message.seq)
 
@@ -238,6 +248,108 @@ def _instant_arg(request: Request, name: str) -> float | None:
         return parse_instant(value, name)
     except HttpError as exc:
         raise error(400, f"{name} must be an ISO-8601 date-time") from exc
+
+
+# --- conversations -----------------------------------------------------------------------------
+
+
+@dataclass
+class Conversation:
+    """The stored messages of one (phoneNumberId, participants) pair, oldest first."""
+
+    phone_number_id: str
+    participants: tuple[str, ...]
+    messages: list[StoredMessage] = field(default_factory=list)
+
+    @property
+    def first(self) -> StoredMessage:
+        return self.messages[0]
+
+    @property
+    def last(self) -> StoredMessage:
+        return self.messages[-1]
+
+    def order(self) -> tuple[float, int]:
+        """Most recent activity first; the last message's seq breaks ties, so paging is stable."""
+        return (-self.last.created_at, -self.last.seq)
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "id": _conversation_id(self.phone_number_id, self.participants),
+            "phoneNumberId": self.phone_number_id,
+            "participants": list(self.participants),
+            "name": None,
+            "assignedTo": None,
+            "createdAt": iso(self.first.created_at),
+            "updatedAt": iso(self.last.created_at),
+            "lastActivityAt": iso(self.last.created_at),
+            "lastActivityId": self.last.id,
+            "deletedAt": None,
+            "mutedUntil": None,
+            "snoozedUntil": None,
+        }
+
+
+def group_conversations(store_messages: list[StoredMessage]) -> list[Conversation]:
+    """The stored OpenPhone messages grouped the way /v1/messages is queried: business number id plus the
+    set of counterparts; a message's conversationId is the same hash."""
+    grouped: dict[tuple[str, tuple[str, ...]], Conversation] = {}
+    for message in sorted(store_messages, key=_order):
+        participants = tuple(sorted(message.counterparts))
+        key = (message.account, participants)
+        grouped.setdefault(key, Conversation(message.account, participants)).messages.append(message)
+    return list(grouped.values())
+
+
+def _list_conversations(ctx: Context, request: Request) -> Response:
+    """GET /v1/conversations: most recent activity first. userId and excludeInactive are accepted and
+    ignored (the sandbox has one user and no inactive conversations)."""
+    raw_max = request.arg("maxResults")
+    if not raw_max:
+        raise error(400, "maxResults is required: a whole number from 1 to 100")
+    max_results = _max_results(raw_max)
+    filters = [
+        phone_arg(value) or ""
+        for name in ("phoneNumbers", "phoneNumbers[]")
+        for value in request.query.get(name, [])
+    ]
+    if len(filters) > 100 or not all(item.startswith("PN") or is_e164(item) for item in filters):
+        raise error(400, "phoneNumbers must hold up to 100 phone number ids (PN...) or E.164 numbers")
+    wanted = {item if item.startswith("PN") else ctx.config.phone_number_id(item) for item in filters}
+    bounds = {
+        name: _instant_arg(request, name)
+        for name in ("createdAfter", "createdBefore", "updatedAfter", "updatedBefore")
+    }
+
+    def keep(conversation: Conversation) -> bool:
+        created, updated = conversation.first.created_at, conversation.last.created_at
+        return (
+            (not filters or conversation.phone_number_id in wanted)
+            and _within(created, bounds["createdAfter"], bounds["createdBefore"])
+            and _within(updated, bounds["updatedAfter"], bounds["updatedBefore"])
+        )
+
+    ordered = sorted(
+        filter(keep, group_conversations(ctx.store.messages("openphone"))), key=Conversation.order
+    )
+    rest = ordered
+    token = request.arg("pageToken")
+    if token:
+        created, seq = _decode_token(token)  # the anchor: the last conversation's last message
+        anchor = (-created, -seq)
+        rest = [conversation for conversation in ordered if conversation.order() > anchor]
+    page = rest[:max_results]
+    next_token = _encode_token(page[-1].last) if len(rest) > max_results else None
+    payload = {
+        "data": [conversation.json() for conversation in page],
+        "totalItems": len(ordered),
+        "nextPageToken": next_token,
+    }
+    return Response.json(200, payload)
+
+
+def _within(moment: float, after: float | None, before: float | None) -> bool:
+    return (after is None or moment > after) and (before is None or moment < before)
 
 
 # --- webhooks ----------------------------------------------------------------------------------
