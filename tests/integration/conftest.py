@@ -13,6 +13,7 @@ from switchboard.dal import aws
 from switchboard.services import ingest as ingest_service
 from switchboard_ops.local.provision import StackResources, provision
 from switchboard_ops.local.secrets import webhook_secrets_document
+from switchboard_ops.sandbox import Sandbox
 
 
 @pytest.fixture
@@ -45,3 +46,11 @@ def dynamodb() -> Any:
 @pytest.fixture
 def sqs() -> Any:
     return aws.client("sqs")
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[Sandbox]:
+    """The sandbox provider in-process, its lists unthrottled for tests; webhooks go nowhere (every
+    message is dropped), so reconciliation is the only way in. A module may define its own."""
+    with Sandbox("http://127.0.0.1:9", drop_rate=1.0, twilio_rate=1000.0, openphone_rate=1000.0) as box:
+        yield box

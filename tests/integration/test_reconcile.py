@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
@@ -29,13 +28,6 @@ BUSINESS = "+14155559876"  # the sandbox's default OpenPhone number (PNtoDbDhuz)
 PHONE_NUMBER_ID = "PNtoDbDhuz"
 CUSTOMERS = ["+14155550123", "+14155550188"]
 HOUR = 3600.0
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    # Webhooks go nowhere: every message is dropped, so reconciliation is the only way in.
-    with Sandbox("http://127.0.0.1:9", drop_rate=1.0, twilio_rate=1000.0, openphone_rate=1000.0) as box:
-        yield box
 
 
 @pytest.fixture(autouse=True)

@@ -27,12 +27,6 @@ CUSTOMER = "+14155550123"
 MESSAGES = 230  # three pages of the reconciler's 100
 
 
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox("http://127.0.0.1:9", drop_rate=1.0, twilio_rate=1000.0, openphone_rate=1000.0) as box:
-        yield box
-
-
 @pytest.fixture
 def function(stack: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     """ReconcileFunction's module wired to moto and the sandbox; the test context's 10 s of remaining
@@ -146,6 +140,19 @@ def test_a_continuation_message_without_a_checkpoint_is_refused_not_dropped(hand
         handler({"Records": [{"messageId": "m1", "body": '{"hello": 1}'}]}, lambda_context)
 
 
+def twilio_jobs(count: int) -> list[Job]:
+    return [
+        Job(
+            pk=f"EVT#twilio#SM{i}",
+            sk="MESSAGE",
+            provider="twilio",
+            kind="message",
+            provider_message_id=f"SM{i}",
+        )
+        for i in range(count)
+    ]
+
+
 def test_jobs_are_enqueued_ten_to_a_request(stack, sqs):
     calls: list[int] = []
 
@@ -157,16 +164,7 @@ def test_jobs_are_enqueued_ten_to_a_request(stack, sqs):
             calls.append(len(request["Entries"]))
             return sqs.send_message_batch(**request)
 
-    jobs = [
-        Job(
-            pk=f"EVT#twilio#SM{index}",
-            sk="MESSAGE",
-            provider="twilio",
-            kind="message",
-            provider_message_id=f"SM{index}",
-        )
-        for index in range(25)
-    ]
+    jobs = twilio_jobs(25)
     assert JobsQueue(stack.queues["ProcessingQueue"], sqs=Recording()).enqueue_jobs(jobs) == []
     assert calls == [10, 10, 5]
     assert sorted(json.loads(m["Body"])["pk"] for m in take(sqs, stack.queues["ProcessingQueue"])) == sorted(
@@ -190,16 +188,7 @@ def test_entries_sqs_refuses_are_retried_once_then_returned(stack, sqs):
                 "Failed": [{"Id": e["Id"], "SenderFault": False, "Code": "InternalError"} for e in failed]
             }
 
-    jobs = [
-        Job(
-            pk=f"EVT#twilio#SM{index}",
-            sk="MESSAGE",
-            provider="twilio",
-            kind="message",
-            provider_message_id=f"SM{index}",
-        )
-        for index in range(3)
-    ]
+    jobs = twilio_jobs(3)
     flaky = Flaky()
     assert JobsQueue(stack.queues["ProcessingQueue"], sqs=flaky).enqueue_jobs(jobs) == [jobs[0]]
     assert flaky.rounds == 2

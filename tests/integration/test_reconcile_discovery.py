@@ -5,7 +5,7 @@ is stored only when reconciliation lists it. Nothing about the customers is conf
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -30,12 +30,6 @@ BUSINESS, PHONE_NUMBER_ID = "+14155559876", "PNtoDbDhuz"  # the sandbox's defaul
 CUSTOMERS = [f"+1415555030{n}" for n in range(5)]
 COUNTS = [3, 1, 4, 2, 3]  # messages per customer: 2 a page -> 2, 1, 2, 1, 2 message pages
 WINDOW = timedelta(hours=1)
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[Sandbox]:
-    with Sandbox("http://127.0.0.1:9", drop_rate=1.0, twilio_rate=1000.0, openphone_rate=1000.0) as box:
-        yield box
 
 
 @pytest.fixture(autouse=True)

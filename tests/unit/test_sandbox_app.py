@@ -11,24 +11,12 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 
-from switchboard_ops.local.secrets import LOCAL_SECRETS
 from switchboard_ops.sandbox import openphone_api, twilio_api
-from switchboard_ops.sandbox.config import SandboxConfig
 from switchboard_ops.sandbox.core import Context
 from switchboard_ops.sandbox.server import SandboxApp
 from switchboard_ops.sandbox.wire import Request
 
 BUSINESS, CUSTOMER = "+14155559876", "+14155550123"
-
-
-@pytest.fixture
-def ctx() -> Context:
-    return Context(SandboxConfig(api_url="http://127.0.0.1:9", drop_rate=1.0), LOCAL_SECRETS)
-
-
-@pytest.fixture
-def app(ctx: Context) -> SandboxApp:
-    return SandboxApp(ctx)
 
 
 def twilio_request(ctx: Context, method: str, target: str, form: dict[str, str] | None = None) -> Request:

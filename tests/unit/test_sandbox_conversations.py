@@ -10,25 +10,14 @@ from urllib.parse import urlencode
 
 import pytest
 
-from switchboard_ops.local.secrets import LOCAL_SECRETS
 from switchboard_ops.sandbox import openphone_api
-from switchboard_ops.sandbox.config import SANDBOX_NUMBER_A, SandboxConfig
+from switchboard_ops.sandbox.config import SANDBOX_NUMBER_A
 from switchboard_ops.sandbox.core import Context
 from switchboard_ops.sandbox.server import SandboxApp
 from switchboard_ops.sandbox.wire import Request
 
 BUSINESS, PN_BUSINESS = "+14155559876", "PNtoDbDhuz"
 ALICE, BOB, CAROL = "+14155550123", "+14155550188", "+14155550177"
-
-
-@pytest.fixture
-def ctx() -> Context:
-    return Context(SandboxConfig(api_url="http://127.0.0.1:9", drop_rate=1.0), LOCAL_SECRETS)
-
-
-@pytest.fixture
-def app(ctx: Context) -> SandboxApp:
-    return SandboxApp(ctx)
 
 
 def at(minute: int) -> str:
