@@ -474,13 +474,8 @@ class Reconciler:
                 continue
             if job is not None:
                 jobs.append(job)
-            if result.outcome == "stored":
+            if result.outcome == "stored":  # store_event logged it ("event stored", source reconciliation)
                 stats.new_messages += 1
-                logger.info(
-                    "reconciled a missing message",
-                    provider=message.provider,
-                    provider_message_id=message.provider_message_id,
-                )
             else:  # stored meanwhile (its webhook arrived after the existence check)
                 stats.existing_messages += 1
         stats.errors += len(self._enqueue(jobs))
