@@ -159,7 +159,7 @@ def test_a_run_that_checkpoints_at_every_page_continues_through_its_queue_until_
         )
         assert response.status_code == 200 and response.json()["dropped"], response.text
 
-    result = stack.cli("reconcile", "run", "--hours", "1", "--json")
+    result = stack.cli("reconcile", "run", "--hours", "1", "--provider", "twilio", "--json")
 
     assert result.returncode == 0, f"{result.returncode}: {result.stderr}\n{stack.log()[-3000:]}"
     summary = json.loads(result.stdout)
@@ -171,3 +171,34 @@ def test_a_run_that_checkpoints_at_every_page_continues_through_its_queue_until_
     run = stack.cli_json("reconcile", "runs", "--limit", "1")[0]
     assert run["status"] == "completed"
     assert len(table_messages(stack)) == count
+
+
+def test_openphone_messages_are_backfilled_from_conversations_the_run_discovers(
+    stack_launcher: Any, state_dir: Path
+) -> None:
+    """The local stack reconciles both providers; OpenPhone's list is per conversation, so the run finds
+    the conversations first (/v1/conversations), with nothing configured."""
+    stack = stack_launcher(state_dir)
+    stack.sandbox("POST", "/sandbox/config", {"drop_rate": 0.3, "seed": SEED})
+    business = "+14155559876"  # the sandbox's OpenPhone number
+    dropped = 0
+    for index in range(60):
+        payload = {
+            "provider": "openphone",
+            "from": f"+1415558{index % 6:04d}",
+            "to": business,
+            "body": f"o {index}",
+        }
+        response = requests.post(f"{stack.sandbox_url}/sandbox/inbound", json=payload, timeout=30)
+        assert response.status_code == 200, response.text
+        dropped += bool(response.json()["dropped"])
+    assert 0 < dropped < 60
+
+    first = stack.cli_json("reconcile", "run", "--hours", "1")
+    again = stack.cli_json("reconcile", "run", "--hours", "1")
+
+    openphone = first["stats"]["openphone"]
+    assert first["status"] == "completed" and openphone["errors"] == 0, first
+    assert openphone["messages_processed"] == 60
+    assert openphone["new_messages"] == dropped
+    assert again["stats"]["openphone"]["new_messages"] == 0

@@ -89,6 +89,7 @@ def test_the_functions_reach_the_sandbox_and_the_local_api_without_knowing_it():
         "CANARY_FROM_NUMBER": "+14155550100",
         "CANARY_TO_NUMBER": "+14155550199",
         "SENDER_CONCURRENCY": "1",
+        "RECONCILE_PROVIDERS": "twilio,openphone",
     }
     assert environment["CANARY_PROVIDER"] == "twilio"
     assert environment["OUTBOUND_QUEUE_URL"].endswith("-OutboundQueue")

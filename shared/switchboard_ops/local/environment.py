@@ -55,7 +55,8 @@ def sandbox_environment(
     """What the local stack sets instead of the template, so that no product code knows the providers are
     the sandbox: both providers' REST APIs at the sandbox's URL, status callbacks to the local API, the
     canary sent from one sandbox-owned number to the other, and the sender's share of the provider rate
-    limits for how many senders really run at once here (the pollers take turns: one)."""
+    limits for how many senders really run at once here (the pollers take turns: one). The sandbox holds
+    both providers' lists, so reconciliation covers both (a deployment chooses in RECONCILE_PROVIDERS)."""
     return {
         "TWILIO_API_BASE_URL": sandbox_url,
         "OPENPHONE_API_BASE_URL": sandbox_url,
@@ -63,6 +64,7 @@ def sandbox_environment(
         "CANARY_FROM_NUMBER": canary_from,
         "CANARY_TO_NUMBER": canary_to,
         "SENDER_CONCURRENCY": str(sender_concurrency),
+        "RECONCILE_PROVIDERS": "twilio,openphone",
     }
 
 
