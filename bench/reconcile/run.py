@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from bench.ingest.common import REGION, CallCounter, progress, quiet_stdout
-from bench.reconcile.moto_shim import constant_time_sends
+from switchboard_ops.local.moto_patches import constant_time_sends
 
 BUSINESS = "+14155559876"  # the sandbox's default OpenPhone number
 PHONE_NUMBER_ID = "PNtoDbDhuz"

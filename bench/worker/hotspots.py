@@ -19,7 +19,7 @@ from typing import Any
 from bench.ingest.common import REGION, median, progress, quiet_stdout
 from bench.worker import mix
 from bench.worker.common import SIDES, WorkerContext, drain, poll, seed, set_up_workers
-from bench.worker.moto_shim import per_item_rollback
+from switchboard_ops.local.moto_patches import per_item_rollback
 
 # First match wins: (substring of the file path, area)
 _AREAS = (
@@ -35,6 +35,7 @@ _AREAS = (
     ("jmespath/", "jmespath (Powertools idempotency)"),
     ("shared/switchboard/", "switchboard"),
     ("bench/worker/", "bench (baseline's own code, shim)"),
+    ("switchboard_ops/local/moto_patches", "bench (baseline's own code, shim)"),
     ("pydantic", "pydantic"),
     ("/json/", "json"),
     ("/logging/", "logging"),

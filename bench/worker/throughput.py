@@ -8,8 +8,8 @@ handler, DeleteMessageBatch of what succeeded; only the handler call is timed. j
 handler time. Every job must succeed, and both tables must end in the same state (checked, untimed).
 
 Measured twice: with moto as shipped, and with moto's per-transaction whole-table copy replaced by a
-per-item snapshot (bench/worker/moto_shim.py): moto as shipped charges each TransactWriteItems for every
-item in the table, which real DynamoDB does not.
+per-item snapshot (switchboard_ops/local/moto_patches.py, which the local stack also uses): moto as
+shipped charges each TransactWriteItems for every item in the table, which real DynamoDB does not.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from bench.worker.common import (
     seed,
     set_up_workers,
 )
-from bench.worker.moto_shim import per_item_rollback
+from switchboard_ops.local.moto_patches import per_item_rollback
 
 WARM_UP = 20
 TITLES = {"moto": "moto as shipped", "per_item_rollback": "per-item rollback"}

@@ -1,6 +1,6 @@
 """bench/worker's own pieces work: the Powertools-idempotency baseline worker, the AWS call counter around
-a worker, the job mix, and the moto per-item rollback shim. Functional checks only — no timings are
-asserted anywhere."""
+a worker, the job mix, and our worker under moto's per-item rollback (switchboard_ops.local.moto_patches,
+tested in test_moto_patches.py). Functional checks only — no timings are asserted anywhere."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from typing import Any
 
 import boto3
 import pytest
-from botocore.exceptions import ClientError
 
+from switchboard_ops.local.moto_patches import per_item_rollback
 from switchboard_ops.project import ROOT
 
 if str(ROOT) not in sys.path:  # bench/ sits beside tests/, outside the installed packages
@@ -18,7 +18,6 @@ if str(ROOT) not in sys.path:  # bench/ sits beside tests/, outside the installe
 
 from bench.ingest.common import CallCounter  # noqa: E402
 from bench.worker import common, mix  # noqa: E402
-from bench.worker.moto_shim import per_item_rollback  # noqa: E402
 
 CONTACT = "+14155551234"
 
@@ -171,46 +170,6 @@ def test_the_mix_is_deterministic_in_kinds_and_covers_replies_consent_and_status
     assert all(composition[kind] > 0 for kind in ("positive", "negative", "neutral", "stop", "status"))
     late = [s for index, s in enumerate(first) if s.received_at < mix.START_AT + index]
     assert late and all(s.event.kind == "message" for s in late)  # replies arriving after newer ones
-
-
-def test_the_rollback_shim_restores_exactly_the_items_of_a_cancelled_transaction(stack, dynamodb):
-    table = stack.tables["EventsTable"]
-    dynamodb.put_item(TableName=table, Item={"pk": {"S": "A"}, "sk": {"S": "1"}, "n": {"N": "1"}})
-    dynamodb.put_item(TableName=table, Item={"pk": {"S": "C"}, "sk": {"S": "1"}, "n": {"N": "1"}})
-    actions = [
-        {
-            "Update": {
-                "TableName": table,
-                "Key": {"pk": {"S": "A"}, "sk": {"S": "1"}},
-                "UpdateExpression": "SET n = :two",
-                "ExpressionAttributeValues": {":two": {"N": "2"}},
-            }
-        },
-        {"Put": {"TableName": table, "Item": {"pk": {"S": "B"}, "sk": {"S": "1"}}}},
-        {
-            "Update": {
-                "TableName": table,
-                "Key": {"pk": {"S": "C"}, "sk": {"S": "1"}},
-                "UpdateExpression": "SET n = :two",
-                "ConditionExpression": "n = :two",
-                "ExpressionAttributeValues": {":two": {"N": "2"}},
-            }
-        },
-    ]
-
-    with per_item_rollback(), pytest.raises(ClientError) as cancelled:
-        dynamodb.transact_write_items(TransactItems=actions)
-
-    assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
-    assert item(dynamodb, table, "A", "1")["n"] == 1  # updated inside the transaction, then restored
-    assert item(dynamodb, table, "B", "1") == {}  # put inside the transaction, then removed
-    assert item(dynamodb, table, "C", "1")["n"] == 1
-
-    with per_item_rollback():
-        dynamodb.transact_write_items(TransactItems=actions[:2])  # without the failing condition: commits
-
-    assert item(dynamodb, table, "A", "1")["n"] == 2
-    assert item(dynamodb, table, "B", "1") == {"pk": "B", "sk": "1"}
 
 
 def test_under_the_shim_a_late_message_still_takes_ours_roll_up_fallback(workers, dynamodb, sqs, context):

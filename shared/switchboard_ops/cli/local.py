@@ -25,7 +25,10 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "in it, the HTTP API on 127.0.0.1:$SWITCHBOARD_PORT (3000), the sandbox provider (Twilio and "
         "OpenPhone APIs) on 127.0.0.1:$SWITCHBOARD_SANDBOX_PORT (3001), a control endpoint on "
         "$SWITCHBOARD_CONTROL_PORT (default: any free port), SQS event sources polled and Schedule events "
-        "fired. Writes .local/stack.json ($SWITCHBOARD_STATE_DIR) when ready and removes it on exit.",
+        "fired. Writes .local/stack.json ($SWITCHBOARD_STATE_DIR) when ready and removes it on exit. "
+        "moto runs with two corrections that keep DynamoDB transactions and SQS sends from slowing down "
+        "as data grows (switchboard_ops/local/moto_patches.py); SWITCHBOARD_MOTO_AS_SHIPPED=1 turns "
+        "them off.",
     )
     up.add_argument("-v", "--verbose", action="store_true", help="also log every AWS (moto) request")
     up.add_argument(

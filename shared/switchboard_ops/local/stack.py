@@ -47,6 +47,7 @@ from switchboard_ops.local.environment import (
     time_scaled,
 )
 from switchboard_ops.local.functions import FunctionSpec, ScheduleSource, function_specs
+from switchboard_ops.local.moto_patches import local_stack_patches
 from switchboard_ops.local.provision import StackResources, alerts_inbox, provision
 from switchboard_ops.local.routes import RouteTable
 from switchboard_ops.local.runtime import ACCOUNT_ID, FunctionRuntime
@@ -162,19 +163,30 @@ def _check_port_free(host: str, port: int, what: str) -> None:
 
 
 class _Moto:
+    """moto's server, with moto_patches' corrections to it (unless SWITCHBOARD_MOTO_AS_SHIPPED=1) entered
+    before it starts and left after it stops."""
+
     def __init__(self, host: str, port: int, *, request_log: bool) -> None:
         from moto.server import ThreadedMotoServer
 
         if not request_log:
             logging.getLogger("werkzeug").setLevel(logging.WARNING)
         _check_port_free(host, port, "the AWS (moto)")
-        self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
-        self._server.start()
+        self._patches = local_stack_patches()
+        try:
+            self._server = ThreadedMotoServer(ip_address=host, port=port, verbose=False)
+            self._server.start()
+        except BaseException:
+            self._patches.close()
+            raise
         bound_host, bound_port = self._server.get_host_and_port()
         self.url = f"http://{bound_host}:{bound_port}"
 
     def stop(self) -> None:
-        self._server.stop()
+        try:
+            self._server.stop()
+        finally:
+            self._patches.close()
 
 
 def _check_not_running() -> None:

@@ -1,0 +1,199 @@
+"""Two corrections to moto 5's in-process AWS, for the local stack (`switchboard local up`) and the benches.
+
+Both make a moto operation cost what it costs in AWS - constant, not proportional to the data already
+stored - while keeping moto's own code and semantics. They patch classes of the `moto` package only, for as
+long as their context manager is active; nothing under shared/switchboard/ or functions/ (product code)
+is touched or imported. The local stack enters both for the lifetime of its moto server unless
+SWITCHBOARD_MOTO_AS_SHIPPED=1 (`local_stack_patches`); the benches enter them around the figures labelled
+"per-item rollback" and "moto O(1) sends", measured beside moto as shipped.
+
+`per_item_rollback()` - DynamoDB TransactWriteItems.
+  moto: `DynamoDBBackend.transact_write_items` starts with `copy.deepcopy(table)` for every action naming
+  a table (a 3-action transaction copies the table 3 times), so it can roll a cancelled transaction back
+  by putting the copies in place. That costs time proportional to everything stored in the table, on
+  every transaction: with the single-table design (records, contacts, drafts, suppressions, deliveries in
+  EventsTable) the worker's one commit per job gets slower with every job processed.
+  The patch: the items the transaction names are snapshotted (a deep copy of each, or "absent") and
+  exactly those are restored when moto raises; moto's whole-table copy becomes the table itself (so its
+  own rollback assignment is a no-op). The switch is thread-local: only the thread inside a patched
+  transaction skips the table copy. Every other deep copy moto makes is unchanged.
+  Why it is safe: a transaction writes only the items it names, so restoring those items restores
+  everything it changed. One difference, irrelevant here (the template has no DynamoDB stream): records a
+  cancelled transaction added to a table's stream are not taken back.
+  Threads: moto has no lock, and its server answers requests on several threads. As shipped, a cancelled
+  transaction puts back whole tables and so undoes every write another thread made meanwhile, to any
+  item; undoing by item would still undo another thread's write to a named item, and a reader could see
+  a write that is then rolled back. So while the patch is active every DynamoDB request (each API call,
+  TransactWriteItems included) runs alone, under one process-wide lock: transactions are isolated and
+  single-item writes atomic, as in DynamoDB. moto's DynamoDB is pure Python under the GIL, so the lock
+  costs next to nothing in throughput.
+
+`constant_time_sends()` - SQS SendMessage / SendMessageBatch.
+  moto: `SQSBackend.send_message` reads `queue.attributes` only to look up ContentBasedDeduplication, but
+  that property computes every attribute, among them ApproximateNumberOfMessages, ...Delayed and
+  ...NotVisible - three passes over every message in the queue, so a send costs time proportional to the
+  queue's depth (about 12 ms per message at 2,000 queued, measured in bench/reconcile).
+  The patch: those three counts read 0 while a send is under way on the reading thread, and only then.
+  Why it is safe: inside a send, nothing uses those counts (the attributes dict is discarded after the
+  ContentBasedDeduplication lookup); a flag per thread means GetQueueAttributes on any other thread, even
+  during a send, sees the true counts.
+
+Enter and leave these context managers in nested (LIFO) order; the local stack enters them once.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import ExitStack, contextmanager
+from typing import Any
+
+AS_SHIPPED_ENV = "SWITCHBOARD_MOTO_AS_SHIPPED"
+
+# Held by every DynamoDB request while per_item_rollback() is active (re-entrant: TransactWriteItems
+# takes it again around the snapshot and moto's transaction).
+_DYNAMODB_REQUESTS = threading.RLock()
+
+
+def local_stack_patches(environ: Mapping[str, str] | None = None) -> ExitStack:
+    """Both patches entered, unless SWITCHBOARD_MOTO_AS_SHIPPED=1 (then nothing); close it to leave them."""
+    environ = os.environ if environ is None else environ
+    patches = ExitStack()
+    if environ.get(AS_SHIPPED_ENV, "").strip().lower() not in {"1", "true", "yes"}:
+        patches.enter_context(per_item_rollback())
+        patches.enter_context(constant_time_sends())
+    return patches
+
+
+class _CopyWithoutTables:
+    """Stands in for the `copy` module inside moto.dynamodb.models: while `skip.tables` is set on the
+    calling thread, a deep copy of a Table is the table itself; everything else is the real `copy`."""
+
+    def __init__(self, table_type: type, skip: threading.local) -> None:
+        self._table_type = table_type
+        self._skip = skip
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(copy, name)
+
+    def deepcopy(self, value: Any, memo: dict[int, Any] | None = None) -> Any:
+        if isinstance(value, self._table_type) and getattr(self._skip, "tables", False):
+            return value
+        return copy.deepcopy(value, memo)
+
+
+def _touched(backend: Any, transact_items: list[dict[str, Any]]) -> list[tuple[Any, Any, Any, Any]]:
+    """(table, hash key, range key, deep copy of the item or None) for every item the transaction names."""
+    touched = []
+    for entry in transact_items:
+        _, op = next(iter(entry.items()))
+        name = op.get("TableName")
+        if not name or name not in backend.tables:
+            continue
+        table = backend.tables[name]
+        key = op.get("Key")
+        if key is None:  # a Put names its item by the key attributes inside it
+            attributes = op.get("Item", {})
+            key = {
+                attr: attributes[attr]
+                for attr in (table.hash_key_attr, table.range_key_attr)
+                if attr and attr in attributes
+            }
+        if table.hash_key_attr not in key or (table.range_key_attr and table.range_key_attr not in key):
+            continue  # a malformed key: moto itself rejects the transaction before writing anything
+        hash_key, range_key = backend.get_keys_value(table, key)
+        touched.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
+    return touched
+
+
+def _restore(touched: list[tuple[Any, Any, Any, Any]]) -> None:
+    for table, hash_key, range_key, before in reversed(touched):
+        if before is None:
+            table.delete_item(hash_key, range_key)
+        elif range_key is not None:
+            table.items[hash_key][range_key] = before
+        else:
+            table.items[hash_key] = before
+
+
+@contextmanager
+def per_item_rollback() -> Iterator[None]:
+    """While active, moto's TransactWriteItems snapshots the named items instead of whole tables, and
+    DynamoDB requests are served one at a time."""
+    from moto.dynamodb import models
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.responses import DynamoHandler
+
+    backend = models.DynamoDBBackend
+    original_transact = backend.transact_write_items
+    original_call = DynamoHandler.call_action
+    original_copy = models.copy
+    skip = threading.local()
+
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        with _DYNAMODB_REQUESTS:
+            touched = _touched(self, transact_items)
+            outer = getattr(skip, "tables", False)
+            skip.tables = True
+            try:
+                original_transact(self, transact_items)
+            except Exception:
+                _restore(touched)
+                raise
+            finally:
+                skip.tables = outer
+
+    def call_action(self: Any) -> Any:
+        with _DYNAMODB_REQUESTS:
+            return original_call(self)
+
+    models.copy = _CopyWithoutTables(Table, skip)  # type: ignore[assignment]
+    backend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    DynamoHandler.call_action = call_action  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        DynamoHandler.call_action = original_call  # type: ignore[method-assign]
+        backend.transact_write_items = original_transact  # type: ignore[method-assign]
+        models.copy = original_copy
+
+
+_COUNTS = (
+    "approximate_number_of_messages",
+    "approximate_number_of_messages_delayed",
+    "approximate_number_of_messages_not_visible",
+)
+
+
+@contextmanager
+def constant_time_sends() -> Iterator[None]:
+    """While active, moto's SendMessage (and each entry of SendMessageBatch) no longer counts the queue."""
+    from moto.sqs import models
+
+    sending = threading.local()
+    backend, queue = models.SQSBackend, models.Queue
+    original_send = backend.send_message
+    originals = {name: getattr(queue, name) for name in _COUNTS}
+
+    def send_message(self: Any, *args: Any, **kwargs: Any) -> Any:
+        outer = getattr(sending, "active", False)
+        sending.active = True
+        try:
+            return original_send(self, *args, **kwargs)
+        finally:
+            sending.active = outer
+
+    def count(original: property) -> property:
+        return property(lambda self: 0 if getattr(sending, "active", False) else original.fget(self))  # type: ignore[misc]
+
+    backend.send_message = send_message  # type: ignore[method-assign]
+    for name, original in originals.items():
+        setattr(queue, name, count(original))
+    try:
+        yield
+    finally:
+        backend.send_message = original_send  # type: ignore[method-assign]
+        for name, original in originals.items():
+            setattr(queue, name, original)
