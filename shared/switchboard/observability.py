@@ -101,6 +101,16 @@ _tracer: Tracer | None = None
 def service_metric(name: str, value: float, unit: Any = None) -> None:
     """One metric with the service dimension only, flushed on its own (what the alarms watch), whatever
     dimensions the invocation's other metrics carry. `unit` defaults to Count."""
+    _single_metric(name, value, unit)
+
+
+def count_by_provider(name: str, provider: str, value: float = 1) -> None:
+    """A count with a provider dimension, flushed on its own: the provider dimension must not attach to
+    the invocation's other metrics, whose alarms watch the service dimension alone."""
+    _single_metric(name, value, None, provider=provider)
+
+
+def _single_metric(name: str, value: float, unit: Any, *, provider: str | None = None) -> None:
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
     with single_metric(
@@ -109,20 +119,6 @@ def service_metric(name: str, value: float, unit: Any = None) -> None:
         value=value,
         namespace=NAMESPACE,
         default_dimensions={"service": "switchboard"},
-    ):
-        pass
-
-
-def count_by_provider(name: str, provider: str, value: float = 1) -> None:
-    """A count with a provider dimension, flushed on its own: the provider dimension must not attach to
-    the invocation's other metrics, whose alarms watch the service dimension alone."""
-    from aws_lambda_powertools.metrics import MetricUnit, single_metric
-
-    with single_metric(
-        name=name,
-        unit=MetricUnit.Count,
-        value=value,
-        namespace=NAMESPACE,
-        default_dimensions={"service": "switchboard"},
     ) as metric:
-        metric.add_dimension(name="provider", value=provider)
+        if provider is not None:
+            metric.add_dimension(name="provider", value=provider)

@@ -509,9 +509,8 @@ class Reconciler:
             requeued += len(pending) - len(failed)
             pending.clear()
 
+        # Canaries (stored without a job) never enter the unfinished-jobs index: nothing to skip here.
         for item in self.records.stuck_jobs(received_before_ms=cutoff_ms, now=now):
-            if item.get("kind", "message") == "message" and canary_token(str(item.get("body") or "")):
-                continue
             pending.append(_stuck_job(item))
             if len(pending) == BATCH_SIZE:
                 flush()
