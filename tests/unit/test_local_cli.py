@@ -215,3 +215,27 @@ def test_the_new_commands_parse():
     assert parser.parse_args(["local", "up", "--schedules", "off"]).schedules == "off"
     with pytest.raises(SystemExit):
         parser.parse_args(["send", "--to", "+14155550142"])
+
+
+def test_a_reader_that_goes_away_ends_the_command_quietly(monkeypatch, capsys):
+    from switchboard_ops.cli import main as cli_main
+
+    def closed_pipe(args):
+        raise BrokenPipeError(32, "Broken pipe")
+
+    parser = cli_main.build_parser()
+    monkeypatch.setattr(cli_main, "build_parser", lambda: _with_run(parser, closed_pipe))
+    assert cli_main.main(["reconcile", "runs"]) == 141
+    assert "Traceback" not in capsys.readouterr().err
+
+
+def _with_run(parser, run):
+    original = parser.parse_args
+
+    def parse_args(argv=None):
+        args = original(argv)
+        args.run = run
+        return args
+
+    parser.parse_args = parse_args
+    return parser
