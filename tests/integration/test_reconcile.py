@@ -15,12 +15,13 @@ from switchboard.canary import canary_body, new_token
 from switchboard.dal.events_table import EventsTable
 from switchboard.dal.jobs_queue import JobsQueue
 from switchboard.dal.reconcile_records import ReconcileRecords
-from switchboard.models import Channel, Direction, Message
+from switchboard.models import Channel, Direction, Message, StatusUpdate
 from switchboard.providers.listing import Pacing, RetryPolicy, list_twilio_messages
+from switchboard.providers.twilio_rest import twilio_client
 from switchboard.services import reconcile as reconcile_module
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.reconcile import OpenPhoneSource, Reconciler, TwilioSource
-from switchboard_ops.local.sqs_events import receive_batch
+from switchboard_ops.local.sqs_events import receive_batch, sqs_event
 from switchboard_ops.project import load_handler
 from switchboard_ops.sandbox import Sandbox
 
@@ -181,6 +182,79 @@ def _ago(seconds: float) -> Any:
     from datetime import UTC, datetime
 
     return datetime.fromtimestamp(time.time() - seconds, tz=UTC)
+
+
+# --- final statuses of outbound messages ----------------------------------------------------------
+
+
+def test_final_statuses_whose_callbacks_were_lost_are_backfilled_then_merged(
+    stack, sandbox, dynamodb, sqs, lambda_context
+):
+    # Given three messages sent through Twilio, one to a number that never receives, all of whose
+    # status callbacks are lost
+    sandbox.configure(callback_drop_rate=1.0, outcomes={CUSTOMERS[1]: "undelivered"})
+    client = twilio_client(sandbox.twilio_account_sid, sandbox.twilio_auth_token, base_url=sandbox.url)
+    recipients = [CUSTOMERS[0], CUSTOMERS[1], CUSTOMERS[0]]
+    sent = [
+        client.messages.create(to=to, from_=BUSINESS, body=f"reminder {n}") for n, to in enumerate(recipients)
+    ]
+    assert sandbox.wait_idle()
+    # ... except the third one's "delivered" callback, which did arrive (ingest stored it)
+    table = EventsTable(stack.tables["EventsTable"])
+    table.store_if_new(_status(sent[2].sid, "delivered"), received_at=time.time())
+
+    # When reconciliation lists them
+    result = build(stack, [twilio_source(sandbox)]).run("twilio")
+
+    # Then the two lost final statuses are stored as their callbacks would have been, with jobs
+    stats = result["stats"]["twilio"]
+    assert (stats["messages_processed"], stats["statuses_backfilled"], stats["errors"]) == (3, 2, 0)
+    delivered = table.get(f"EVT#twilio#{sent[0].sid}", "STATUS#delivered")
+    undelivered = table.get(f"EVT#twilio#{sent[1].sid}", "STATUS#undelivered")
+    assert delivered is not None and delivered["source"] == "reconciliation"
+    assert undelivered is not None and undelivered["error_code"] == "30003"
+    # ... and the worker merges them into each message's delivery status
+    worker = load_handler("worker")
+    batch = receive_batch(sqs, stack.queues["ProcessingQueue"])
+    status_jobs = [json.loads(message["Body"]) for message in batch if "STATUS#" in message["Body"]]
+    assert sorted(job["provider_message_id"] for job in status_jobs) == sorted([sent[0].sid, sent[1].sid])
+    worker.handler(sqs_event(batch, stack.queue_arns["ProcessingQueue"]), lambda_context)
+    assert table.get(f"EVT#twilio#{sent[0].sid}", "DELIVERY")["delivery_status"] == "delivered"
+    merged = table.get(f"EVT#twilio#{sent[1].sid}", "DELIVERY")
+    assert (merged["delivery_status"], merged["error_code"]) == ("undelivered", "30003")
+
+    # When it runs again, nothing is stored twice
+    again = build(stack, [twilio_source(sandbox)]).run("twilio")
+    assert again["stats"]["twilio"]["statuses_backfilled"] == 0
+
+
+def test_a_final_status_never_moves_a_message_backwards_and_unfinished_ones_are_left_to_callbacks(
+    stack, sandbox, sqs
+):
+    # Given a message still on its way: no final status yet
+    sandbox.configure(callback_drop_rate=1.0, status_delay=60.0)
+    client = twilio_client(sandbox.twilio_account_sid, sandbox.twilio_auth_token, base_url=sandbox.url)
+    on_its_way = client.messages.create(to=CUSTOMERS[0], from_=BUSINESS, body="still queued")
+
+    # When reconciliation lists it
+    result = build(stack, [twilio_source(sandbox)]).run("twilio")
+
+    # Then no status is stored for it: only final statuses stand for a lost callback
+    assert result["stats"]["twilio"]["statuses_backfilled"] == 0
+    table = EventsTable(stack.tables["EventsTable"])
+    assert table.get(f"EVT#twilio#{on_its_way.sid}", "STATUS#queued") is None
+
+
+def _status(sid: str, status: str) -> StatusUpdate:
+    return StatusUpdate(
+        provider="twilio",
+        provider_message_id=sid,
+        channel=Channel.SMS,
+        occurred_at=_ago(30),
+        event_type="status_callback",
+        status=status,
+        raw={},
+    )
 
 
 # --- 429 / 5xx ---------------------------------------------------------------------------------------

@@ -163,6 +163,7 @@ def twilio_message(resource: Any) -> Message:
         "sid": str(sid),
         "direction": str(get("direction") or ""),
         "status": str(get("status") or ""),
+        "error_code": str(get("error_code") or ""),
         "num_media": str(num_media),
         "account_sid": str(get("account_sid") or ""),
     }

@@ -26,11 +26,12 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from switchboard.canary import canary_token
 from switchboard.dal.events_table import event_key
-from switchboard.models import Job, Message
+from switchboard.models import Event, Job, Message
 from switchboard.observability import count_by_provider, logger, service_metric
 from switchboard.providers.listing import Pacing, Page
 from switchboard.read_ahead import ReadAhead
 from switchboard.services.ingest import EventStore, store_event
+from switchboard.services.processing.delivery import listed_final_status
 
 if TYPE_CHECKING:
     from switchboard.services.ratelimit import TokenBucket
@@ -78,6 +79,7 @@ class ProviderStats:
     new_messages: int = 0
     existing_messages: int = 0
     requeued: int = 0
+    statuses_backfilled: int = 0  # final statuses of outbound messages whose callback never came
     errors: int = 0
     retries: int = 0
     throttled: int = 0
@@ -446,11 +448,14 @@ class Reconciler:
         return checkpoint
 
     def _page(self, items: list[Message], stats: ProviderStats) -> None:
+        """Store what the page lists that we never got: its messages, and the final statuses of its
+        outbound ones (a missed status callback); one BatchGetItem checks both, one batch enqueues."""
         stats.pages += 1
         stats.messages_processed += len(items)
         if not items:
             return
-        existing = self.records.existing_keys([event_key(message) for message in items])
+        statuses = [status for status in map(listed_final_status, items) if status is not None]
+        existing = self.records.existing_keys([event_key(event) for event in (*items, *statuses)])
         jobs: list[Job] = []
         for message in items:
             key = event_key(message)
@@ -459,26 +464,39 @@ class Reconciler:
                 continue
             # A health-check canary that came back only through the list: stored, never processed.
             canary = message.direction == "inbound" and canary_token(message.body) is not None
-            try:
-                result, job = store_event(
-                    message, self.store, received_at=self.clock(), source=SOURCE, process=not canary
-                )
-            except Exception as exc:  # noqa: BLE001 - one message's failure must not end the run
-                stats.errors += 1
-                logger.exception(
-                    "reconciliation could not store a message",
-                    provider=message.provider,
-                    provider_message_id=message.provider_message_id,
-                    error=str(exc),
-                )
-                continue
-            if job is not None:
-                jobs.append(job)
-            if result.outcome == "stored":  # store_event logged it ("event stored", source reconciliation)
+            outcome = self._store(message, jobs, stats, process=not canary)
+            if outcome == "stored":  # store_event logged it ("event stored", source reconciliation)
                 stats.new_messages += 1
-            else:  # stored meanwhile (its webhook arrived after the existence check)
+            elif outcome == "duplicate":  # stored meanwhile (its webhook arrived after the existence check)
                 stats.existing_messages += 1
+        for status in statuses:
+            key = event_key(status)
+            if (key["pk"], key["sk"]) not in existing and self._store(status, jobs, stats) == "stored":
+                stats.statuses_backfilled += 1  # its job merges it: a status never moves backwards
         stats.errors += len(self._enqueue(jobs))
+
+    def _store(
+        self, event: Event, jobs: list[Job], stats: ProviderStats, *, process: bool = True
+    ) -> str | None:
+        """store_event for one listed event, its job added to `jobs`; the outcome, or None when it failed
+        (counted: one event's failure must not end the run)."""
+        try:
+            result, job = store_event(
+                event, self.store, received_at=self.clock(), source=SOURCE, process=process
+            )
+        except Exception as exc:  # noqa: BLE001 - counted and logged; the next run lists it again
+            stats.errors += 1
+            logger.exception(
+                "reconciliation could not store an event",
+                provider=event.provider,
+                kind=event.kind,
+                provider_message_id=event.provider_message_id,
+                error=str(exc),
+            )
+            return None
+        if job is not None:
+            jobs.append(job)
+        return result.outcome
 
     def _enqueue(self, jobs: list[Job]) -> list[Job]:
         """SendMessageBatch for the jobs; those that still fail stay unfinished in the store (the

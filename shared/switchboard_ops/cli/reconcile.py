@@ -39,6 +39,7 @@ STAT_COLUMNS = (
     ("new_messages", "NEW"),
     ("existing_messages", "EXISTING"),
     ("requeued", "REQUEUED"),
+    ("statuses_backfilled", "STATUSES"),
     ("errors", "ERRORS"),
 )
 SPINNER = "|/-\\"
@@ -55,7 +56,8 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="reconcile now (as the nightly schedule does)",
         description="Pages through the providers' message lists over the last --hours, stores every "
         "message Switchboard never received (and processes it), re-enqueues stored jobs that never "
-        "finished, and prints per provider: pages, messages processed, new, existing, requeued, errors. "
+        "finished, stores the final statuses of outbound messages whose status callback never came, and "
+        "prints per provider: pages, messages processed, new, existing, requeued, statuses, errors. "
         "Locally it fires ReconcileFunction through the running stack; with --stack-name it invokes the "
         "deployed function (lambda:InvokeFunction). Exit 1 when another run holds the lock.",
     )

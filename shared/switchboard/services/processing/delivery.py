@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from switchboard.models import Direction, Message, StatusUpdate
+
 # Twilio's progression (queued -> sending -> sent -> delivered | undelivered | failed, then read) and the
 # e-mail providers' events on the same scale. Final outcomes share a rank: the first one to land wins.
 STATUS_RANK: dict[str, int] = {
@@ -21,7 +23,30 @@ STATUS_RANK: dict[str, int] = {
     "clicked": 6,
 }
 UNRANKED = 0
+FINAL_RANK = STATUS_RANK["delivered"]  # from here on a status is an outcome, not a step on the way
 
 
 def status_rank(status: str) -> int:
     return STATUS_RANK.get(status.lower(), UNRANKED)
+
+
+def listed_final_status(message: Message) -> StatusUpdate | None:
+    """The status update an outbound message's final status in a provider's list stands for: the same
+    record (provider, message id, status) its status callback would have stored, so a callback that was
+    missed is backfilled and one that arrived is recognised. None for inbound and unfinished messages."""
+    status = (message.status or "").lower()
+    if message.direction != Direction.OUTBOUND or status_rank(status) < FINAL_RANK:
+        return None
+    error_code = message.raw.get("error_code") or None
+    return StatusUpdate(
+        provider=message.provider,
+        provider_message_id=message.provider_message_id,
+        channel=message.channel,
+        occurred_at=message.occurred_at,
+        event_type="status.listed",
+        status=status,
+        error_code=str(error_code) if error_code else None,
+        sender=message.sender,
+        recipient=message.recipient,
+        raw={"status": status, **({"error_code": str(error_code)} if error_code else {})},
+    )
