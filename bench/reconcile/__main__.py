@@ -2,7 +2,9 @@
 
 A reconciliation run (issue #5, item 8): 20,000 OpenPhone messages over 48 h in the sandbox, listed at
 OpenPhone's 10 requests/s and 100 per page (200 pages: a 20 s rate-limit floor), AWS answered by moto
-in-process. Two scenarios: every message already stored, and 10 % missing. Figures: wall time vs the
+in-process. Three scenarios: every message already stored; 10 % missing; 10 % missing with moto as the
+local stack runs it (moto_patches: operations cost what they cost in AWS, not in proportion to the data
+stored). Figures: wall time vs the
 floor (target <= 1.2 x floor and <= 60 s), AWS calls per already-stored message (target <= 0.05), and
 the backfilled count (exactly the missing ones). Writes a table to stdout (or, with --json, the JSON
 document) and bench/results/reconcile-latest.json. Progress goes to stderr. Exits 0 even when a target

@@ -27,11 +27,11 @@ def measure(sandbox: Any, *, quick: bool, rate: float = RATE, settle: bool = Tru
         reconcile_once(
             sandbox,
             seeded,
-            scenario="missing_10pct_o1_sends",
+            scenario="missing_10pct_corrected_moto",
             missing_every=10,
             rate=rate,
             settle=settle,
-            constant_time_sqs=True,
+            corrected_moto=True,
         ),
     ]
 
@@ -41,7 +41,7 @@ def figures(outcomes: list[Any]) -> list[Figure]:
     titles = {
         "all_stored": "all already stored",
         "missing_10pct": "10% missing",
-        "missing_10pct_o1_sends": "10% missing, moto O(1) sends",
+        "missing_10pct_corrected_moto": "10% missing, moto as the local stack runs it",
     }
     for outcome in outcomes:
         name, detail = titles[outcome.scenario], outcome.as_dict()

@@ -1,7 +1,7 @@
-"""Seed the sandbox's OpenPhone store, pre-store (all or 90 % of) the messages in moto through the ingest
-store path, then time one Reconciler.run("openphone") wired as default_reconciler() wires it: the
-OpenPhone source under a client-side TokenBucket at the provider's rate, ReconcileRecords' BatchGetItem
-existence checks, EventsTable + JobsQueue for what is missing.
+"""Seed the sandbox's OpenPhone store, pre-store (all or 90 % of) the messages in moto as ingest and the
+worker leave them (stored, PROCESSED), then time one Reconciler.run("openphone") wired as
+default_reconciler() wires it: the OpenPhone source under a client-side TokenBucket at the provider's
+rate, ReconcileRecords' BatchGetItem existence checks, EventsTable + JobsQueue for what is missing.
 
 Nothing is timed but the run. AWS calls are counted with bench.ingest.common.CallCounter (botocore's
 _make_api_call, every client); calls made inside the store / job sink (storing a new message and
@@ -19,7 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from bench.ingest.common import REGION, CallCounter, progress, quiet_stdout
-from switchboard_ops.local.moto_patches import constant_time_sends
+from switchboard_ops.local.moto_patches import local_stack_patches
 
 BUSINESS = "+14155559876"  # the sandbox's default OpenPhone number
 PHONE_NUMBER_ID = "PNtoDbDhuz"
@@ -95,9 +95,18 @@ class _Counted:
         return call
 
 
-class _NoJobs:
-    def enqueue_job(self, job: Any) -> str:
-        return "not-enqueued"
+def _store_processed(table: Any, message: Any, received_at: float) -> None:
+    """A message as a webhook's ingest and then the worker leave it: stored, PROCESSED, out of the
+    unfinished-jobs index (which in a working deployment holds only the few jobs on their way). moto's
+    index Query reads and sorts every item of the shard instead of seeking on received_at, so 18,000
+    never-processed records there cost the stuck-job sweep ~9 s of CPU on the run's GIL in moto, a
+    backlog no healthy table has."""
+    from switchboard.dal.events_table import to_item
+    from switchboard.dal.items import to_attribute_values
+
+    item = to_item(message, source="webhook", received_at=received_at, job=False)
+    item.update(job_state="PROCESSED", attempts=1, finished_at=int(received_at * 1000))
+    table.dynamodb.put_item(TableName=table.table_name, Item=to_attribute_values(item))
 
 
 @contextmanager
@@ -204,7 +213,7 @@ def reconcile_once(
     missing_every: int | None,
     rate: float = RATE,
     settle: bool = True,
-    constant_time_sqs: bool = False,
+    corrected_moto: bool = False,
 ) -> Outcome:
     """Pre-store the sandbox's OpenPhone messages (all, or all but every `missing_every`-th) in a fresh
     moto, then time one reconciliation run over the seeded window."""
@@ -212,7 +221,6 @@ def reconcile_once(
     from switchboard.dal.jobs_queue import JobsQueue
     from switchboard.dal.reconcile_records import ReconcileRecords
     from switchboard.providers.listing import Pacing, openphone_message
-    from switchboard.services.ingest import store_and_enqueue
     from switchboard.services.reconcile import OpenPhoneSource, Reconciler, list_bucket
     from switchboard_ops.sandbox.openphone_api import message_json
 
@@ -226,10 +234,7 @@ def reconcile_once(
             if missing_every and index % missing_every == 0:
                 expected_new += 1
                 continue
-            # The ingest path a webhook takes; its job is not enqueued (the worker is not under test).
-            store_and_enqueue(
-                openphone_message(message_json(stored)), store, _NoJobs(), received_at=time.time()
-            )
+            _store_processed(store, openphone_message(message_json(stored)), time.time())
             prestored += 1
         prestore_seconds = time.perf_counter() - started
 
@@ -254,7 +259,8 @@ def reconcile_once(
             time.sleep(1.1)  # the sandbox's own bucket refills: the run starts as a fresh one would
         before_429 = sandbox.stats().get("rate_limited", 0)
         progress(f"{scenario}: reconciling")
-        shim = constant_time_sends() if constant_time_sqs else nullcontext()
+        # moto_patches' corrections (O(1) sends, index queries that read the index, per-item rollback)
+        shim = local_stack_patches({}) if corrected_moto else nullcontext()
         with shim, CallCounter() as counter:
             started = time.perf_counter()
             result = reconciler.run("openphone", window=window)

@@ -14,7 +14,11 @@ import pytest
 from botocore.exceptions import ClientError
 from moto import mock_aws
 
-from switchboard_ops.local.moto_patches import constant_time_sends, per_item_rollback
+from switchboard_ops.local.moto_patches import (
+    constant_time_sends,
+    index_queries_read_the_index,
+    per_item_rollback,
+)
 
 TABLE = "patched"
 
@@ -210,3 +214,77 @@ def test_content_based_deduplication_still_applies_under_the_send_patch():
                 sqs.send_message(QueueUrl=url, MessageBody="same", MessageGroupId="g")
             depth = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
         assert depth["Attributes"]["ApproximateNumberOfMessages"] == "1"
+
+
+def test_an_index_query_answers_the_same_with_the_patch_and_leaves_table_queries_alone():
+    from moto.dynamodb.models.table import Table
+
+    original = Table.all_items
+    with mock_aws():
+        client = boto3.client("dynamodb", region_name="us-east-1")
+        client.create_table(
+            TableName=TABLE,
+            KeySchema=[
+                {"AttributeName": "pk", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            AttributeDefinitions=[
+                {"AttributeName": name, "AttributeType": kind}
+                for name, kind in (("pk", "S"), ("sk", "S"), ("shard", "S"), ("at", "N"))
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": "Sparse",
+                    "KeySchema": [
+                        {"AttributeName": "shard", "KeyType": "HASH"},
+                        {"AttributeName": "at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+            BillingMode="PAY_PER_REQUEST",
+        )
+        # Given a table where only some items carry the sparse index's keys (one of them only half)
+        for n in range(30):
+            item = {"pk": {"S": f"p{n % 7}"}, "sk": {"S": f"{n:02d}"}, "at": {"N": str(n)}}
+            if n % 3 == 0:
+                item["shard"] = {"S": f"S{n % 2}"}
+            client.put_item(TableName=TABLE, Item=item)
+        client.put_item(TableName=TABLE, Item={"pk": {"S": "half"}, "sk": {"S": "x"}, "shard": {"S": "S0"}})
+
+        def queries() -> list[Any]:
+            return [
+                client.query(
+                    TableName=TABLE,
+                    IndexName="Sparse",
+                    KeyConditionExpression="shard = :s AND #at < :cut",
+                    ExpressionAttributeNames={"#at": "at"},
+                    ExpressionAttributeValues={":s": {"S": "S0"}, ":cut": {"N": "25"}},
+                    ScanIndexForward=False,
+                )["Items"],
+                client.query(
+                    TableName=TABLE,
+                    IndexName="Sparse",
+                    KeyConditionExpression="shard = :s",
+                    ExpressionAttributeValues={":s": {"S": "S1"}},
+                    Limit=2,
+                )["Items"],
+                client.query(
+                    TableName=TABLE,
+                    KeyConditionExpression="pk = :p",
+                    ExpressionAttributeValues={":p": {"S": "p3"}},
+                )["Items"],
+            ]
+
+        # When the same queries run as shipped and under the patch
+        as_shipped = queries()
+        with index_queries_read_the_index():
+            corrected = queries()
+            scanned = client.scan(TableName=TABLE)["Count"]
+
+        # Then they answer exactly the same, in the same order; a scan still sees every item
+        assert corrected == as_shipped
+        assert [int(item["at"]["N"]) for item in as_shipped[0]] == [24, 18, 12, 6, 0]
+        assert len(as_shipped[1]) == 2 and len(as_shipped[2]) == 4
+        assert scanned == 31
+    assert Table.all_items is original  # restored

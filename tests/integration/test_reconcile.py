@@ -171,6 +171,7 @@ def test_backfills_every_missing_message_across_many_pages_and_a_second_run_find
     run = ReconcileRecords(stack.tables["EventsTable"]).get_run(result["run"])
     assert run is not None and run["status"] == "completed" and run["finished"] and run["started"]
     assert run["stats"]["twilio"]["new_messages"] == 40 and run["window_hours"] == 48
+    assert run["done"] == 1.0  # the progress bar's share
 
     again = build(stack, [twilio_source(sandbox), openphone_source(sandbox)]).run()
     assert again["totals"]["new_messages"] == 0
@@ -366,6 +367,7 @@ def test_a_run_checkpoints_before_the_time_limit_and_resumes_where_it_stopped(st
     assert (
         run is not None and run["status"] == "checkpointed" and run["checkpoint"]["cursor"] == first["cursor"]
     )
+    assert 0 < run["done"] < 1  # newest first: done back to the third page's oldest message
 
     second = build(stack, [twilio_source(sandbox)]).run(resume_from=first["checkpoint"])
 

@@ -20,6 +20,7 @@ STATS = {
     "new_messages": 48,
     "existing_messages": 452,
     "requeued": 1,
+    "statuses_backfilled": 3,
     "errors": 0,
     "retries": 0,
     "throttled": 0,
@@ -182,11 +183,12 @@ def test_the_run_table_has_a_row_per_provider_and_the_totals():
         "NEW",
         "EXISTING",
         "REQUEUED",
+        "STATUSES",
         "ERRORS",
         "DURATION",
     ]
-    assert lines[3].split() == ["twilio", "5", "500", "48", "452", "1", "0", "-"]
-    assert lines[4].split() == ["TOTAL", "5", "500", "48", "452", "1", "0", "3.2", "s"]
+    assert lines[3].split() == ["twilio", "5", "500", "48", "452", "1", "3", "0", "-"]
+    assert lines[4].split() == ["TOTAL", "5", "500", "48", "452", "1", "3", "0", "3.2", "s"]
 
 
 def test_a_run_without_totals_sums_its_providers():
@@ -223,6 +225,7 @@ def test_runs_are_described_with_their_totals_and_listed_newest_first():
         "48",
         "452",
         "1",
+        "3",
         "0",
         "0.0",
         "s",
@@ -321,3 +324,24 @@ def test_the_spinner_shows_the_runs_progress_while_it_works():
 
     assert result == {"done": True}
     assert "pages 3  messages 300  new 12" in out.getvalue()
+
+
+def test_the_progress_line_is_a_bar_of_the_share_done_with_the_current_provider_and_counts():
+    # Given a run half-way through its second of two providers
+    run = {
+        "providers": ["twilio", "openphone"],
+        "position": 1,
+        "done": 0.75,
+        "stats": {"twilio": STATS, "openphone": {**STATS, "pages": 2, "messages_processed": 150}},
+    }
+
+    line = reconcile.progress_line(run, width=20)
+
+    # Then the bar is three quarters full and the counts are the run's totals so far
+    assert line.startswith("[" + "#" * 15 + "-" * 5 + "]  75%  openphone  ")
+    assert line.endswith("pages 7  messages 650  new 96")
+
+
+def test_the_progress_line_of_a_run_record_without_a_share_shows_an_empty_bar():
+    line = reconcile.progress_line({"providers": ["twilio"], "position": 0, "stats": {}})
+    assert line.startswith("[" + "-" * 20 + "]   0%  twilio  pages 0")

@@ -1,4 +1,4 @@
-"""The local stack runs its moto server with both moto_patches corrections, unless
+"""The local stack runs its moto server with all three moto_patches corrections, unless
 SWITCHBOARD_MOTO_AS_SHIPPED=1; they are left when the server stops. No server is started here."""
 
 from __future__ import annotations
@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
 from moto.sqs.models import Queue, SQSBackend
 
@@ -17,6 +18,8 @@ AS_SHIPPED = {
     "call_action": DynamoHandler.call_action,
     "send": SQSBackend.send_message,
     "count": Queue.approximate_number_of_messages,
+    "query": Table.query,
+    "all_items": Table.all_items,
 }
 
 
@@ -26,11 +29,13 @@ def patched() -> dict[str, bool]:
         and DynamoHandler.call_action is not AS_SHIPPED["call_action"],
         "constant_time_sends": SQSBackend.send_message is not AS_SHIPPED["send"]
         and Queue.approximate_number_of_messages is not AS_SHIPPED["count"],
+        "index_queries_read_the_index": Table.query is not AS_SHIPPED["query"]
+        and Table.all_items is not AS_SHIPPED["all_items"],
     }
 
 
-NEITHER = {"per_item_rollback": False, "constant_time_sends": False}
-BOTH = {"per_item_rollback": True, "constant_time_sends": True}
+NEITHER = dict.fromkeys(("per_item_rollback", "constant_time_sends", "index_queries_read_the_index"), False)
+BOTH = dict.fromkeys(NEITHER, True)  # every patch
 
 
 class FakeServer:

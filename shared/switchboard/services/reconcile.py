@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -28,10 +28,11 @@ from switchboard.canary import canary_token
 from switchboard.dal.events_table import event_key
 from switchboard.models import Event, Job, Message
 from switchboard.observability import count_by_provider, logger, service_metric
-from switchboard.providers.listing import Pacing, Page
+from switchboard.providers.listing import Pacing
 from switchboard.read_ahead import ReadAhead
 from switchboard.services.ingest import EventStore, store_event
 from switchboard.services.processing.delivery import listed_final_status
+from switchboard.services.reconcile_sources import MessageSource, OpenPhoneSource, TwilioSource
 
 if TYPE_CHECKING:
     from switchboard.services.ratelimit import TokenBucket
@@ -45,15 +46,6 @@ class _NotCheckpointed(Exception):
     def __init__(self, sk: str, status: str | None) -> None:
         super().__init__(f"run {sk} is {status}, not checkpointed")
         self.sk, self.status = sk, status
-
-
-class MessageSource(Protocol):
-    """A provider's message list: pages of canonical messages, each with the next page's cursor."""
-
-    name: str
-    pacing: Pacing
-
-    def pages(self, start: datetime, end: datetime, cursor: Any) -> Iterator[Page]: ...
 
 
 class JobBatches(Protocol):
@@ -95,157 +87,6 @@ def iso(moment: datetime) -> str:
 
 def _parse_iso(value: str) -> datetime:
     return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-# --- sources -----------------------------------------------------------------------------------------
-
-
-@dataclass
-class TwilioSource:
-    credentials: Mapping[str, Any]
-    base_url: str | None = None
-    page_size: int = 100
-    pacing: Pacing = field(default_factory=Pacing)
-    name: str = "twilio"
-
-    def pages(self, start: datetime, end: datetime, cursor: Any) -> Iterator[Page]:
-        from switchboard.providers.listing import list_twilio_messages
-
-        return list_twilio_messages(
-            self.credentials,
-            after=start,
-            before=end,
-            page_size=self.page_size,
-            base_url=self.base_url,
-            start_page_uri=cursor or None,
-            pacing=self.pacing,
-        )
-
-
-@dataclass
-class OpenPhoneSource:
-    """OpenPhone's v1 message list is per conversation (phoneNumberId + participants, both required).
-
-    With `conversations` configured (participant lists of `phone_number_id`), one pass per entry; the
-    cursor is {"conversation": index, "page_token": token}. Without, the conversations are discovered:
-    every conversation updated after the window start (a message in the window updated it), of
-    `phone_number_id` only when set, else of the whole workspace, then each one's messages in the window.
-    The discovery cursor names one position and never the conversation list: {"conversations_token": the
-    token of the conversations page being worked (None = the first), "index": the position in it,
-    "page_token": the next messages page (None = from the conversation's start), "conversation_id": whose
-    messages page_token continues}; a resume fetches that conversations page again. A conversation
-    active again while the run pages may jump ahead of the cursor: the next run's overlapping window
-    lists it.
-    """
-
-    credentials: Mapping[str, Any]
-    phone_number_id: str = ""
-    conversations: Sequence[Sequence[str]] = ()
-    base_url: str | None = None
-    max_results: int = 100  # per page, for both lists
-    pacing: Pacing = field(default_factory=Pacing)
-    name: str = "openphone"
-
-    def __post_init__(self) -> None:
-        if self.conversations and not self.phone_number_id:
-            raise ValueError("configured OpenPhone conversations need the phone number id they belong to")
-
-    def pages(self, start: datetime, end: datetime, cursor: Any) -> Iterator[Page]:
-        if self.conversations:
-            return self._configured(start, end, cursor)
-        return self._discovered(start, end, cursor)
-
-    def _messages(
-        self, phone_number_id: str, participants: Sequence[str], start: datetime, end: datetime, token: Any
-    ) -> Iterator[Page]:
-        from switchboard.providers.listing import list_openphone_messages
-
-        return list_openphone_messages(
-            self.credentials,
-            phone_number_id=phone_number_id,
-            participants=list(participants),
-            created_after=start,
-            created_before=end,
-            max_results=self.max_results,
-            page_token=token or None,
-            base_url=self.base_url,
-            pacing=self.pacing,
-        )
-
-    def _configured(self, start: datetime, end: datetime, cursor: Any) -> Iterator[Page]:
-        index = int((cursor or {}).get("conversation", 0))
-        token = (cursor or {}).get("page_token")
-        for position in range(index, len(self.conversations)):
-            pages = self._messages(self.phone_number_id, self.conversations[position], start, end, token)
-            token = None
-            for items, next_token in pages:
-                if next_token:
-                    yield items, {"conversation": position, "page_token": next_token}
-                elif position + 1 < len(self.conversations):
-                    yield items, {"conversation": position + 1, "page_token": None}
-                else:
-                    yield items, None
-
-    def _discovered(self, start: datetime, end: datetime, cursor: Any) -> Iterator[Page]:
-        from switchboard.providers.listing import list_openphone_conversations
-
-        state = cursor or {}
-        token: str | None = state.get("conversations_token") or None
-        index = int(state.get("index", 0))
-        message_token = state.get("page_token") or None
-        continued = state.get("conversation_id")
-        # Assumed (v1 docs do not say): a new message moves the conversation's updatedAt. No updatedBefore:
-        # a conversation active again since the window end still holds older messages of the window.
-        listed = list_openphone_conversations(
-            self.credentials,
-            updated_after=start,
-            phone_numbers=[self.phone_number_id] if self.phone_number_id else None,
-            max_results=self.max_results,
-            page_token=token,
-            base_url=self.base_url,
-            pacing=self.pacing,
-        )
-        for found, next_conversations in listed:
-            if continued is not None:
-                index, message_token = self._realign(found, index, str(continued), message_token)
-                continued = None
-            for position in range(index, len(found)):
-                conversation = found[position]
-                if not conversation.participants:
-                    continue  # nobody to list messages with (no texts in it)
-                pages = self._messages(
-                    conversation.phone_number_id, conversation.participants, start, end, message_token
-                )
-                message_token = None
-                for items, next_token in pages:
-                    if next_token:
-                        after: dict[str, Any] | None = {
-                            "conversations_token": token,
-                            "index": position,
-                            "page_token": next_token,
-                            "conversation_id": conversation.id,
-                        }
-                    elif position + 1 < len(found):
-                        after = {"conversations_token": token, "index": position + 1, "page_token": None}
-                    elif next_conversations:
-                        after = {"conversations_token": next_conversations, "index": 0, "page_token": None}
-                    else:
-                        after = None
-                    yield items, after
-            index, message_token, token = 0, None, next_conversations
-
-    @staticmethod
-    def _realign(
-        found: Sequence[Any], index: int, conversation_id: str, message_token: str | None
-    ) -> tuple[int, str | None]:
-        """Where a resumed conversation sits in its page fetched again: activity meanwhile may have moved
-        it; one no longer on the page is skipped for the one now at `index`, listed from its start (a
-        repeated page is harmless: the store is idempotent)."""
-        for position, conversation in enumerate(found):
-            if conversation.id == conversation_id:
-                return position, message_token
-        logger.warning("resumed OpenPhone conversation moved off its page", conversation_id=conversation_id)
-        return index, None
 
 
 # --- the service ---------------------------------------------------------------------------------
@@ -369,6 +210,7 @@ class Reconciler:
             "cursor": None,
             "elapsed_seconds": 0.0,
             "segments": 0,
+            "done": 0.0,
         }
         self.records.put_run(run)
         return run
@@ -434,6 +276,7 @@ class Reconciler:
                     self._page(items, stats)
                     run["cursor"] = next_cursor
                     run["stats"][name] = asdict(stats)
+                    advance_done(run, source.done_fraction(items, next_cursor, start, end))
                     self.records.put_run(run)  # progress an operator can watch: one write per page
                     if next_cursor is not None and self._budget_low(remaining_ms):
                         checkpoint = True
@@ -559,6 +402,7 @@ class Reconciler:
 
     def _finish(self, run: dict[str, Any], started: float) -> dict[str, Any]:
         run["status"] = "completed"
+        run["done"] = 1.0
         run["finished"] = iso(datetime.fromtimestamp(self.clock(), tz=UTC))
         run["elapsed_seconds"] = round(float(run.get("elapsed_seconds", 0)) + time.monotonic() - started, 3)
         run["duration_seconds"] = run["elapsed_seconds"]
@@ -631,6 +475,14 @@ def consistency_rate(provider_count: int, stored_count: int) -> float:
     if provider_count <= 0:
         return 1.0
     return min(stored_count, provider_count) / provider_count
+
+
+def advance_done(run: dict[str, Any], provider_done: float | None) -> None:
+    """The run's `done` share (for a progress bar): finished providers plus the current one's estimated
+    share, never moving back; an unknown share counts the provider as just started."""
+    providers = len(run["providers"])
+    done = (int(run["position"]) + (provider_done or 0.0)) / providers
+    run["done"] = round(max(float(run.get("done", 0.0)), done), 4)
 
 
 def run_summary(run: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,8 +3,8 @@ message lists on demand, the history of runs, and the per-day provider-vs-stored
 
 `reconcile run` invokes ReconcileFunction with the manual event {"provider"?, "hours"} - locally
 through the stack's control endpoint, on AWS through the ReconcileFunctionName output - in a thread,
-and shows a spinner with the elapsed time and the run's progress (pages, messages, new: the reconciler
-saves its run record after every page). A run that stops at a checkpoint (the Lambda's time budget)
+and shows a progress bar with the elapsed time (the share of the window done, pages, messages, new: the
+reconciler saves its run record after every page). A run that stops at a checkpoint (the Lambda's time budget)
 continues in a follow-up invocation of its own (the continuation queue); the CLI follows its record
 until it ends. Then it prints the run's per-provider statistics. `--json` prints the summary only.
 """
@@ -359,13 +359,28 @@ def _progress_of_latest_run(target: Target) -> Callable[[], str]:
             return ""
         if not runs or str(runs[0].get("started", "")) < began:
             return "starting"
-        totals = totals_of(runs[0].get("stats") or {})
-        return (
-            f"pages {totals.get('pages', 0)}  messages {totals.get('messages_processed', 0)}  "
-            f"new {totals.get('new_messages', 0)}"
-        )
+        return progress_line(runs[0])
 
     return line
+
+
+def progress_line(run: dict[str, Any], width: int = 20) -> str:
+    """A run record in progress as `[#####---------------]  25%  twilio  pages 3  messages 300  new 2`;
+    the bar is the run's estimate of its window done (see Reconciler: finished providers, and how far back
+    a newest-first list has come), so it never moves back."""
+    totals = totals_of(run.get("stats") or {})
+    providers = list(run.get("providers") or [])
+    position = _number(run.get("position"))
+    current = providers[position] if position < len(providers) else ""
+    try:
+        done = min(1.0, max(0.0, float(run.get("done") or 0.0)))
+    except (TypeError, ValueError):
+        done = 0.0
+    filled = round(done * width)
+    return (
+        f"[{'#' * filled}{'-' * (width - filled)}] {done:4.0%}  {current}  pages {totals.get('pages', 0)}  "
+        f"messages {totals.get('messages_processed', 0)}  new {totals.get('new_messages', 0)}"
+    )
 
 
 def run_reconcile(args: argparse.Namespace) -> int:

@@ -1,4 +1,4 @@
-"""Two corrections to moto 5's in-process AWS, for the local stack (`switchboard local up`) and the benches.
+"""Three corrections to moto 5's in-process AWS, for the local stack (`switchboard local up`) and the benches.
 
 Both make a moto operation cost what it costs in AWS - constant, not proportional to the data already
 stored - while keeping moto's own code and semantics. They patch classes of the `moto` package only, for as
@@ -38,6 +38,17 @@ SWITCHBOARD_MOTO_AS_SHIPPED=1 (`local_stack_patches`); the benches enter them ar
   ContentBasedDeduplication lookup); a flag per thread means GetQueueAttributes on any other thread, even
   during a send, sees the true counts.
 
+`index_queries_read_the_index()` - DynamoDB Query on a secondary index.
+  moto: `Table.query` with an IndexName walks `Table.all_items()` - every item of the table, sorted by
+  its keys (Python-level comparisons) - and only then skips those without the index's partition key.
+  A Query of a sparse index (UnfinishedJobs: the few jobs still on their way) so costs time proportional
+  to the whole table, n log n: ~1 s a query at 22,000 items, measured in bench/reconcile, where the
+  stuck-job sweep's four shard queries ran beside the paging.
+  The patch: during an index Query on the calling thread, `all_items()` leaves out the items that lack
+  an attribute of the index's partition key before sorting. Why it is safe: moto's own loop drops those
+  items anyway (no key value, no match), and it sorts the results again by the index's keys; a Query of
+  the table itself and every other caller of all_items() are unchanged.
+
 Enter and leave these context managers in nested (LIFO) order; the local stack enters them once.
 """
 
@@ -58,12 +69,13 @@ _DYNAMODB_REQUESTS = threading.RLock()
 
 
 def local_stack_patches(environ: Mapping[str, str] | None = None) -> ExitStack:
-    """Both patches entered, unless SWITCHBOARD_MOTO_AS_SHIPPED=1 (then nothing); close it to leave them."""
+    """The three patches entered, unless SWITCHBOARD_MOTO_AS_SHIPPED=1 (then none); close it to leave them."""
     environ = os.environ if environ is None else environ
     patches = ExitStack()
     if environ.get(AS_SHIPPED_ENV, "").strip().lower() not in {"1", "true", "yes"}:
         patches.enter_context(per_item_rollback())
         patches.enter_context(constant_time_sends())
+        patches.enter_context(index_queries_read_the_index())
     return patches
 
 
@@ -197,3 +209,51 @@ def constant_time_sends() -> Iterator[None]:
         backend.send_message = original_send  # type: ignore[method-assign]
         for name, original in originals.items():
             setattr(queue, name, original)
+
+
+_INDEX_NAME_POSITION = 7  # Table.query(hash_key, range_comparison, range_objs, limit, exclusive_start_key,
+# scan_index_forward, projection_expressions, index_name, ...): how DynamoDBBackend.query calls it
+
+
+@contextmanager
+def index_queries_read_the_index() -> Iterator[None]:
+    """While active, moto's Query of a secondary index looks only at the items carrying its partition key."""
+    from moto.dynamodb.models.table import Table
+
+    querying = threading.local()
+    original_query, original_all_items = Table.query, Table.all_items
+
+    def query(self: Any, *args: Any, **kwargs: Any) -> Any:
+        index_name = kwargs.get("index_name")
+        if index_name is None and len(args) > _INDEX_NAME_POSITION:
+            index_name = args[_INDEX_NAME_POSITION]
+        index = next((each for each in self.all_indexes() if each.name == index_name), None)
+        outer = getattr(querying, "keys", None)
+        querying.keys = (
+            None
+            if index is None
+            else [key["AttributeName"] for key in index.schema if key["KeyType"] == "HASH"]
+        )
+        try:
+            return original_query(self, *args, **kwargs)
+        finally:
+            querying.keys = outer
+
+    def all_items(self: Any) -> Any:
+        keys = getattr(querying, "keys", None)
+        if not keys:
+            return original_all_items(self)
+        items = []
+        for stored in self.items.values():
+            for item in stored.values() if self.range_key_attr else [stored]:
+                if all(name in item.attrs for name in keys):
+                    items.append(item)
+        return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
+
+    Table.query = query  # type: ignore[method-assign]
+    Table.all_items = all_items  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        Table.query = original_query  # type: ignore[method-assign]
+        Table.all_items = original_all_items  # type: ignore[method-assign]
