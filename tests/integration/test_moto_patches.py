@@ -23,23 +23,29 @@ from switchboard_ops.local.moto_patches import (
 TABLE = "patched"
 
 
+def create_table(attributes: dict[str, str] | None = None, **extra: Any) -> Any:
+    """The pk/sk table `TABLE` in the active mock_aws, with more attribute definitions and settings."""
+    client = boto3.client("dynamodb", region_name="us-east-1")
+    client.create_table(
+        TableName=TABLE,
+        KeySchema=[
+            {"AttributeName": "pk", "KeyType": "HASH"},
+            {"AttributeName": "sk", "KeyType": "RANGE"},
+        ],
+        AttributeDefinitions=[
+            {"AttributeName": name, "AttributeType": kind}
+            for name, kind in {"pk": "S", "sk": "S", **(attributes or {})}.items()
+        ],
+        BillingMode="PAY_PER_REQUEST",
+        **extra,
+    )
+    return client
+
+
 @pytest.fixture
 def dynamodb() -> Iterator[Any]:
     with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": "pk", "AttributeType": "S"},
-                {"AttributeName": "sk", "AttributeType": "S"},
-            ],
-            BillingMode="PAY_PER_REQUEST",
-        )
-        yield client
+        yield create_table()
 
 
 def key(pk: str) -> dict[str, Any]:
@@ -221,17 +227,8 @@ def test_an_index_query_answers_the_same_with_the_patch_and_leaves_table_queries
 
     original = Table.all_items
     with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        client.create_table(
-            TableName=TABLE,
-            KeySchema=[
-                {"AttributeName": "pk", "KeyType": "HASH"},
-                {"AttributeName": "sk", "KeyType": "RANGE"},
-            ],
-            AttributeDefinitions=[
-                {"AttributeName": name, "AttributeType": kind}
-                for name, kind in (("pk", "S"), ("sk", "S"), ("shard", "S"), ("at", "N"))
-            ],
+        client = create_table(
+            {"shard": "S", "at": "N"},
             GlobalSecondaryIndexes=[
                 {
                     "IndexName": "Sparse",
@@ -242,7 +239,6 @@ def test_an_index_query_answers_the_same_with_the_patch_and_leaves_table_queries
                     "Projection": {"ProjectionType": "ALL"},
                 }
             ],
-            BillingMode="PAY_PER_REQUEST",
         )
         # Given a table where only some items carry the sparse index's keys (one of them only half)
         for n in range(30):

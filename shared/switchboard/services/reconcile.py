@@ -298,7 +298,8 @@ class Reconciler:
         if not items:
             return
         statuses = [status for status in map(listed_final_status, items) if status is not None]
-        existing = self.records.existing_keys([event_key(event) for event in (*items, *statuses)])
+        listed: list[Event] = [*items, *statuses]
+        existing = self.records.existing_keys([event_key(event) for event in listed])
         jobs: list[Job] = []
         for message in items:
             key = event_key(message)
