@@ -57,9 +57,10 @@ from __future__ import annotations
 import copy
 import os
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from typing import Any
+from unittest.mock import patch
 
 AS_SHIPPED_ENV = "SWITCHBOARD_MOTO_AS_SHIPPED"
 
@@ -172,6 +173,16 @@ def per_item_rollback() -> Iterator[None]:
         models.copy = original_copy
 
 
+def _flagged(flags: threading.local, name: str, value: Any, call: Callable[[], Any]) -> Any:
+    """call() with flags.<name> = value on this thread only; the outer value comes back after (re-entrant)."""
+    outer = getattr(flags, name, None)
+    setattr(flags, name, value)
+    try:
+        return call()
+    finally:
+        setattr(flags, name, outer)
+
+
 _COUNTS = (
     "approximate_number_of_messages",
     "approximate_number_of_messages_delayed",
@@ -190,12 +201,7 @@ def constant_time_sends() -> Iterator[None]:
     originals = {name: getattr(queue, name) for name in _COUNTS}
 
     def send_message(self: Any, *args: Any, **kwargs: Any) -> Any:
-        outer = getattr(sending, "active", False)
-        sending.active = True
-        try:
-            return original_send(self, *args, **kwargs)
-        finally:
-            sending.active = outer
+        return _flagged(sending, "active", True, lambda: original_send(self, *args, **kwargs))
 
     def count(original: property) -> property:
         return property(lambda self: 0 if getattr(sending, "active", False) else original.fget(self))  # type: ignore[misc]
@@ -228,16 +234,12 @@ def index_queries_read_the_index() -> Iterator[None]:
         if index_name is None and len(args) > _INDEX_NAME_POSITION:
             index_name = args[_INDEX_NAME_POSITION]
         index = next((each for each in self.all_indexes() if each.name == index_name), None)
-        outer = getattr(querying, "keys", None)
-        querying.keys = (
+        keys = (
             None
             if index is None
             else [key["AttributeName"] for key in index.schema if key["KeyType"] == "HASH"]
         )
-        try:
-            return original_query(self, *args, **kwargs)
-        finally:
-            querying.keys = outer
+        return _flagged(querying, "keys", keys, lambda: original_query(self, *args, **kwargs))
 
     def all_items(self: Any) -> Any:
         keys = getattr(querying, "keys", None)
@@ -250,10 +252,5 @@ def index_queries_read_the_index() -> Iterator[None]:
                     items.append(item)
         return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
 
-    Table.query = query  # type: ignore[method-assign]
-    Table.all_items = all_items  # type: ignore[method-assign]
-    try:
+    with patch.object(Table, "query", query), patch.object(Table, "all_items", all_items):
         yield
-    finally:
-        Table.query = original_query  # type: ignore[method-assign]
-        Table.all_items = original_all_items  # type: ignore[method-assign]
