@@ -223,6 +223,45 @@ def test_a_run_reports_the_missing_share_by_provider_and_in_total(stack, sandbox
     assert metrics[("ReconcileRunFailed", None)] == 0
 
 
+def test_messages_sent_from_other_tools_are_backfilled_but_leave_the_capture_rate_to_inbound(
+    stack, sandbox, function, capsys
+):
+    from datetime import UTC, datetime, timedelta
+
+    from switchboard.dal.events_table import EventsTable
+    from switchboard.providers.listing import list_twilio_messages
+    from switchboard.providers.twilio_rest import twilio_client
+
+    # Given 4 inbound messages of which 3 came by webhook, and 6 sent from the Twilio console (no webhook)
+    receive(sandbox, 4)
+    console = twilio_client(sandbox.twilio_account_sid, sandbox.twilio_auth_token, base_url=sandbox.url)
+    for n in range(6):
+        console.messages.create(to=CUSTOMER, from_=BUSINESS, body=f"from the console {n}")
+    assert sandbox.wait_idle()
+    credentials = {"account_sid": sandbox.twilio_account_sid, "auth_token": sandbox.twilio_auth_token}
+    now = datetime.now(UTC)
+    listed = [
+        m
+        for page, _ in list_twilio_messages(
+            credentials, after=now - timedelta(hours=1), before=now, base_url=sandbox.url
+        )
+        for m in page
+    ]
+    for message in [m for m in listed if m.direction == "inbound"][:3]:
+        EventsTable(stack.tables["EventsTable"]).store_if_new(message)
+    capsys.readouterr()
+
+    # When reconciliation runs
+    result = reconcile_module.default_reconciler().run("twilio")
+
+    # Then all 7 it never had are stored, but only 1 of 4 inbound webhooks was missed: 25 %, not 70 %
+    stats = result["stats"]["twilio"]
+    assert (stats["new_messages"], stats["inbound_listed"], stats["inbound_missing"]) == (7, 4, 1)
+    metrics = emitted(capsys.readouterr().out)
+    assert metrics[("ReconciledMissing", "twilio")] == 7
+    assert metrics[("ReconciledMissingPercent", None)] == 25.0
+
+
 def test_a_store_outage_during_a_page_ends_the_provider_and_counts_the_run_as_failed(
     stack, sandbox, function, capsys
 ):

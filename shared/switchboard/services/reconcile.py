@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from switchboard.canary import canary_token
 from switchboard.dal.events_table import event_key
-from switchboard.models import Event, Job, Message
+from switchboard.models import Direction, Event, Job, Message
 from switchboard.observability import count_by_provider, logger, service_metric
 from switchboard.providers.listing import Pacing
 from switchboard.read_ahead import ReadAhead
@@ -72,6 +72,8 @@ class ProviderStats:
     existing_messages: int = 0
     requeued: int = 0
     statuses_backfilled: int = 0  # final statuses of outbound messages whose callback never came
+    inbound_listed: int = 0  # the webhook capture rate's base: only inbound messages come by webhook
+    inbound_missing: int = 0
     errors: int = 0
     retries: int = 0
     throttled: int = 0
@@ -302,15 +304,18 @@ class Reconciler:
         existing = self.records.existing_keys([event_key(event) for event in listed])
         jobs: list[Job] = []
         for message in items:
+            inbound = message.direction == Direction.INBOUND
+            stats.inbound_listed += inbound
             key = event_key(message)
             if (key["pk"], key["sk"]) in existing:
                 stats.existing_messages += 1
                 continue
             # A health-check canary that came back only through the list: stored, never processed.
-            canary = message.direction == "inbound" and canary_token(message.body) is not None
+            canary = inbound and canary_token(message.body) is not None
             outcome = self._store(message, jobs, stats, process=not canary)
             if outcome == "stored":  # store_event logged it ("event stored", source reconciliation)
                 stats.new_messages += 1
+                stats.inbound_missing += inbound
             elif outcome == "duplicate":  # stored meanwhile (its webhook arrived after the existence check)
                 stats.existing_messages += 1
         for status in statuses:
@@ -520,18 +525,21 @@ def _stuck_job(item: dict[str, Any]) -> Job:
 
 
 def _emit_outcome(stats: Mapping[str, Mapping[str, Any]], *, failed: bool) -> None:
-    """ReconciledMissing by provider (the dashboard) and in total, ReconciledMissingPercent (the share of
-    listed messages we never got: 100 - the webhook capture rate) and ReconcileRunFailed: the last three
-    with the service dimension only, which is what the alarms watch."""
+    """ReconciledMissing (messages backfilled) by provider (the dashboard) and in total,
+    ReconciledMissingPercent (the share of listed *inbound* messages whose webhook never came: 100 - the
+    webhook capture rate; an outbound message sent from another tool - the Twilio console, the OpenPhone
+    app - never had a webhook to lose) and ReconcileRunFailed: the last three with the service dimension
+    only, which is what the alarms watch."""
     from aws_lambda_powertools.metrics import MetricUnit
 
-    listed = sum(int(values.get("messages_processed", 0)) for values in stats.values())
-    missing = sum(int(values.get("new_messages", 0)) for values in stats.values())
+    backfilled = sum(int(values.get("new_messages", 0)) for values in stats.values())
+    inbound = sum(int(values.get("inbound_listed", 0)) for values in stats.values())
+    missed = sum(int(values.get("inbound_missing", 0)) for values in stats.values())
     for provider, values in stats.items():
         count_by_provider("ReconciledMissing", provider, int(values.get("new_messages", 0)))
-    service_metric("ReconciledMissing", missing)
-    if listed:
-        service_metric("ReconciledMissingPercent", round(100.0 * missing / listed, 4), MetricUnit.Percent)
+    service_metric("ReconciledMissing", backfilled)
+    if inbound:
+        service_metric("ReconciledMissingPercent", round(100.0 * missed / inbound, 4), MetricUnit.Percent)
     service_metric("ReconcileRunFailed", 1 if failed else 0)
 
 
