@@ -239,3 +239,38 @@ def _with_run(parser, run):
 
     parser.parse_args = parse_args
     return parser
+
+
+def test_local_invoke_lists_every_function_with_its_sample_events():
+    # When the functions `local invoke` can run are listed
+    from switchboard_ops.cli.local import invocable_functions
+
+    listed = {item["function"]: item for item in invocable_functions()}
+
+    # Then each function of the template is there with its handler, and the events/ files that feed it
+    assert {
+        "IngestFunction",
+        "WorkerFunction",
+        "SenderFunction",
+        "HealthCheckFunction",
+        "ReconcileFunction",
+    } <= set(listed)
+    assert listed["IngestFunction"]["handler"] == "functions/ingest/app.handler"
+    assert "events/ingest/twilio_inbound_sms.json" in listed["IngestFunction"]["events"]
+    assert listed["ReconcileFunction"]["events"] == [
+        "events/reconcile/integrity.json",
+        "events/reconcile/manual_run.json",
+    ]
+
+
+def test_local_invoke_parses_like_sam_local_invoke():
+    parser = build_parser()
+    args = parser.parse_args(
+        ["local", "invoke", "IngestFunction", "-e", "events/ingest/twilio_inbound_sms.json"]
+    )
+    assert (args.function, args.event, args.list) == (
+        "IngestFunction",
+        "events/ingest/twilio_inbound_sms.json",
+        False,
+    )
+    assert parser.parse_args(["local", "invoke", "--list"]).list

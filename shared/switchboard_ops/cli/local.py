@@ -1,5 +1,6 @@
 """`switchboard local up` (the Docker-free local stack), `local curl SAMPLE`, `local trigger FUNCTION`
-(fire a function's schedule now) and `local schedules`."""
+(fire a function's schedule now), `local invoke FUNCTION -e EVENT_FILE` (what `sam local invoke -e` does,
+without Docker) and `local schedules`."""
 
 from __future__ import annotations
 
@@ -68,6 +69,23 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "--event", metavar="FILE", help="send this JSON file as the event instead of a scheduled event"
     )
     trigger.set_defaults(run=local_trigger, json_errors=True)
+
+    invoke = actions.add_parser(
+        "invoke",
+        help="run a function's handler with an event file, as `sam local invoke -e` does (no Docker)",
+        description="Runs the function's handler from template.yaml in the running local stack (its "
+        "environment, its runtime, one invocation at a time) with EVENT_FILE as the event - the same "
+        "events/ files `sam local invoke -e` takes - and prints what it returned as JSON. Exits 1 (error "
+        "JSON on stderr) when the function raised. `--list` shows each function and its sample events. "
+        "Samples of timestamped providers (OpenPhone, GoHighLevel) are signed for a past time and get "
+        "401: `switchboard local curl` re-signs them.",
+    )
+    invoke.add_argument("function", nargs="?", metavar="FUNCTION_LOGICAL_ID", help="e.g. IngestFunction")
+    invoke.add_argument("-e", "--event", metavar="EVENT_FILE", help="the JSON event, e.g. events/ingest/...")
+    invoke.add_argument(
+        "--list", action="store_true", help="the template's functions and their sample events"
+    )
+    invoke.set_defaults(run=local_invoke, json_errors=True)
 
     schedules = actions.add_parser(
         "schedules",
@@ -198,18 +216,51 @@ def trigger_function(
     raise CliError(str(payload.get("detail") or f"HTTP {status}"), error=str(payload.get("error") or "error"))
 
 
-def local_trigger(args: argparse.Namespace) -> int:
+def _event_file(path: str | None) -> bytes:
     from pathlib import Path
 
+    if not path:
+        return b""
+    try:
+        return Path(path).read_bytes()
+    except OSError as exc:
+        raise CliError(f"cannot read {path}: {exc.strerror}", error="usage") from exc
+
+
+def local_trigger(args: argparse.Namespace) -> int:
     from switchboard_ops.cli.output import print_json
 
-    body = b""
-    if args.event:
-        try:
-            body = Path(args.event).read_bytes()
-        except OSError as exc:
-            raise CliError(f"cannot read {args.event}: {exc.strerror}", error="usage") from exc
-    print_json(trigger_function(args.function, event_name=args.event_name, event=body))
+    print_json(trigger_function(args.function, event_name=args.event_name, event=_event_file(args.event)))
+    return 0
+
+
+def invocable_functions() -> list[dict[str, Any]]:
+    """Each function of template.yaml with its handler and the sample events under events/<code dir>/."""
+    from switchboard_ops.local.functions import function_specs
+    from switchboard_ops.local.template import load_template
+    from switchboard_ops.project import EVENTS, ROOT
+
+    return [
+        {
+            "function": logical_id,
+            "handler": f"functions/{spec.code_dir}/{spec.module}.{spec.handler}",
+            "events": sorted(str(path.relative_to(ROOT)) for path in (EVENTS / spec.code_dir).glob("*.json")),
+        }
+        for logical_id, spec in sorted(function_specs(load_template()).items())
+    ]
+
+
+def local_invoke(args: argparse.Namespace) -> int:
+    from switchboard_ops.cli.output import print_json, table
+
+    if args.list:
+        functions = invocable_functions()
+        rows = [[item["function"], item["handler"], ", ".join(item["events"]) or "-"] for item in functions]
+        print(table(["FUNCTION", "HANDLER", "SAMPLE EVENTS"], rows))
+        return 0
+    if not args.function or not args.event:
+        raise CliError("give FUNCTION_LOGICAL_ID and -e EVENT_FILE (or --list)", error="usage")
+    print_json(trigger_function(args.function, event=_event_file(args.event)))
     return 0
 
 
