@@ -60,3 +60,19 @@ def test_a_missing_event_file_is_a_usage_error(live_stack, tmp_path):
 
     assert result.returncode != 0
     assert json.loads(result.stderr)["error"] == "usage"
+
+
+@pytest.mark.parametrize(
+    ("function", "event"),
+    [
+        ("HealthCheckFunction", "health_check/scheduled.json"),
+        ("ReconcileFunction", "reconcile/manual_run.json"),
+    ],
+)
+def test_every_scheduled_functions_sample_event_runs(live_stack, function, event):
+    # When a scheduled function is invoked with its sample event
+    result = live_stack.cli("local", "invoke", function, "-e", str(EVENTS / event))
+
+    # Then it ran to the end and printed a result
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)
