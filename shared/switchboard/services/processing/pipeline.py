@@ -1,8 +1,11 @@
-"""The processing pipeline: pure steps from a stored event to a Plan of writes.
+"""The processing pipeline: steps from a stored event to a Plan of writes.
 
-Each step is skippable by configuration and idempotent by construction: the plan is committed
-atomically with the job's PROCESSING -> PROCESSED transition, so a retried job re-plans and a
-finished one is never re-applied.
+The steps compute; they write nothing. One reads: the auto-send gate asks the suppression list
+(`is_suppressed`). The worker applies the plan in two parts: the consent change and the delivery merge are
+conditional writes of their own, made first and idempotent by their conditions (a consent applies only if
+newer, a delivery status only moves forward); the roll-up and the draft commit in one transaction with the
+job's PROCESSING -> PROCESSED transition, so a retried job re-plans and a finished one is never re-applied.
+Each step is skippable by configuration.
 """
 
 from __future__ import annotations
