@@ -1,53 +1,111 @@
-"""One module per provider: `verify()` over the raw body, `parse()` into the canonical model, and signing
-helpers for tests and the local stack. Modules load lazily: a webhook imports only its own provider."""
+"""The webhook routes: `POST /webhooks/<name>` -> the provider module that verifies it and the parser that
+turns it into the canonical model. Each provider module satisfies `WebhookProvider`; modules load lazily
+(each route's loader imports its own module), so a webhook imports only its own provider."""
 
 from __future__ import annotations
 
-import importlib
+from collections.abc import Callable
 from dataclasses import dataclass
-from types import ModuleType
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from switchboard.models import Event
 from switchboard.webhook_request import WebhookRequest
 
+TWILIO: Final = "twilio"
+TWILIO_STATUS: Final = "twilio/status"
+OPENPHONE: Final = "openphone"
+GHL: Final = "ghl"
+UNIPILE: Final = "unipile"
+SMARTLEAD: Final = "smartlead"
+INSTANTLY: Final = "instantly"
 
-class ProviderModule(Protocol):
+
+class WebhookProvider(Protocol):
+    """What every module in switchboard.providers offers ingest, the local stack and the tests."""
+
     SECRET_NAME: str
     CONTENT_TYPES: frozenset[str]
 
     def verify(self, request: WebhookRequest, secrets: dict[str, Any], now: float) -> None: ...
 
+    def signature_headers(
+        self, url: str, body: bytes, client_secrets: dict[str, str], now: float
+    ) -> dict[str, str]: ...
+
+
+Parser = Callable[[WebhookRequest, float], Event | None]
+
+
+@dataclass(frozen=True)
+class Binding:
+    """A route's provider module and its parser, once loaded."""
+
+    module: WebhookProvider
+    parse: Parser
+
 
 @dataclass(frozen=True)
 class Route:
-    """`POST /webhooks/<name>` is verified by `module.verify` and parsed by `module.<parser>`."""
-
     name: str
-    module: str
-    parser: str
-
-    @property
-    def provider(self) -> str:
-        return self.module
-
-    def load(self) -> ModuleType:
-        return importlib.import_module(f"switchboard.providers.{self.module}")
+    provider: str
+    load: Callable[[], Binding]
 
     def parse(self, request: WebhookRequest, received_at: float) -> Event | None:
-        return getattr(self.load(), self.parser)(request, received_at)
+        return self.load().parse(request, received_at)
+
+
+def _twilio_messages() -> Binding:
+    from switchboard.providers import twilio
+
+    return Binding(twilio, twilio.parse_message)
+
+
+def _twilio_statuses() -> Binding:
+    from switchboard.providers import twilio
+
+    return Binding(twilio, twilio.parse_status)
+
+
+def _openphone() -> Binding:
+    from switchboard.providers import openphone
+
+    return Binding(openphone, openphone.parse)
+
+
+def _ghl() -> Binding:
+    from switchboard.providers import ghl
+
+    return Binding(ghl, ghl.parse)
+
+
+def _unipile() -> Binding:
+    from switchboard.providers import unipile
+
+    return Binding(unipile, unipile.parse)
+
+
+def _smartlead() -> Binding:
+    from switchboard.providers import smartlead
+
+    return Binding(smartlead, smartlead.parse)
+
+
+def _instantly() -> Binding:
+    from switchboard.providers import instantly
+
+    return Binding(instantly, instantly.parse)
 
 
 ROUTES: dict[str, Route] = {
     route.name: route
     for route in (
-        Route("twilio", "twilio", "parse_message"),
-        Route("twilio/status", "twilio", "parse_status"),
-        Route("openphone", "openphone", "parse"),
-        Route("ghl", "ghl", "parse"),
-        Route("unipile", "unipile", "parse"),
-        Route("smartlead", "smartlead", "parse"),
-        Route("instantly", "instantly", "parse"),
+        Route(TWILIO, TWILIO, _twilio_messages),
+        Route(TWILIO_STATUS, TWILIO, _twilio_statuses),
+        Route(OPENPHONE, OPENPHONE, _openphone),
+        Route(GHL, GHL, _ghl),
+        Route(UNIPILE, UNIPILE, _unipile),
+        Route(SMARTLEAD, SMARTLEAD, _smartlead),
+        Route(INSTANTLY, INSTANTLY, _instantly),
     )
 }
 

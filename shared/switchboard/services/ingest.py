@@ -110,14 +110,15 @@ class IngestService:
             raise UnknownRoute(f"no webhook route named {request.route!r}")
         if len(request.body) > self.max_body_bytes:
             raise PayloadTooLarge(f"body is {len(request.body)} bytes; the limit is {self.max_body_bytes}")
-        module = route.load()
+        binding = route.load()
+        module = binding.module
         if request.content_type not in module.CONTENT_TYPES:
             accepted = " or ".join(sorted(kind for kind in module.CONTENT_TYPES if kind))
             given = request.content_type or "no content type"
             raise UnsupportedContentType(f"{given} is not accepted; use {accepted}")
         now = self.clock()
         module.verify(request, self.secrets.for_provider(module.SECRET_NAME), now)
-        return route.parse(request, now)
+        return binding.parse(request, now)
 
 
 def store_and_enqueue(

@@ -224,12 +224,13 @@ def _build_default() -> Sender:
     from switchboard.dal.outbound_records import OutboundRecords
     from switchboard.dal.secrets import WebhookSecrets
     from switchboard.function_settings import sender_settings
+    from switchboard.providers import TWILIO_STATUS
     from switchboard.providers.outbound import send_openphone, send_twilio
 
     settings = sender_settings()
     secrets = WebhookSecrets(settings.webhook_secrets_name)
     callback = (
-        f"{settings.callback_base_url.rstrip('/')}/webhooks/twilio/status"
+        f"{settings.callback_base_url.rstrip('/')}/webhooks/{TWILIO_STATUS}"
         if settings.callback_base_url
         else None
     )

@@ -19,7 +19,7 @@ def signed_headers(
     now: float | None = None,
     extra: dict[str, str] | None = None,
 ) -> dict[str, str]:
-    module = ROUTES[route].load()
+    module = ROUTES[route].load().module
     client_secrets = (secrets or LOCAL_SECRETS)[module.SECRET_NAME]
     headers = {"content-type": content_type, **(extra or {})}
     headers.update(module.signature_headers(url, body, client_secrets, time.time() if now is None else now))
