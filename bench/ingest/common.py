@@ -251,7 +251,7 @@ def set_up_handlers(session: Any) -> Handlers:
 
 def mark_processed(dynamodb: Any, table_name: str, provider_message_ids: set[str]) -> int:
     """Sets job_state=PROCESSED on our stored events for these message ids (as the worker would)."""
-    from switchboard.services.ingest import PROCESSED
+    from switchboard.services.store import PROCESSED
 
     marked = 0
     pages = dynamodb.get_paginator("scan").paginate(TableName=table_name)

@@ -30,9 +30,9 @@ from switchboard.models import Direction, Event, Job, Message
 from switchboard.observability import count_by_provider, logger, service_metric
 from switchboard.providers.listing import Pacing
 from switchboard.read_ahead import ReadAhead
-from switchboard.services.ingest import EventStore, store_event
 from switchboard.services.processing.delivery import listed_final_status
 from switchboard.services.reconcile_sources import MessageSource, OpenPhoneSource, TwilioSource
+from switchboard.services.store import EventStore, store_event
 
 if TYPE_CHECKING:
     from switchboard.services.ratelimit import TokenBucket

@@ -36,9 +36,9 @@ from switchboard.providers.outbound import (
     SendUnavailable,
     Sent,
 )
-from switchboard.services.ingest import EventStore, JobSink, store_and_enqueue
 from switchboard.services.processing import backoff
 from switchboard.services.ratelimit import TokenBucket
+from switchboard.services.store import EventStore, JobSink, store_and_enqueue
 
 MAX_SEND_ATTEMPTS = 3  # template.yaml's OutboundQueue maxReceiveCount must match (a test checks)
 RETRY_BASE_SECONDS = 30
