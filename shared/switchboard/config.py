@@ -1,20 +1,21 @@
-"""Settings read from the environment once per container, validated, failing fast with a clear message."""
+"""IngestFunction's settings, read from the environment once per container (kept apart from
+switchboard.function_settings so the webhook hot path builds only its own model)."""
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
-from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field
+
+from switchboard.settings_base import (
+    EventsTableSettings,
+    ProcessingQueueSettings,
+    WebhookSecretsSettings,
+    load_settings,
+)
 
 
-class IngestSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    table_name: str = Field(min_length=1, alias="TABLE_NAME")
-    processing_queue_url: str = Field(min_length=1, alias="PROCESSING_QUEUE_URL")
-    webhook_secrets_name: str = Field(min_length=1, alias="WEBHOOK_SECRETS_NAME")
+class IngestSettings(EventsTableSettings, ProcessingQueueSettings, WebhookSecretsSettings):
     # The base URL providers call (scheme://host[/base-path]) when a proxy or custom domain stands in
     # front of API Gateway; empty = rebuild it from the request's own Host and X-Forwarded-Proto.
     public_base_url: str = Field(default="", alias="PUBLIC_BASE_URL")
@@ -22,33 +23,6 @@ class IngestSettings(BaseModel):
     secrets_max_age_seconds: int = Field(default=300, ge=0, alias="SECRETS_MAX_AGE_SECONDS")
 
 
-class ConfigurationError(RuntimeError):
-    pass
-
-
-SettingsT = TypeVar("SettingsT", bound=BaseModel)
-
-
-def _load(model: type[SettingsT], function: str) -> SettingsT:
-    try:
-        return model.model_validate(dict(os.environ))
-    except ValidationError as exc:
-        names = ", ".join(str(err["loc"][0]) for err in exc.errors())
-        raise ConfigurationError(
-            f"{function} is misconfigured; check environment variable(s): {names}"
-        ) from exc
-
-
 @lru_cache(maxsize=1)
 def ingest_settings() -> IngestSettings:
-    return _load(IngestSettings, "ingest")
-
-
-def __getattr__(name: str) -> object:
-    """Older imports (`from switchboard.config import worker_settings`) keep working, loaded lazily."""
-    from switchboard import function_settings
-
-    try:
-        return getattr(function_settings, name)
-    except AttributeError:
-        raise AttributeError(f"module 'switchboard.config' has no attribute {name!r}") from None
+    return load_settings(IngestSettings, "ingest")

@@ -1,22 +1,26 @@
 """Settings of the functions off the webhook hot path (worker, sender, health check, reconcile).
 
-Kept apart from switchboard.config so IngestFunction's cold start builds only its own settings model.
+Kept apart from switchboard.config so IngestFunction's cold start builds only its own settings model;
+shared fields come from the mixins in switchboard.settings_base.
 """
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from switchboard.config import _load
+from switchboard.settings_base import (
+    AlertsSettings,
+    EventsTableSettings,
+    ProcessingQueueSettings,
+    ProviderApiSettings,
+    WebhookSecretsSettings,
+    load_settings,
+)
 
 
-class WorkerSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    table_name: str = Field(min_length=1, alias="TABLE_NAME")
-    processing_queue_url: str = Field(min_length=1, alias="PROCESSING_QUEUE_URL")
+class WorkerSettings(EventsTableSettings, ProcessingQueueSettings):
     processing_dlq_url: str = Field(min_length=1, alias="PROCESSING_DLQ_URL")
     # Comma-separated subset of consent,classify,rollup,draft,delivery; empty = all of them.
     pipeline_steps: str = Field(default="", alias="PIPELINE_STEPS")
@@ -34,40 +38,28 @@ class WorkerSettings(BaseModel):
 
 @lru_cache(maxsize=1)
 def worker_settings() -> WorkerSettings:
-    return _load(WorkerSettings, "worker")
+    return load_settings(WorkerSettings, "worker")
 
 
-class SenderSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    table_name: str = Field(min_length=1, alias="TABLE_NAME")
-    processing_queue_url: str = Field(min_length=1, alias="PROCESSING_QUEUE_URL")
+class SenderSettings(
+    EventsTableSettings, ProcessingQueueSettings, WebhookSecretsSettings, ProviderApiSettings
+):
     outbound_queue_url: str = Field(min_length=1, alias="OUTBOUND_QUEUE_URL")
     outbound_dlq_url: str = Field(min_length=1, alias="OUTBOUND_DLQ_URL")
-    webhook_secrets_name: str = Field(min_length=1, alias="WEBHOOK_SECRETS_NAME")
     # Where providers send status callbacks: the API's public base URL (…/webhooks/twilio/status).
     callback_base_url: str = Field(default="", alias="CALLBACK_BASE_URL")
-    # Empty = the providers' real APIs; the local stack points both at the sandbox provider.
-    twilio_api_base_url: str = Field(default="", alias="TWILIO_API_BASE_URL")
-    openphone_api_base_url: str = Field(default="", alias="OPENPHONE_API_BASE_URL")
-    twilio_rate_per_second: float = Field(default=50.0, gt=0, alias="TWILIO_RATE_PER_SECOND")
-    openphone_rate_per_second: float = Field(default=10.0, gt=0, alias="OPENPHONE_RATE_PER_SECOND")
     # = the event source's MaximumConcurrency: each instance takes its share of the provider's limit.
     sender_concurrency: int = Field(default=2, ge=1, alias="SENDER_CONCURRENCY")
 
 
 @lru_cache(maxsize=1)
 def sender_settings() -> SenderSettings:
-    return _load(SenderSettings, "sender")
+    return load_settings(SenderSettings, "sender")
 
 
-class HealthSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    table_name: str = Field(min_length=1, alias="TABLE_NAME")
+class HealthSettings(EventsTableSettings, AlertsSettings):
     outbound_queue_url: str = Field(min_length=1, alias="OUTBOUND_QUEUE_URL")
     health_verify_queue_url: str = Field(min_length=1, alias="HEALTH_VERIFY_QUEUE_URL")
-    alerts_topic_arn: str = Field(min_length=1, alias="ALERTS_TOPIC_ARN")
     canary_provider: str = Field(default="twilio", pattern="^(twilio|openphone)$", alias="CANARY_PROVIDER")
     # Empty = not configured: every run reports HealthCheckFailed until both numbers are set.
     canary_from: str = Field(default="", alias="CANARY_FROM_NUMBER")
@@ -77,26 +69,17 @@ class HealthSettings(BaseModel):
 
 @lru_cache(maxsize=1)
 def health_settings() -> HealthSettings:
-    return _load(HealthSettings, "health check")
+    return load_settings(HealthSettings, "health check")
 
 
-class ReconcileSettings(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    table_name: str = Field(min_length=1, alias="TABLE_NAME")
-    processing_queue_url: str = Field(min_length=1, alias="PROCESSING_QUEUE_URL")
-    webhook_secrets_name: str = Field(min_length=1, alias="WEBHOOK_SECRETS_NAME")
-    alerts_topic_arn: str = Field(min_length=1, alias="ALERTS_TOPIC_ARN")
+class ReconcileSettings(
+    EventsTableSettings, ProcessingQueueSettings, WebhookSecretsSettings, AlertsSettings, ProviderApiSettings
+):
     # Comma-separated: which providers' message lists are reconciled (twilio, openphone).
     reconcile_providers: str = Field(
         default="twilio", pattern=r"^\s*((twilio|openphone)\s*,?\s*)*$", alias="RECONCILE_PROVIDERS"
     )
     lookback_hours: float = Field(default=48, gt=0, le=24 * 31, alias="RECONCILE_LOOKBACK_HOURS")
-    # Empty = the providers' real APIs; the local stack points both at the sandbox provider.
-    twilio_api_base_url: str = Field(default="", alias="TWILIO_API_BASE_URL")
-    openphone_api_base_url: str = Field(default="", alias="OPENPHONE_API_BASE_URL")
-    twilio_rate_per_second: float = Field(default=50.0, gt=0, alias="TWILIO_RATE_PER_SECOND")
-    openphone_rate_per_second: float = Field(default=10.0, gt=0, alias="OPENPHONE_RATE_PER_SECOND")
     # OpenPhone's v1 message list is per conversation; empty = every conversation of the workspace is
     # discovered (GET /v1/conversations). A phone number id (PN...) limits it to that number's.
     openphone_phone_number_id: str = Field(default="", alias="OPENPHONE_PHONE_NUMBER_ID")
@@ -132,4 +115,4 @@ class ReconcileSettings(BaseModel):
 
 @lru_cache(maxsize=1)
 def reconcile_settings() -> ReconcileSettings:
-    return _load(ReconcileSettings, "reconcile")
+    return load_settings(ReconcileSettings, "reconcile")

@@ -1,0 +1,59 @@
+"""What every function's settings share: the loader that reads the environment once and fails fast with
+a clear message, and one mixin per group of fields more than one function needs (each field once).
+
+Both switchboard.config (IngestFunction, on the webhook hot path) and switchboard.function_settings (the
+other functions) build on this module; neither imports the other."""
+
+from __future__ import annotations
+
+import os
+from typing import TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class EventsTableSettings(Settings):
+    table_name: str = Field(min_length=1, alias="TABLE_NAME")
+
+
+class ProcessingQueueSettings(Settings):
+    processing_queue_url: str = Field(min_length=1, alias="PROCESSING_QUEUE_URL")
+
+
+class WebhookSecretsSettings(Settings):
+    webhook_secrets_name: str = Field(min_length=1, alias="WEBHOOK_SECRETS_NAME")
+
+
+class AlertsSettings(Settings):
+    alerts_topic_arn: str = Field(min_length=1, alias="ALERTS_TOPIC_ARN")
+
+
+class ProviderApiSettings(Settings):
+    """The providers' REST APIs and their rate limits (sending and listing)."""
+
+    # Empty = the providers' real APIs; the local stack points both at the sandbox provider.
+    twilio_api_base_url: str = Field(default="", alias="TWILIO_API_BASE_URL")
+    openphone_api_base_url: str = Field(default="", alias="OPENPHONE_API_BASE_URL")
+    twilio_rate_per_second: float = Field(default=50.0, gt=0, alias="TWILIO_RATE_PER_SECOND")
+    openphone_rate_per_second: float = Field(default=10.0, gt=0, alias="OPENPHONE_RATE_PER_SECOND")
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+def load_settings(model: type[SettingsT], function: str) -> SettingsT:
+    try:
+        return model.model_validate(dict(os.environ))
+    except ValidationError as exc:
+        names = ", ".join(str(err["loc"][0]) for err in exc.errors())
+        raise ConfigurationError(
+            f"{function} is misconfigured; check environment variable(s): {names}"
+        ) from exc
