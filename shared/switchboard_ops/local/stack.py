@@ -3,11 +3,12 @@ the sandbox provider (Twilio's and OpenPhone's APIs) on localhost, the functions
 HTTP API served on localhost, the SQS event-source mappings polled and the Schedule events fired by the
 stack's clock, until SIGINT/SIGTERM.
 
-Start-up order: bind the API, control and sandbox ports (fail early), start moto, provision (plus an SQS
-inbox subscribed to AlertsTopic), set the environment, load the handlers (their cold start), serve, start
-the pollers and the schedules, and only then write `.local/stack.json` — its presence means ready.
-Stopping: remove the state, stop the schedules, let a batch in progress finish, stop the sandbox, stop
-serving, stop moto.
+Start-up order, one named step each (see `run`): bind the API, control and sandbox ports (fail early),
+start moto, provision (plus an SQS inbox subscribed to AlertsTopic), wire the functions (their environment,
+runtimes, routes, pollers, schedules), load the handlers (their cold start), serve (API, control, pollers,
+schedules), and only then write `.local/stack.json` (announce.py) — its presence means ready. Stopping
+(`_Running.stop`): remove the state, stop the schedules, let a batch in progress finish, stop the sandbox,
+stop serving, stop moto.
 
 The sandbox provider listens on 127.0.0.1:$SWITCHBOARD_SANDBOX_PORT (3001) and delivers its webhooks to
 the local API. The functions see it only as configuration (`environment.sandbox_environment`): the
@@ -32,12 +33,12 @@ import signal
 import socket
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from switchboard_ops.local import api
+from switchboard_ops.local.announce import FAULT_INJECTION, LocalExtras, banner, stack_state
 from switchboard_ops.local.control import ControlApi, ControlServer
 from switchboard_ops.local.environment import (
     aws_environment,
@@ -58,9 +59,9 @@ from switchboard_ops.local.schedules import (
     StackClock,
     scheduled_event,
 )
-from switchboard_ops.local.secrets import LOCAL_SECRETS, webhook_secrets_document
+from switchboard_ops.local.secrets import webhook_secrets_document
 from switchboard_ops.local.sqs_poller import EventSourcePollers, SqsPoller
-from switchboard_ops.local.state import pid_alive, read_state, remove_state, state_path, write_state
+from switchboard_ops.local.state import pid_alive, read_state, remove_state, write_state
 from switchboard_ops.local.template import load_template
 
 HOST = "127.0.0.1"
@@ -70,7 +71,6 @@ DEFAULT_API_PORT = 3000
 DEFAULT_AWS_PORT = 4566
 DEFAULT_SANDBOX_PORT = 3001
 DEFAULT_CONTROL_PORT = 0  # any free port: the CLI reads it from .local/stack.json
-FAULT_INJECTION = "SWITCHBOARD_FAULT_INJECTION"
 LOCAL_CONCURRENCY = 1  # one poller per event source, one batch at a time across them (sqs_poller)
 
 
@@ -198,159 +198,6 @@ def _check_not_running() -> None:
         )
 
 
-@dataclass(frozen=True)
-class LocalExtras:
-    """What the local stack adds around the template: the sandbox, the control endpoint, the alerts inbox,
-    the canary and the schedules (all written to stack.json)."""
-
-    sandbox_url: str
-    sandbox: dict[str, Any]
-    control_url: str
-    alerts_queue_url: str
-    canary: dict[str, Any]
-    schedules: list[dict[str, Any]]
-    schedules_mode: str
-
-
-def _state(
-    api_url: str,
-    aws_url: str,
-    region: str,
-    resources: StackResources,
-    pollers: list[SqsPoller],
-    scale: float,
-    extras: LocalExtras,
-) -> dict[str, Any]:
-    return {
-        "api_url": api_url,
-        "aws_endpoint_url": aws_url,
-        "region": region,
-        "table_name": resources.tables["EventsTable"],
-        "queues": dict(resources.queues),
-        "secrets": LOCAL_SECRETS,
-        "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "pid": os.getpid(),
-        "tables": dict(resources.tables),
-        "topics": dict(resources.topics),
-        "secret_arns": dict(resources.secrets),
-        "time_scale": scale,
-        "fault_injection": os.environ.get(FAULT_INJECTION, ""),
-        "event_sources": [
-            {
-                "function": poller.source.function,
-                "queue": poller.source.queue,
-                "batch_size": poller.source.batch_size,
-                "report_batch_item_failures": poller.source.report_batch_item_failures,
-            }
-            for poller in pollers
-        ],
-        "sandbox_url": extras.sandbox_url,
-        "sandbox": extras.sandbox,
-        "control_url": extras.control_url,
-        "alerts_queue_url": extras.alerts_queue_url,
-        "canary": extras.canary,
-        "schedules": extras.schedules,
-        "schedules_mode": extras.schedules_mode,
-    }
-
-
-def _seconds(name: str) -> str:
-    return f"{name}={os.environ[name]}" if name in os.environ else f"{name} unset"
-
-
-def _timing(scale: float) -> str:
-    backoff = f"{_seconds('BACKOFF_BASE_SECONDS')}, {_seconds('BACKOFF_CAP_SECONDS')}"
-    lease = _seconds("JOB_LEASE_SECONDS")
-    canary = _seconds("CANARY_TIMEOUT_SECONDS")
-    if scale == 1:
-        return (
-            f"1x, real time: worker {backoff}, {lease}; {canary} "
-            "(--time-scale 60: a minute of backoff in a second)"
-        )
-    return (
-        f"{scale}x: worker {backoff}, {lease}; {canary} (the template's values / {scale}, at least 1 s); "
-        f"schedules on a clock {scale}x faster; SQS visibility itself is real time"
-    )
-
-
-def _when(timer: dict[str, Any]) -> str:
-    seconds = timer["real_period_seconds"]
-    if seconds is None:
-        if timer["next_in_seconds"] is None:
-            return "never again"
-        return f"next at {timer['next_at_stack_time']} stack time, in {timer['next_in_seconds']:.0f} s"
-    if seconds >= 3600 and seconds % 3600 == 0:
-        return f"every {int(seconds // 3600)} h real time"
-    if seconds >= 60 and seconds % 60 == 0:
-        return f"every {int(seconds // 60)} min real time"
-    return f"every {seconds:g} s real time"
-
-
-def _banner(
-    state: dict[str, Any],
-    routes: RouteTable,
-    pollers: list[SqsPoller],
-    scheduler: Scheduler,
-    notes: list[str],
-    out: TextIO,
-) -> None:
-    lines = ["", "Switchboard local stack is up (Ctrl-C to stop)"]
-    for route in routes:
-        lines.append(f"  API         {route.route_key:<32} {state['api_url']}  -> {route.function}")
-    for poller in pollers:
-        source = poller.source
-        partial = ", partial batch responses" if source.report_batch_item_failures else ""
-        lines.append(
-            f"  SQS         {source.queue:<32} batch {source.batch_size}{partial}  -> {source.function}"
-        )
-    mode = state["schedules_mode"]
-    for timer in scheduler.describe():
-        when = "off (SWITCHBOARD_SCHEDULES=off)" if mode == "off" else _when(timer)
-        if mode == "startup":
-            when += ", and once at start"
-        lines.append(
-            f"  schedule    {timer['expression']:<32} {when}  -> {timer['function']} ({timer['event']})"
-        )
-    faults = state.get("fault_injection") == "true"
-    canary = state["canary"]
-    sandbox = state["sandbox"]
-    lines += [
-        f"  time scale  {_timing(state['time_scale'])}",
-        f"  faults      {FAULT_INJECTION}={state.get('fault_injection') or 'unset'}"
-        + (
-            ": a message whose text has #fail always fails, #fail3 fails its first 3 attempts"
-            if faults
-            else ""
-        ),
-        f"  sandbox     {state['sandbox_url']}  Twilio + OpenPhone APIs; owns "
-        f'{", ".join(sandbox["twilio_numbers"])}; POST /sandbox/config {{"drop_rate": 1}} drops webhooks',
-        f"  canary      {canary['from']} -> {canary['to']} via {canary['provider']}, "
-        f"judged after {canary['timeout_seconds']} s: switchboard health run --wait",
-        f"  alerts      AlertsTopic -> SQS {state['alerts_queue_url'].rsplit('/', 1)[-1]}: "
-        "switchboard alerts list",
-        f"  control     {state['control_url']}  switchboard local trigger <FunctionLogicalId>",
-    ]
-    lines += [
-        f"  AWS (moto)  {state['aws_endpoint_url']}  region {state['region']}",
-        f"  table       {state['table_name']}",
-        f"  queues      {', '.join(state['queues'])}",
-        f"  state       {state_path()}",
-        *(f"  note        {note}" for note in [*notes, *scheduler.problems]),
-        "",
-        "Try it:",
-        '  eval "$(switchboard local curl twilio_inbound_sms)"',
-        "  switchboard messages get --provider twilio --id SM7c1a2b3c4d5e6f708192a3b4c5d6e7f8",
-        "  eval \"$(switchboard local curl twilio_inbound_sms --body 'Yes #fail')\"  # retries, then the DLQ",
-        "  switchboard dlq list; switchboard dlq redrive --all; switchboard jobs stats; switchboard status",
-        "  switchboard health run --wait; switchboard health stats",
-        "  switchboard send --to +14155550142 --body 'Hello from Switchboard' --wait",
-        f"  curl -s {state['sandbox_url']}/sandbox/config -d '{{\"drop_rate\": 1}}'; "
-        "switchboard health run --wait; switchboard alerts list",
-        "",
-    ]
-    print("\n".join(lines), file=out, flush=True)
-
-
 def _stop_on_signals(stop: threading.Event) -> None:
     def handle(signum: int, frame: Any) -> None:
         stop.set()
@@ -422,171 +269,252 @@ def _sandbox_summary(sandbox: Any) -> dict[str, Any]:
     }
 
 
-def run(config: StackConfig, *, out: TextIO = sys.stdout, stop: threading.Event | None = None) -> int:
-    """Start everything, block until `stop` is set (SIGINT/SIGTERM set it), then tear down."""
-    from switchboard_ops.sandbox import SANDBOX_NUMBER_A, SANDBOX_NUMBER_B
+@dataclass
+class _Running:
+    """What the start steps started, in start order; `stop` tears down whatever is there, in reverse."""
 
-    stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():
-        _stop_on_signals(stop)
-    _check_not_running()
+    server: Any  # the bound API server (ThreadingHTTPServer)
+    api_url: str
+    control: ControlServer | None = None
+    sandbox: Any = None
+    moto: _Moto | None = None
+    serving: threading.Thread | None = None
+    polling: EventSourcePollers | None = None
+    scheduler: Scheduler | None = None
+
+    def stop(self, out: TextIO) -> None:
+        remove_state(owner_pid=os.getpid())
+        if self.scheduler is not None and not self.scheduler.stop():
+            print("still busy, left behind: a scheduled invocation", file=out, flush=True)
+        if self.polling is not None:
+            busy = self.polling.stop()
+            if busy:
+                print(f"still busy, left behind: {', '.join(busy)}", file=out, flush=True)
+        if self.sandbox is not None:
+            self.sandbox.stop()
+        if self.serving is not None:
+            self.server.shutdown()
+        self.server.server_close()
+        if self.control is not None:
+            self.control.stop()
+        if self.moto is not None:
+            self.moto.stop()
+
+
+@dataclass
+class _Functions:
+    """The template's functions wired to the stack: runtimes, routes, pollers, schedules, invokers."""
+
+    specs: dict[str, FunctionSpec]
+    environment: dict[str, str]
+    notes: list[str]
+    runtimes: dict[str, FunctionRuntime]
+    routes: RouteTable
+    pollers: list[SqsPoller]
+    scheduler: Scheduler
+    invoke: Any  # (logical id, event) -> result, one invocation at a time
+    fire: Any  # (schedule source) -> result
+    polling_stop: threading.Event
+
+
+def _bind_api(config: StackConfig) -> _Running:
     try:
         server = api.bind(config.host, config.api_port)
     except OSError as exc:
         raise LocalStackError(
             f"the API port {config.api_port} on {config.host} is in use ({exc.strerror})"
         ) from exc
-    api_url = f"http://{config.host}:{server.server_address[1]}"
-    moto: _Moto | None = None
-    serving: threading.Thread | None = None
-    polling: EventSourcePollers | None = None
-    control: ControlServer | None = None
-    sandbox: Any = None
-    scheduler: Scheduler | None = None
+    return _Running(server=server, api_url=f"http://{config.host}:{server.server_address[1]}")
+
+
+def _start_control(config: StackConfig) -> ControlServer:
     try:
+        return ControlServer(config.host, config.control_port)
+    except OSError as exc:
+        raise LocalStackError(
+            f"the control port {config.control_port} on {config.host} is in use ({exc.strerror}); "
+            "set SWITCHBOARD_CONTROL_PORT (0: any free port)"
+        ) from exc
+
+
+def _start_moto(config: StackConfig) -> _Moto:
+    """moto's server, and this process's AWS environment pointed at it."""
+    moto = _Moto(config.host, config.aws_port, request_log=config.aws_request_log)
+    os.environ.update(aws_environment(moto.url, config.region))
+    return moto
+
+
+def _configure_functions(
+    config: StackConfig, specs: dict[str, FunctionSpec], resources: StackResources, api_url: str, sandbox: Any
+) -> tuple[dict[str, str], list[str]]:
+    """The functions' environment (template values resolved, the sandbox's URLs, the time scale, --env),
+    set in this process, where the handlers run; plus notes on what could not be resolved."""
+    from switchboard_ops.sandbox import SANDBOX_NUMBER_A, SANDBOX_NUMBER_B
+
+    parameters = template_parameters(
+        load_template(),
+        {
+            "PublicBaseUrl": api_url,
+            "AWS::Region": config.region,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::StackName": PREFIX,
+        },
+    )
+    local = sandbox_environment(
+        sandbox_url=sandbox.url,
+        api_url=api_url,
+        canary_from=SANDBOX_NUMBER_A,
+        canary_to=SANDBOX_NUMBER_B,
+        sender_concurrency=LOCAL_CONCURRENCY,
+    )
+    environment, notes = function_environment(specs.values(), resources, parameters, local=local)
+    environment.update(time_scaled(environment, config.time_scale))
+    environment.update(dict(config.env_overrides))
+    os.environ.update(environment)
+    os.environ.setdefault(FAULT_INJECTION, "true")
+    os.environ.update({"PUBLIC_BASE_URL": api_url, "POWERTOOLS_TRACE_DISABLED": "true"})
+    os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Switchboard")
+    os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "switchboard")
+    return environment, notes
+
+
+def _wire_functions(
+    config: StackConfig, running: _Running, resources: StackResources, session: Any
+) -> _Functions:
+    specs = function_specs(load_template())
+    environment, notes = _configure_functions(config, specs, resources, running.api_url, running.sandbox)
+    runtimes = {logical_id: FunctionRuntime(spec, config.region) for logical_id, spec in specs.items()}
+    routes = RouteTable(route for spec in specs.values() for route in spec.routes)
+    polling_stop = threading.Event()
+    # The functions share this process (see sqs_poller): SQS batches, schedules and triggers take turns.
+    one_at_a_time = threading.Lock()
+    pollers = _pollers(specs, runtimes, resources, session, config.region, polling_stop, notes, one_at_a_time)
+
+    def invoke(logical_id: str, event: Any) -> Any:
+        with one_at_a_time:
+            return runtimes[logical_id].invoke(event)
+
+    def fire(source: ScheduleSource) -> Any:
+        return invoke(source.function, scheduled_event(source, region=config.region, account=ACCOUNT_ID))
+
+    scheduler = Scheduler(
+        [source for spec in specs.values() for source in spec.schedules],
+        fire,
+        StackClock(config.time_scale),
+        at_start=config.schedules == "startup",
+    )
+    return _Functions(
+        specs, environment, notes, runtimes, routes, pollers, scheduler, invoke, fire, polling_stop
+    )
+
+
+def _load_handlers(functions: _Functions) -> None:
+    """Every function something can trigger is loaded now (its cold start): a broken one fails the start."""
+    triggered = (
+        {route.function for route in functions.routes}
+        | {poller.source.function for poller in functions.pollers}
+        | {source.function for spec in functions.specs.values() for source in spec.schedules}
+    )
+    for logical_id in sorted(triggered):
         try:
-            control = ControlServer(config.host, config.control_port)
-        except OSError as exc:
-            raise LocalStackError(
-                f"the control port {config.control_port} on {config.host} is in use ({exc.strerror}); "
-                "set SWITCHBOARD_CONTROL_PORT (0: any free port)"
-            ) from exc
-        sandbox = _start_sandbox(config, api_url)
-        moto = _Moto(config.host, config.aws_port, request_log=config.aws_request_log)
-        os.environ.update(aws_environment(moto.url, config.region))
+            functions.runtimes[logical_id].load()
+        except Exception as exc:
+            raise LocalStackError(f"{logical_id} failed to load: {exc!r}") from exc
+
+
+def _serve(config: StackConfig, running: _Running, functions: _Functions) -> None:
+    """The API, the control endpoint, the SQS pollers and the schedules, in that order."""
+    local_api = api.LocalApi(functions.routes, functions.runtimes, base_url=running.api_url)
+    running.serving = threading.Thread(
+        target=api.serve, args=(running.server, local_api), name="api", daemon=True
+    )
+    running.serving.start()
+    scheduler = functions.scheduler
+
+    def schedules() -> dict[str, Any]:
+        return {
+            "mode": config.schedules,
+            "schedules": scheduler.describe(),
+            "not_scheduled": list(scheduler.problems),
+        }
+
+    assert running.control is not None
+    running.control.start(
+        ControlApi(functions.specs, fire=functions.fire, invoke=functions.invoke, schedules=schedules)
+    )
+    if functions.pollers:
+        running.polling = EventSourcePollers(functions.pollers, functions.polling_stop)
+        running.polling.start()
+    running.scheduler = scheduler
+    if config.schedules != "off":
+        scheduler.start()
+
+
+def _extras(config: StackConfig, running: _Running, functions: _Functions, inbox_url: str) -> LocalExtras:
+    from switchboard_ops.sandbox import SANDBOX_NUMBER_A, SANDBOX_NUMBER_B
+
+    assert running.control is not None
+    return LocalExtras(
+        sandbox_url=running.sandbox.url,
+        sandbox=_sandbox_summary(running.sandbox),
+        control_url=running.control.url,
+        alerts_queue_url=inbox_url,
+        canary={
+            "provider": functions.environment.get("CANARY_PROVIDER", "twilio"),
+            "from": SANDBOX_NUMBER_A,
+            "to": SANDBOX_NUMBER_B,
+            "timeout_seconds": int(functions.environment.get("CANARY_TIMEOUT_SECONDS") or 120),
+        },
+        schedules=[
+            {
+                "function": source.function,
+                "event": source.event,
+                "kind": source.kind,
+                "expression": source.expression,
+                "enabled": source.enabled,
+            }
+            for spec in functions.specs.values()
+            for source in spec.schedules
+        ],
+        schedules_mode=config.schedules,
+    )
+
+
+def run(config: StackConfig, *, out: TextIO = sys.stdout, stop: threading.Event | None = None) -> int:
+    """Start everything, block until `stop` is set (SIGINT/SIGTERM set it), then tear down."""
+    stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        _stop_on_signals(stop)
+    _check_not_running()
+    running = _bind_api(config)
+    try:
+        running.control = _start_control(config)
+        running.sandbox = _start_sandbox(config, running.api_url)
+        running.moto = _start_moto(config)
         import boto3
 
         session = boto3.Session(region_name=config.region)
-        resources = provision(
-            session,
-            prefix=PREFIX,
-            secret_document=webhook_secrets_document(),
-        )
+        resources = provision(session, prefix=PREFIX, secret_document=webhook_secrets_document())
         inbox_url = alerts_inbox(session, resources)
-        template = load_template()
-        specs = function_specs(template)
-        parameters = template_parameters(
-            template,
-            {
-                "PublicBaseUrl": api_url,
-                "AWS::Region": config.region,
-                "AWS::AccountId": ACCOUNT_ID,
-                "AWS::StackName": PREFIX,
-            },
+        functions = _wire_functions(config, running, resources, session)
+        _load_handlers(functions)
+        _serve(config, running, functions)
+        extras = _extras(config, running, functions, inbox_url)
+        state = stack_state(
+            running.api_url,
+            running.moto.url,
+            config.region,
+            resources,
+            functions.pollers,
+            config.time_scale,
+            extras,
         )
-        local = sandbox_environment(
-            sandbox_url=sandbox.url,
-            api_url=api_url,
-            canary_from=SANDBOX_NUMBER_A,
-            canary_to=SANDBOX_NUMBER_B,
-            sender_concurrency=LOCAL_CONCURRENCY,
-        )
-        environment, notes = function_environment(specs.values(), resources, parameters, local=local)
-        environment.update(time_scaled(environment, config.time_scale))
-        environment.update(dict(config.env_overrides))
-        os.environ.update(environment)
-        os.environ.setdefault(FAULT_INJECTION, "true")
-        os.environ.update({"PUBLIC_BASE_URL": api_url, "POWERTOOLS_TRACE_DISABLED": "true"})
-        os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "Switchboard")
-        os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "switchboard")
-
-        runtimes = {logical_id: FunctionRuntime(spec, config.region) for logical_id, spec in specs.items()}
-        routes = RouteTable(route for spec in specs.values() for route in spec.routes)
-        polling_stop = threading.Event()
-        # The functions share this process (see sqs_poller): SQS batches, schedules and triggers take turns.
-        one_at_a_time = threading.Lock()
-        pollers = _pollers(
-            specs, runtimes, resources, session, config.region, polling_stop, notes, one_at_a_time
-        )
-
-        def invoke(logical_id: str, event: Any) -> Any:
-            with one_at_a_time:
-                return runtimes[logical_id].invoke(event)
-
-        def fire(source: ScheduleSource) -> Any:
-            return invoke(source.function, scheduled_event(source, region=config.region, account=ACCOUNT_ID))
-
-        scheduler = Scheduler(
-            [source for spec in specs.values() for source in spec.schedules],
-            fire,
-            StackClock(config.time_scale),
-            at_start=config.schedules == "startup",
-        )
-        triggered = (
-            {route.function for route in routes}
-            | {poller.source.function for poller in pollers}
-            | {source.function for spec in specs.values() for source in spec.schedules}
-        )
-        for logical_id in sorted(triggered):
-            try:
-                runtimes[logical_id].load()
-            except Exception as exc:
-                raise LocalStackError(f"{logical_id} failed to load: {exc!r}") from exc
-        local_api = api.LocalApi(routes, runtimes, base_url=api_url)
-        serving = threading.Thread(target=api.serve, args=(server, local_api), name="api", daemon=True)
-        serving.start()
-        active = scheduler
-
-        def schedules() -> dict[str, Any]:
-            return {
-                "mode": config.schedules,
-                "schedules": active.describe(),
-                "not_scheduled": list(active.problems),
-            }
-
-        control.start(ControlApi(specs, fire=fire, invoke=invoke, schedules=schedules))
-        if pollers:
-            polling = EventSourcePollers(pollers, polling_stop)
-            polling.start()
-        if config.schedules != "off":
-            scheduler.start()
-
-        extras = LocalExtras(
-            sandbox_url=sandbox.url,
-            sandbox=_sandbox_summary(sandbox),
-            control_url=control.url,
-            alerts_queue_url=inbox_url,
-            canary={
-                "provider": environment.get("CANARY_PROVIDER", "twilio"),
-                "from": SANDBOX_NUMBER_A,
-                "to": SANDBOX_NUMBER_B,
-                "timeout_seconds": int(environment.get("CANARY_TIMEOUT_SECONDS") or 120),
-            },
-            schedules=[
-                {
-                    "function": source.function,
-                    "event": source.event,
-                    "kind": source.kind,
-                    "expression": source.expression,
-                    "enabled": source.enabled,
-                }
-                for spec in specs.values()
-                for source in spec.schedules
-            ],
-            schedules_mode=config.schedules,
-        )
-        state = _state(api_url, moto.url, config.region, resources, pollers, config.time_scale, extras)
         if stop.is_set():
             return 0
         write_state(state)
-        _banner(state, routes, pollers, scheduler, notes, out)
+        banner(state, functions.routes, functions.pollers, functions.scheduler, functions.notes, out)
         stop.wait()
         print("\nstopping the local stack", file=out, flush=True)
         return 0
     finally:
-        remove_state(owner_pid=os.getpid())
-        if scheduler is not None and not scheduler.stop():
-            print("still busy, left behind: a scheduled invocation", file=out, flush=True)
-        if polling is not None:
-            busy = polling.stop()
-            if busy:
-                print(f"still busy, left behind: {', '.join(busy)}", file=out, flush=True)
-        if sandbox is not None:
-            sandbox.stop()
-        if serving is not None:
-            server.shutdown()
-        server.server_close()
-        if control is not None:
-            control.stop()
-        if moto is not None:
-            moto.stop()
+        running.stop(out)
