@@ -15,12 +15,13 @@ from switchboard.settings_base import (
     EventsTableSettings,
     ProcessingQueueSettings,
     ProviderApiSettings,
+    Settings,
     WebhookSecretsSettings,
     load_settings,
 )
 
 
-class WorkerSettings(EventsTableSettings, ProcessingQueueSettings):
+class WorkerSettings(Settings, EventsTableSettings, ProcessingQueueSettings):
     processing_dlq_url: str = Field(min_length=1, alias="PROCESSING_DLQ_URL")
     # Comma-separated subset of consent,classify,rollup,draft,delivery; empty = all of them.
     pipeline_steps: str = Field(default="", alias="PIPELINE_STEPS")
@@ -42,7 +43,7 @@ def worker_settings() -> WorkerSettings:
 
 
 class SenderSettings(
-    EventsTableSettings, ProcessingQueueSettings, WebhookSecretsSettings, ProviderApiSettings
+    Settings, EventsTableSettings, ProcessingQueueSettings, WebhookSecretsSettings, ProviderApiSettings
 ):
     outbound_queue_url: str = Field(min_length=1, alias="OUTBOUND_QUEUE_URL")
     outbound_dlq_url: str = Field(min_length=1, alias="OUTBOUND_DLQ_URL")
@@ -57,7 +58,7 @@ def sender_settings() -> SenderSettings:
     return load_settings(SenderSettings, "sender")
 
 
-class HealthSettings(EventsTableSettings, AlertsSettings):
+class HealthSettings(Settings, EventsTableSettings, AlertsSettings):
     outbound_queue_url: str = Field(min_length=1, alias="OUTBOUND_QUEUE_URL")
     health_verify_queue_url: str = Field(min_length=1, alias="HEALTH_VERIFY_QUEUE_URL")
     canary_provider: str = Field(default="twilio", pattern="^(twilio|openphone)$", alias="CANARY_PROVIDER")
@@ -73,7 +74,12 @@ def health_settings() -> HealthSettings:
 
 
 class ReconcileSettings(
-    EventsTableSettings, ProcessingQueueSettings, WebhookSecretsSettings, AlertsSettings, ProviderApiSettings
+    Settings,
+    EventsTableSettings,
+    ProcessingQueueSettings,
+    WebhookSecretsSettings,
+    AlertsSettings,
+    ProviderApiSettings,
 ):
     # Comma-separated: which providers' message lists are reconciled (twilio, openphone).
     reconcile_providers: str = Field(

@@ -1,6 +1,9 @@
 """What every function's settings share: the loader that reads the environment once and fails fast with
 a clear message, and one mixin per group of fields more than one function needs (each field once).
 
+The mixins are plain classes whose annotated fields pydantic collects into the model that lists them as
+bases: a BaseModel per mixin would build a schema each, on IngestFunction's cold start too.
+
 Both switchboard.config (IngestFunction, on the webhook hot path) and switchboard.function_settings (the
 other functions) build on this module; neither imports the other."""
 
@@ -17,26 +20,28 @@ class ConfigurationError(RuntimeError):
 
 
 class Settings(BaseModel):
+    """The base of every function's settings model: frozen, read once."""
+
     model_config = ConfigDict(frozen=True)
 
 
-class EventsTableSettings(Settings):
+class EventsTableSettings:
     table_name: str = Field(min_length=1, alias="TABLE_NAME")
 
 
-class ProcessingQueueSettings(Settings):
+class ProcessingQueueSettings:
     processing_queue_url: str = Field(min_length=1, alias="PROCESSING_QUEUE_URL")
 
 
-class WebhookSecretsSettings(Settings):
+class WebhookSecretsSettings:
     webhook_secrets_name: str = Field(min_length=1, alias="WEBHOOK_SECRETS_NAME")
 
 
-class AlertsSettings(Settings):
+class AlertsSettings:
     alerts_topic_arn: str = Field(min_length=1, alias="ALERTS_TOPIC_ARN")
 
 
-class ProviderApiSettings(Settings):
+class ProviderApiSettings:
     """The providers' REST APIs and their rate limits (sending and listing)."""
 
     # Empty = the providers' real APIs; the local stack points both at the sandbox provider.
