@@ -15,7 +15,7 @@ from typing import Any
 
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.table import Table
-from switchboard.models import Event, Message
+from switchboard.models import CalendarEvent, Event, Message
 
 RECEIVED = "RECEIVED"
 UNFINISHED_INDEX = "UnfinishedJobs"  # template.yaml: HASH unfinished, RANGE received_at
@@ -34,8 +34,11 @@ def unfinished_shards() -> list[str]:
 
 
 def event_key(event: Event) -> dict[str, str]:
-    """Idempotency key from provider facts: (provider, message id) and, for statuses, the status too."""
+    """Idempotency key from provider facts: (provider, message id) and, for statuses, the status too;
+    (calendar, event id, version) for calendar events."""
     pk = f"EVT#{event.provider}#{event.provider_message_id}"
+    if isinstance(event, CalendarEvent):
+        return {"pk": pk, "sk": f"CAL#{event.version}"}
     sk = "MESSAGE" if isinstance(event, Message) else f"STATUS#{event.status}"
     return {"pk": pk, "sk": sk}
 

@@ -1,6 +1,8 @@
 """Canonical models: what every provider's webhook is normalized into, and the job sent to the worker."""
 
 from switchboard.models.events import (
+    CalendarEvent,
+    CalendarStatus,
     Channel,
     Direction,
     Event,
@@ -10,4 +12,14 @@ from switchboard.models.events import (
 )
 from switchboard.models.jobs import Job
 
-__all__ = ["Channel", "Direction", "Event", "Job", "Media", "Message", "StatusUpdate"]
+__all__ = [
+    "CalendarEvent",
+    "CalendarStatus",
+    "Channel",
+    "Direction",
+    "Event",
+    "Job",
+    "Media",
+    "Message",
+    "StatusUpdate",
+]

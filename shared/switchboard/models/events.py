@@ -1,12 +1,12 @@
-"""The canonical Message and StatusUpdate every provider's payload is mapped onto."""
+"""The canonical Message, StatusUpdate and CalendarEvent every provider's payload is mapped onto."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class Channel(StrEnum):
@@ -76,4 +76,64 @@ class StatusUpdate(_ProviderEvent):
     recipient: str | None = None
 
 
-Event = Message | StatusUpdate
+class CalendarStatus(StrEnum):
+    CONFIRMED = "confirmed"
+    TENTATIVE = "tentative"
+    CANCELLED = "cancelled"
+
+
+class CalendarEvent(_ProviderEvent):
+    """A booking or calendar event as one version: `provider` is the calendar (calcom, calendly,
+    calendar), `provider_message_id` the event id, `version` a sortable string (newer sorts later)."""
+
+    kind: Literal["calendar"] = "calendar"
+    channel: Channel = Channel.SMS  # reminders go out as text messages
+    version: str = Field(min_length=1, max_length=64)
+    status: CalendarStatus
+    title: str = ""
+    location: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+    all_day: date | None = Field(default=None, description="the date of an all-day event (no start/end)")
+    time_zone: str | None = Field(default=None, description="IANA zone of the event")
+    attendee_phone: str | None = Field(default=None, description="E.164; None: stored, never reminded")
+    attendee_time_zone: str | None = Field(default=None, description="IANA zone of the attendee")
+    replaces: str | None = Field(default=None, description="event id this one supersedes (a reschedule)")
+
+    @field_validator("start", "end")
+    @classmethod
+    def _instants_are_aware(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            raise ValueError("start/end must carry a time zone")
+        return value
+
+    @field_validator("time_zone", "attendee_time_zone")
+    @classmethod
+    def _known_zone(cls, value: str | None) -> str | None:
+        if value is not None and not is_iana_zone(value):
+            raise ValueError(f"{value!r} is not an IANA time zone")
+        return value
+
+    @model_validator(mode="after")
+    def _timed_or_all_day(self) -> CalendarEvent:
+        if self.status is not CalendarStatus.CANCELLED and (self.start is None) == (self.all_day is None):
+            raise ValueError("an event has either a start time or an all-day date")
+        if self.start and self.end and self.end < self.start:
+            raise ValueError("end is before start")
+        return self
+
+
+def is_iana_zone(name: str) -> bool:
+    """True for a zone zoneinfo can load ("America/New_York"); False for "EST5EDT+x" or a path."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):
+        return False
+    return True
+
+
+Event = Message | StatusUpdate | CalendarEvent

@@ -14,6 +14,6 @@ class Job(BaseModel):
     pk: str
     sk: str
     provider: str
-    kind: Literal["message", "status"]
+    kind: Literal["message", "status", "calendar"]
     provider_message_id: str
     source: Literal["webhook", "reconciliation", "redrive"] = "webhook"
