@@ -9,6 +9,7 @@ from switchboard.models.events import (
     Media,
     Message,
     StatusUpdate,
+    is_iana_zone,
 )
 from switchboard.models.jobs import Job
 
@@ -22,4 +23,5 @@ __all__ = [
     "Media",
     "Message",
     "StatusUpdate",
+    "is_iana_zone",
 ]

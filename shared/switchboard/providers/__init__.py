@@ -18,6 +18,9 @@ GHL: Final = "ghl"
 UNIPILE: Final = "unipile"
 SMARTLEAD: Final = "smartlead"
 INSTANTLY: Final = "instantly"
+CALCOM: Final = "calcom"
+CALENDLY: Final = "calendly"
+CALENDAR: Final = "calendar"
 
 
 class WebhookProvider(Protocol):
@@ -96,6 +99,24 @@ def _instantly() -> Binding:
     return Binding(instantly, instantly.parse)
 
 
+def _calcom() -> Binding:
+    from switchboard.providers import calcom
+
+    return Binding(calcom, calcom.parse)
+
+
+def _calendly() -> Binding:
+    from switchboard.providers import calendly
+
+    return Binding(calendly, calendly.parse)
+
+
+def _calendar() -> Binding:
+    from switchboard.providers import calendar
+
+    return Binding(calendar, calendar.parse)
+
+
 ROUTES: dict[str, Route] = {
     route.name: route
     for route in (
@@ -106,6 +127,9 @@ ROUTES: dict[str, Route] = {
         Route(UNIPILE, UNIPILE, _unipile),
         Route(SMARTLEAD, SMARTLEAD, _smartlead),
         Route(INSTANTLY, INSTANTLY, _instantly),
+        Route(CALCOM, CALCOM, _calcom),
+        Route(CALENDLY, CALENDLY, _calendly),
+        Route(CALENDAR, CALENDAR, _calendar),
     )
 }
 

@@ -45,7 +45,7 @@ _DIRECTIONS = {"incoming": Direction.INBOUND, "outgoing": Direction.OUTBOUND}
 def verify(request: WebhookRequest, secrets: dict[str, Any], now: float) -> None:
     """Any Standard Webhooks header routes the request to `webhook_secret`; otherwise `signing_key`."""
     if any(request.header(name) is not None for name in STANDARD_HEADERS):
-        _verify_standard(request, secrets, now)
+        verify_standard_webhook(request, secrets, now)
     else:
         _verify_legacy(request, secrets, now)
 
@@ -92,7 +92,9 @@ def _verify_legacy(request: WebhookRequest, secrets: dict[str, Any], now: float)
     raise SignatureInvalid(f"{LEGACY_HEADER} does not match")
 
 
-def _verify_standard(request: WebhookRequest, secrets: dict[str, Any], now: float) -> None:
+def verify_standard_webhook(request: WebhookRequest, secrets: dict[str, Any], now: float) -> None:
+    """Standard Webhooks (`webhook-id/-timestamp/-signature`) keyed with secrets["webhook_secret"];
+    also Switchboard's own calendar route's scheme."""
     secret = require_secret(secrets, "webhook_secret")
     key = decode_base64(secret.removeprefix(_WHSEC_PREFIX), what="webhook_secret", error=NotConfigured)
     webhook_id, timestamp, signatures = (request.header(name) for name in STANDARD_HEADERS)

@@ -28,6 +28,9 @@ LOCAL_SECRETS: dict[str, dict[str, str]] = {
     "unipile": {"header": "Unipile-Auth", "value": "local-unipile-secret"},
     "smartlead": {"secret_key": "local-smartlead-secret"},
     "instantly": {"header": "Authorization", "value": "Bearer local-instantly-secret"},
+    "calcom": {"secret": "local-calcom-secret"},
+    "calendly": {"signing_key": "local-calendly-signing-key"},
+    "calendar": {"webhook_secret": "whsec_bG9jYWwtc3dpdGNoYm9hcmQtY2FsZW5kYXItc2VjcmV0"},
 }
 
 
