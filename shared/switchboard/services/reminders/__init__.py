@@ -1,0 +1,1 @@
+"""Reminders: rules (when a reminder may be sent), texts, and the worker's reminder planning."""
