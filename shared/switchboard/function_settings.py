@@ -7,6 +7,7 @@ shared fields come from the mixins in switchboard.settings_base.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -35,6 +36,10 @@ class WorkerSettings(Settings, EventsTableSettings, ProcessingQueueSettings):
     classifier_url: str = Field(default="", alias="CLASSIFIER_URL")
     # Local stack and tests only: a message whose body contains "#fail" fails ("#fail3": its first 3 tries).
     fault_injection: bool = Field(default=False, alias="SWITCHBOARD_FAULT_INJECTION")
+    # "" (off) or "us_states": narrower send windows in some US states. Configuration, not legal advice.
+    reminder_compliance_profile: Literal["", "us_states"] = Field(
+        default="", alias="REMINDER_COMPLIANCE_PROFILE"
+    )
 
 
 @lru_cache(maxsize=1)

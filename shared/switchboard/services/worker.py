@@ -41,6 +41,10 @@ class Records(Protocol):
     def merge_delivery(self, merge: DeliveryMerge) -> bool: ...
 
 
+class CalendarStep(Protocol):
+    def process(self, event: dict[str, Any], *, now: float) -> dict[str, Any]: ...
+
+
 class Queues(Protocol):
     def retry_later(self, receipt_handle: str, seconds: int) -> None: ...
     def dead_letter(
@@ -84,8 +88,10 @@ class Worker:
         lease_seconds: int = 120,
         fault_injection: bool = False,
         clock: Callable[[], float] = time.time,
+        reminders: CalendarStep | None = None,
     ) -> None:
         self.records = records
+        self.reminders = reminders
         self.queues = queues
         self.config = config or PipelineConfig()
         self.classifier = classifier or RulesClassifier()
@@ -138,6 +144,9 @@ class Worker:
                 self.records.record_consent(plan.consent)
             if plan.delivery:
                 self.records.merge_delivery(plan.delivery)
+            if record.get("kind") == "calendar" and self.reminders is not None:
+                # Its own conditional writes, made before the commit: a retried job finishes them
+                plan.annotations.update(self.reminders.process(record, now=self.clock()))
             self.records.commit(record, plan, now=self.clock())
         except JobBusy:
             raise
@@ -202,8 +211,24 @@ def default_worker() -> Worker:
             ),
             lease_seconds=settings.job_lease_seconds,
             fault_injection=settings.fault_injection,
+            reminders=_reminders(settings),
         )
     return _default
+
+
+def _reminders(settings: Any) -> CalendarStep:
+    from switchboard.dal.job_records import JobRecords
+    from switchboard.dal.recipients import Recipients
+    from switchboard.dal.reminders import ReminderRecords
+    from switchboard.services.reminders.rules import US_STATE_WINDOWS
+    from switchboard.services.reminders.service import ReminderService
+
+    return ReminderService(
+        Recipients(settings.table_name),
+        ReminderRecords(settings.table_name),
+        JobRecords(settings.table_name).is_suppressed,
+        profile=US_STATE_WINDOWS if settings.reminder_compliance_profile == "us_states" else None,
+    )
 
 
 _default: Worker | None = None

@@ -46,7 +46,10 @@ SuppressionCheck = Callable[[str, str], bool]
 def plan_event(
     item: dict[str, Any], config: PipelineConfig, classifier: Classifier, is_suppressed: SuppressionCheck
 ) -> Plan:
-    """Dispatch on the stored record's kind: messages get the full pipeline, statuses the merge."""
+    """Dispatch on the stored record's kind: messages get the full pipeline, statuses the merge;
+    calendar events none of them (the worker's reminder step plans their reminder)."""
+    if item.get("kind") == "calendar":
+        return Plan(annotations={"kind": "calendar"})
     if item.get("kind") == "status":
         return _plan_status(item, config)
     return _plan_message(item, config, classifier, is_suppressed)

@@ -1,0 +1,156 @@
+"""Reminder records and the daily-limit counters in the events table.
+
+A reminder is one item per calendar event (pk `EVT#<calendar>#<event id>`, sk `REMINDER`), next to the
+event's stored versions. It is replaced only by a newer version, and only if its state is still the
+one the plan was made from (a send in between makes the worker retry). While scheduled it carries
+`due_shard` (`DUE#0..7`) and `due_at` (ms): the sparse `RemindersDue` index the dispatcher reads.
+A recipient's day (pk `RCP#<digest>`, sk `DAY#<local date>`) holds the ids of that day's reminders;
+a slot is taken by a conditional add, so the daily limit holds under concurrent workers.
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+from switchboard.dal.items import from_item, to_attribute_values
+from switchboard.dal.table import Table
+from switchboard.models.reminders import ReminderPlan, ReminderState
+
+REMINDER_SK = "REMINDER"
+DUE_INDEX = "RemindersDue"  # template.yaml: HASH due_shard, RANGE due_at
+DUE_SHARDS = 8  # a minute's reminders spread over 8 partitions; the dispatcher queries each
+
+
+class ReminderConflict(Exception):
+    """The reminder changed state (a send) between read and write: retry the job to re-plan."""
+
+
+def reminder_key(calendar: str, event_id: str) -> dict[str, str]:
+    return {"pk": f"EVT#{calendar}#{event_id}", "sk": REMINDER_SK}
+
+
+def due_shard(pk: str) -> str:
+    return f"DUE#{zlib.crc32(pk.encode()) % DUE_SHARDS}"
+
+
+def due_shards() -> list[str]:
+    return [f"DUE#{shard}" for shard in range(DUE_SHARDS)]
+
+
+def day_key(recipient: str, local_day: str) -> dict[str, str]:
+    return {"pk": f"RCP#{recipient}", "sk": f"DAY#{local_day}"}
+
+
+def day_expiry(local_day: str) -> int:
+    """When a daily counter may go (Unix seconds, the table's TTL): two days after its day, any zone."""
+    end = datetime.combine(date.fromisoformat(local_day) + timedelta(days=2), time(0), tzinfo=UTC)
+    return int(end.timestamp())
+
+
+def reminder_item(plan: ReminderPlan, *, now: float, previous_day: str | None) -> dict[str, Any]:
+    key = reminder_key(plan.calendar, plan.event_id)
+    item: dict[str, Any] = {
+        **key,
+        "kind": "reminder",
+        "calendar": plan.calendar,
+        "event_id": plan.event_id,
+        "version": plan.version,
+        "state": plan.state.value,
+        "send_key": plan.send_key,
+        "title": plan.title,
+        "text": plan.text,
+        "changes": list(plan.changes),
+        "updated_at": int(now * 1000),
+    }
+    optional = {
+        "reason": plan.reason,
+        "phone": plan.phone,
+        "recipient": plan.recipient,
+        "location": plan.location,
+        "start": plan.start,
+        "all_day": plan.all_day,
+        "local_day": plan.local_day,
+        "previous_day": previous_day,
+        "zones": list(plan.zones) or None,
+    }
+    item.update({name: value for name, value in optional.items() if value is not None})
+    if plan.state is ReminderState.SCHEDULED and plan.due_at is not None:
+        item["due_at"] = int(plan.due_at.timestamp() * 1000)
+        item["due_shard"] = due_shard(key["pk"])
+    return item
+
+
+class ReminderRecords(Table):
+    def get(self, calendar: str, event_id: str) -> dict[str, Any] | None:
+        response, _ = self.call(
+            "get_item", Key=to_attribute_values(reminder_key(calendar, event_id)), ConsistentRead=True
+        )
+        item = (response or {}).get("Item")
+        return from_item(item) if item else None
+
+    def write(
+        self, plan: ReminderPlan, *, seen: dict[str, Any] | None, now: float
+    ) -> tuple[bool, dict[str, Any]]:
+        """Replace the reminder with this version if it is newer and unchanged since `seen` was read.
+        (False, stored) when a newer or equal version is stored; ReminderConflict when its state moved."""
+        previous_day = seen.get("local_day") if seen and seen.get("state") == "scheduled" else None
+        request: dict[str, Any] = {
+            "Item": to_attribute_values(reminder_item(plan, now=now, previous_day=previous_day)),
+            "ConditionExpression": "attribute_not_exists(pk)",
+            "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+        }
+        if seen is not None:
+            request["ConditionExpression"] = "version < :version AND #state = :seen"
+            request["ExpressionAttributeNames"] = {"#state": "state"}
+            request["ExpressionAttributeValues"] = to_attribute_values(
+                {":version": plan.version, ":seen": seen.get("state")}
+            )
+        response, old = self.call("put_item", **request)
+        if response is not None:
+            return True, {}
+        if str(old.get("version", "")) >= plan.version:
+            return False, old
+        raise ReminderConflict(f"reminder {plan.calendar}/{plan.event_id} changed while planning")
+
+    def cancel(self, calendar: str, event_id: str, reason: str, *, now: float) -> dict[str, Any] | None:
+        """Cancel a still-scheduled reminder (a rescheduled booking's old one); its old item, or None."""
+        response, _ = self.call(
+            "update_item",
+            Key=to_attribute_values(reminder_key(calendar, event_id)),
+            UpdateExpression="SET #state = :cancelled, reason = :reason, updated_at = :now REMOVE due_shard",
+            ConditionExpression="#state = :scheduled",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=to_attribute_values(
+                {
+                    ":cancelled": "cancelled",
+                    ":scheduled": "scheduled",
+                    ":reason": reason,
+                    ":now": int(now * 1000),
+                }
+            ),
+            ReturnValues="ALL_OLD",
+        )
+        return from_item(response["Attributes"]) if response else None
+
+    def claim_slot(self, recipient: str, local_day: str, event_id: str, limit: int) -> bool:
+        """Take one of the day's `limit` slots for the event (idempotent: holding one already counts)."""
+        response, _ = self.call(
+            "update_item",
+            Key=to_attribute_values(day_key(recipient, local_day)),
+            UpdateExpression="ADD ids :id SET expires_at = :expires",
+            ConditionExpression="attribute_not_exists(ids) OR size(ids) < :limit OR contains(ids, :event)",
+            ExpressionAttributeValues=to_attribute_values(
+                {":id": {event_id}, ":event": event_id, ":limit": limit, ":expires": day_expiry(local_day)}
+            ),
+        )
+        return response is not None
+
+    def release_slot(self, recipient: str, local_day: str, event_id: str) -> None:
+        self.call(
+            "update_item",
+            Key=to_attribute_values(day_key(recipient, local_day)),
+            UpdateExpression="DELETE ids :id",
+            ExpressionAttributeValues=to_attribute_values({":id": {event_id}}),
+        )

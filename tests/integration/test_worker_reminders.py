@@ -1,0 +1,65 @@
+"""A calendar webhook through IngestFunction and WorkerFunction: its job plans the reminder."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from switchboard.dal.reminders import ReminderRecords
+from switchboard.services import worker as worker_module
+from switchboard.services.ingest import default_service
+from switchboard_ops.local.sqs_events import delete_succeeded, receive_batch, sqs_event
+from switchboard_ops.project import load_event, load_handler
+
+ingest = load_handler("ingest")
+worker = load_handler("worker")
+EVENTS_NOW = 1795593600  # the samples' signing time, 2026-11-25T08:00:00Z
+BOOKING_ID = "9f3c2a7e-4b1d-4e8a-a6c5-2d7f0b9e1c34"
+
+
+@pytest.fixture(autouse=True)
+def fresh_worker(stack):
+    from switchboard.function_settings import worker_settings
+
+    worker_settings.cache_clear()
+    worker_module._default = None
+    worker_module.default_worker().clock = lambda: EVENTS_NOW
+    default_service().clock = lambda: EVENTS_NOW
+    yield
+    worker_settings.cache_clear()
+    worker_module._default = None
+
+
+def deliver_and_process(name: str, sqs: Any, stack: Any, lambda_context: Any) -> dict[str, Any]:
+    assert ingest.handler(load_event(f"ingest/{name}"), lambda_context)["statusCode"] == 200
+    url = stack.queues["ProcessingQueue"]
+    messages = receive_batch(sqs, url)
+    response = worker.handler(sqs_event(messages, stack.queue_arns["ProcessingQueue"]), lambda_context)
+    delete_succeeded(sqs, url, messages, response)
+    return response
+
+
+def test_a_calcom_booking_gets_a_scheduled_reminder_and_its_cancellation_cancels_it(
+    stack, sqs, lambda_context
+):
+    # When the booking is ingested and its job processed
+    assert (
+        deliver_and_process("calcom_booking_created", sqs, stack, lambda_context)["batchItemFailures"] == []
+    )
+    records = ReminderRecords(stack.tables["EventsTable"])
+    scheduled = records.get("calcom", BOOKING_ID)
+
+    # Then its reminder is scheduled 15 minutes before 15:00Z
+    assert scheduled is not None and scheduled["state"] == "scheduled"
+    assert scheduled["due_at"] == (1_796_137_200 - 15 * 60) * 1000  # 2026-12-01T14:45:00Z
+
+    # When the cancellation follows, then the reminder is cancelled with the reason
+    assert (
+        deliver_and_process("calcom_booking_cancelled", sqs, stack, lambda_context)["batchItemFailures"] == []
+    )
+    cancelled = records.get("calcom", BOOKING_ID)
+    assert cancelled is not None and (cancelled["state"], cancelled["reason"]) == (
+        "cancelled",
+        "event_cancelled",
+    )
