@@ -70,7 +70,7 @@ class Decision:
 @dataclass(frozen=True)
 class ComplianceProfile:
     """Stricter send windows per US state, applied only when enabled. Configuration, not legal advice:
-    the operator decides which rules apply to their reminders (see docs/reminders.md)."""
+    the operator decides which rules apply to their reminders (docs/reminders.md)."""
 
     windows: dict[str, QuietWindow] = field(default_factory=dict)
 
