@@ -22,7 +22,9 @@ pytestmark = pytest.mark.e2e
 SAMPLES = payload_names()  # whatever events/payloads/*.json exist when the tests are collected
 # Routes whose signature covers the body: a changed body must fail verification. (Unipile, SmartLead and
 # Instantly send a shared secret instead: for them, see the wrong-secret test.)
-BODY_SIGNED_ROUTES = frozenset({"twilio", "twilio/status", "openphone", "ghl"})
+BODY_SIGNED_ROUTES = frozenset(
+    {"twilio", "twilio/status", "openphone", "ghl", "calcom", "calendly", "calendar"}
+)
 
 
 def post_sample(stack: Any, sample: Sample, **kwargs: Any) -> requests.Response:
@@ -59,6 +61,9 @@ def test_every_sample_is_accepted_and_then_found_by_the_cli(live_stack, name):
     assert found is not None, f"{name} was acknowledged but is not stored"
     if result["kind"] == "message":
         assert found["message"]["provider_message_id"] == result["provider_message_id"]
+    elif result["kind"] == "calendar":
+        assert found["versions"], f"{name}: no calendar version under {found['pk']}"
+        assert all(version["sk"].startswith("CAL#") for version in found["versions"])
     else:
         assert found["statuses"], f"{name}: no status record under {found['pk']}"
         assert all(status["sk"].startswith("STATUS#") for status in found["statuses"])
@@ -81,6 +86,10 @@ def test_the_same_webhook_twice_is_a_duplicate_with_one_record(live_stack, name)
     assert found is not None
     if first["kind"] == "message":
         assert found["message"] is not None
+    elif first["kind"] == "calendar":
+        # The version comes from the provider's payload, not the arrival: a retry is no new version
+        event_types = [version["event_type"] for version in found["versions"]]
+        assert len(event_types) == len(set(event_types)), event_types
     else:
         sort_keys = [status["sk"] for status in found["statuses"]]
         assert len(sort_keys) == len(set(sort_keys)), sort_keys

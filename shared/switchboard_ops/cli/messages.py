@@ -22,15 +22,20 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="print a stored message, its job state and its status records as JSON",
         description="Prints {provider, provider_message_id, pk, job_state, attempts, exhausted, recovered, "
         "last_error, intent, sentiment, classifier, consent, delivery_status, draft_status, suppressed, "
-        "message, statuses, delivery, draft, suppression} as JSON: the top-level job fields come from the "
+        "message, statuses, delivery, draft, suppression} as JSON (a calendar event adds versions and "
+        "reminder): the top-level job fields come from the "
         "message record (or the latest status record), delivery/draft are the DELIVERY/DRAFT items under "
         "the same key, suppression the contact's opt-out record. Exits 1 (JSON error on stderr) when "
         "nothing is stored under that id.",
     )
     get.add_argument(
-        "--provider", required=True, help="twilio, openphone, ghl, unipile, smartlead, instantly"
+        "--provider",
+        required=True,
+        help="twilio, openphone, ghl, unipile, smartlead, instantly; calcom, calendly, calendar",
     )
-    get.add_argument("--id", required=True, dest="message_id", help="the provider's message id")
+    get.add_argument(
+        "--id", required=True, dest="message_id", help="the provider's message id (a calendar's event id)"
+    )
     add_target_arguments(get)
     get.set_defaults(run=get_message, json_errors=True)
 
@@ -78,9 +83,14 @@ def lookup(table: EventsTable, provider: str, message_id: str) -> dict[str, Any]
     )
     delivery = by_sk.get("DELIVERY")
     draft = by_sk.get("DRAFT")
-    known = {"MESSAGE", "DELIVERY", "DRAFT"}
+    # A calendar event's versions (CAL#<sortable version>) and its reminder live under the same key
+    versions = [item for item in items if str(item["sk"]).startswith("CAL#")]
+    reminder = by_sk.get("REMINDER")
+    known = {"MESSAGE", "DELIVERY", "DRAFT", "REMINDER"}
     other = [
-        item for item in items if str(item["sk"]) not in known and not str(item["sk"]).startswith("STATUS#")
+        item
+        for item in items
+        if str(item["sk"]) not in known and not str(item["sk"]).startswith(("STATUS#", "CAL#"))
     ]
     suppression = None
     contact = _contact(message)
@@ -88,7 +98,7 @@ def lookup(table: EventsTable, provider: str, message_id: str) -> dict[str, Any]
         with aws.translated("read the suppression list"):
             found = table.query_partition(f"SUPPRESSION#{contact[0]}#{contact[1]}")
         suppression = found[0] if found else None
-    found_job = message or (statuses[-1] if statuses else None)
+    found_job = message or (statuses[-1] if statuses else None) or (versions[-1] if versions else None)
     return {
         "provider": provider,
         "provider_message_id": message_id,
@@ -102,6 +112,7 @@ def lookup(table: EventsTable, provider: str, message_id: str) -> dict[str, Any]
         "delivery": delivery,
         "draft": draft,
         "suppression": suppression,
+        **({"versions": versions, "reminder": reminder} if versions else {}),
         **({"other": other} if other else {}),
     }
 
