@@ -15,6 +15,8 @@ class IngestSettings(BaseModel):
     table_name: str = Field(min_length=1, alias="TABLE_NAME")
     processing_queue_url: str = Field(min_length=1, alias="PROCESSING_QUEUE_URL")
     webhook_secrets_name: str = Field(min_length=1, alias="WEBHOOK_SECRETS_NAME")
+    # Where raw payloads too large for their DynamoDB item go (dal/raw_payloads.py).
+    raw_payload_bucket: str = Field(min_length=1, alias="RAW_PAYLOAD_BUCKET")
     # The base URL providers call (scheme://host[/base-path]) when a proxy or custom domain stands in
     # front of API Gateway; empty = rebuild it from the request's own Host and X-Forwarded-Proto.
     public_base_url: str = Field(default="", alias="PUBLIC_BASE_URL")

@@ -45,6 +45,7 @@ class SenderSettings(BaseModel):
     outbound_queue_url: str = Field(min_length=1, alias="OUTBOUND_QUEUE_URL")
     outbound_dlq_url: str = Field(min_length=1, alias="OUTBOUND_DLQ_URL")
     webhook_secrets_name: str = Field(min_length=1, alias="WEBHOOK_SECRETS_NAME")
+    raw_payload_bucket: str = Field(min_length=1, alias="RAW_PAYLOAD_BUCKET")  # stores events: see config.py
     # Where providers send status callbacks: the API's public base URL (…/webhooks/twilio/status).
     callback_base_url: str = Field(default="", alias="CALLBACK_BASE_URL")
     # Empty = the providers' real APIs; the local stack points both at the sandbox provider.
@@ -86,6 +87,7 @@ class ReconcileSettings(BaseModel):
     table_name: str = Field(min_length=1, alias="TABLE_NAME")
     processing_queue_url: str = Field(min_length=1, alias="PROCESSING_QUEUE_URL")
     webhook_secrets_name: str = Field(min_length=1, alias="WEBHOOK_SECRETS_NAME")
+    raw_payload_bucket: str = Field(min_length=1, alias="RAW_PAYLOAD_BUCKET")  # stores events: see config.py
     alerts_topic_arn: str = Field(min_length=1, alias="ALERTS_TOPIC_ARN")
     # Comma-separated: which providers' message lists are reconciled (twilio, openphone).
     reconcile_providers: str = Field(
