@@ -28,6 +28,7 @@ from switchboard.providers import ROUTES
 from switchboard.providers.listing import Pacing
 from switchboard.services.reconcile import Reconciler
 from switchboard.webhook_request import WebhookRequest
+from switchboard_ops.cli import messages
 from switchboard_ops.local.apigw import http_api_event
 from switchboard_ops.local.samples import Sample, load_sample, with_changes
 from switchboard_ops.project import load_handler
@@ -275,3 +276,26 @@ def test_reconciliation_stores_a_255_kib_message_under_the_item_limit(route, sta
     )["Item"]
     assert item_size(item) < DYNAMODB_ITEM_LIMIT
     assert RawPayloads().read(from_item(item)) == message.raw
+
+
+# --- readers ------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "kept"), [(noise, RAW_OBJECT), (html_email, RAW_COMPRESSED)])
+def test_messages_get_shows_the_original_raw_payload_wherever_it_is_kept(
+    text, kept, stack, dynamodb, lambda_context
+):
+    # Given a 255 KiB OpenPhone message stored with its raw payload in S3 (or compressed in the item)
+    sample = sized(load_sample("openphone_message_received"), BODY_BYTES, text=text)
+    event = parsed(accepted(sample, lambda_context)["signed"])
+    [item] = stored_items(dynamodb, stack)
+    assert kept in item
+
+    # When the operator CLI looks the message up
+    table = EventsTable(stack.tables["EventsTable"], raw_payloads=RawPayloads(s3=aws.client("s3")))
+    found = messages.lookup(table, "openphone", event.provider_message_id)
+
+    # Then it shows the raw payload as received, as JSON text like any small message's
+    assert found is not None
+    assert json.loads(found["message"]["raw"]) == event.raw
+    assert RAW_COMPRESSED not in found["message"]
