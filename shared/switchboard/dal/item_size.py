@@ -59,4 +59,4 @@ def _utf8(text: str) -> int:
 def _bytes(value: Any) -> bytes:
     """boto3's Binary wrapper, raw bytes, or the base64 text of the wire format."""
     raw = getattr(value, "value", value)
-    return raw if isinstance(raw, bytes | bytearray) else base64.b64decode(raw)
+    return bytes(raw) if isinstance(raw, bytes | bytearray) else base64.b64decode(raw)
