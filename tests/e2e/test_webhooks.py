@@ -259,3 +259,30 @@ def test_the_readme_curl_command_posts_a_signed_sample(live_stack):
     if response.get("enqueued"):
         live_stack.enqueued += 1
         live_stack.jobs.setdefault((response["provider"], response["provider_message_id"]), False)
+
+
+def test_a_255_kib_webhook_is_stored_processed_and_read_back_whole(live_stack):
+    # Given a signed 255 KiB Twilio SMS whose text does not compress (its raw payload goes to S3)
+    import random
+    import string
+
+    from switchboard_ops.local.samples import with_changes
+
+    base = with_changes(load_sample("twilio_inbound_sms"), body="x")
+    text = "".join(random.Random(5).choices(string.ascii_letters, k=255 * 1024 - len(base.body) + 1))
+    sample = with_changes(load_sample("twilio_inbound_sms"), body=text)
+
+    # When it is posted to the local stack
+    result = accepted(live_stack, sample)
+
+    # Then it is stored and processed, and `messages get` shows its whole raw payload from the bucket
+    assert result["outcome"] == "stored", result
+    found = live_stack.wait_for_message(
+        "twilio",
+        result["provider_message_id"],
+        lambda found: found["job_state"] == "PROCESSED",
+        timeout=30,
+        what="processed",
+    )
+    assert found["message"]["raw_s3"].startswith("s3://")
+    assert json.loads(found["message"]["raw"])["Body"] == text

@@ -400,6 +400,7 @@ REQUIRED = {
     "PROCESSING_QUEUE_URL": "q",
     "WEBHOOK_SECRETS_NAME": "s",
     "ALERTS_TOPIC_ARN": "a",
+    "RAW_PAYLOAD_BUCKET": "b",
 }
 
 

@@ -562,6 +562,7 @@ def default_reconciler() -> Reconciler:
         from switchboard.dal.events_table import EventsTable
         from switchboard.dal.jobs_queue import JobsQueue
         from switchboard.dal.notifications import publish_alert
+        from switchboard.dal.raw_payloads import RawPayloads
         from switchboard.dal.reconcile_records import ReconcileRecords
         from switchboard.dal.secrets import WebhookSecrets
         from switchboard.function_settings import reconcile_settings
@@ -591,7 +592,7 @@ def default_reconciler() -> Reconciler:
         _default = Reconciler(
             sources=sources,
             records=ReconcileRecords(settings.table_name),
-            store=EventsTable(settings.table_name),
+            store=EventsTable(settings.table_name, raw_payloads=RawPayloads(settings.raw_payload_bucket)),
             jobs=JobsQueue(settings.processing_queue_url),
             alert=lambda subject, message: publish_alert(topic, subject, message),
             hand_off=continuations.send if continuations else None,

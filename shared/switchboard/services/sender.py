@@ -222,6 +222,7 @@ def _build_default() -> Sender:
     from switchboard.dal.job_records import JobRecords
     from switchboard.dal.jobs_queue import JobsQueue
     from switchboard.dal.outbound_records import OutboundRecords
+    from switchboard.dal.raw_payloads import RawPayloads
     from switchboard.dal.secrets import WebhookSecrets
     from switchboard.function_settings import sender_settings
     from switchboard.providers import TWILIO_STATUS
@@ -260,7 +261,7 @@ def _build_default() -> Sender:
             "twilio": per_instance(settings.twilio_rate_per_second / settings.sender_concurrency),
             "openphone": per_instance(settings.openphone_rate_per_second / settings.sender_concurrency),
         },
-        store=EventsTable(settings.table_name),
+        store=EventsTable(settings.table_name, raw_payloads=RawPayloads(settings.raw_payload_bucket)),
         jobs=JobsQueue(settings.processing_queue_url),
     )
 
