@@ -16,7 +16,8 @@ from switchboard.dal.events_table import EventsTable
 from switchboard.dal.jobs_queue import JobsQueue
 from switchboard.dal.reconcile_records import ReconcileRecords
 from switchboard.models import Channel, Direction, Message, StatusUpdate
-from switchboard.providers.listing import Pacing, RetryPolicy, list_twilio_messages
+from switchboard.providers.listing import Pacing, RetryPolicy
+from switchboard.providers.twilio_listing import list_twilio_messages
 from switchboard.providers.twilio_rest import twilio_client
 from switchboard.services import reconcile as reconcile_module
 from switchboard.services.ratelimit import TokenBucket

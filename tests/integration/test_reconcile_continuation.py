@@ -229,7 +229,7 @@ def test_messages_sent_from_other_tools_are_backfilled_but_leave_the_capture_rat
     from datetime import UTC, datetime, timedelta
 
     from switchboard.dal.events_table import EventsTable
-    from switchboard.providers.listing import list_twilio_messages
+    from switchboard.providers.twilio_listing import list_twilio_messages
     from switchboard.providers.twilio_rest import twilio_client
 
     # Given 4 inbound messages of which 3 came by webhook, and 6 sent from the Twilio console (no webhook)
