@@ -19,9 +19,9 @@ from switchboard.models import Channel, Direction, Message, StatusUpdate
 from switchboard.providers.listing import Pacing, RetryPolicy
 from switchboard.providers.twilio_listing import list_twilio_messages
 from switchboard.providers.twilio_rest import twilio_client
-from switchboard.services import reconcile as reconcile_module
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.reconcile import OpenPhoneSource, Reconciler, TwilioSource
+from switchboard.services.reconcile import wiring as reconcile_module
 from switchboard_ops.local.sqs_events import receive_batch, sqs_event
 from switchboard_ops.project import load_handler
 from switchboard_ops.sandbox import Sandbox

@@ -17,7 +17,7 @@ from switchboard.dal.jobs_queue import JobsQueue
 from switchboard.dal.reconcile_records import ReconcileRecords
 from switchboard.errors import StoreUnavailable
 from switchboard.models import Job
-from switchboard.services import reconcile as reconcile_module
+from switchboard.services.reconcile import wiring as reconcile_module
 from switchboard_ops.local.sqs_events import receive_batch
 from switchboard_ops.project import load_handler
 from switchboard_ops.sandbox import Sandbox
