@@ -110,7 +110,8 @@ class ReconcileRecords(Table):
     # --- run records -------------------------------------------------------------------------------
 
     def put_run(self, run: dict[str, Any]) -> None:
-        """The run record (sk RUN#<started iso>): at start, after each page, at a checkpoint, at the end."""
+        """The run record (sk RUN#<started iso>): at start, after each page, at a checkpoint, at the end;
+        its fields are ReconcileRun.to_record()'s (models/reconcile.py maps them both ways)."""
         self.call("put_item", Item=to_attribute_values(_decimals({**run, "pk": RECONCILE_PK})))
 
     def get_run(self, sk: str) -> dict[str, Any] | None:

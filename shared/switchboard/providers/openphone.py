@@ -204,3 +204,16 @@ def signature_headers(url: str, body: bytes, client_secrets: dict[str, str], now
     if _is_standard_envelope(body):
         return standard_signature_headers(body, client_secrets["webhook_secret"], now)
     return legacy_signature_headers(body, client_secrets["signing_key"], now)
+
+
+def message_direction(message: dict[str, Any]) -> Direction:
+    """A message object's direction as the webhooks read it (absent: incoming); the message list reuses it."""
+    direction = _DIRECTIONS.get(string_field(message, "direction") or "incoming")
+    if direction is None:
+        raise MalformedPayload("field 'direction' must be incoming or outgoing")
+    return direction
+
+
+def message_phone(message: dict[str, Any], name: str) -> str | None:
+    """A message object's `from`/`to` as E.164 (`to` may be a list); the message list reuses it."""
+    return _phone(message, name)

@@ -152,3 +152,8 @@ def signature_headers(url: str, body: bytes, client_secrets: dict[str, str], now
 
     params = parse_qs(body.decode(), keep_blank_values=True)
     return {SIGNATURE_HEADER: sign(url, params, client_secrets["auth_token"])}
+
+
+def channel_and_number(value: str, *, field: str) -> tuple[Channel | None, str]:
+    """A `From`/`To` value as the webhooks read it: (WHATSAPP or None, E.164); the message list reuses it."""
+    return _channel_and_number(value, field=field)
