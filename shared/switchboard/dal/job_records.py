@@ -138,25 +138,32 @@ class JobRecords(Table):
                 raise
 
     @translated(StoreUnavailable, "mark_exhausted")
-    def mark_exhausted(self, key: dict[str, str], error: str, *, now: float) -> None:
-        """Flag the record as dead-lettered whatever state a crash left it in (never resurrects PROCESSED)."""
+    def mark_exhausted(self, key: dict[str, str], error: str | None, *, now: float) -> str | None:
+        """Flag the record as dead-lettered whatever state a crash left it in (never resurrects PROCESSED).
+        `error` None keeps the recorded one. Returns the last error (None: no record, or PROCESSED)."""
+        values: dict[str, Any] = {
+            ":failed": FAILED,
+            ":now": int(now * 1000),
+            ":yes": True,
+            ":processed": PROCESSED,
+        }
+        expression = "SET job_state = :failed, failed_at = :now, exhausted = :yes"
+        if error is not None:
+            expression += ", last_error = :error"
+            values[":error"] = error[:1000]
         try:
-            self._update(
+            response = self._update(
                 key,
-                "SET job_state = :failed, last_error = :error, failed_at = :now, exhausted = :yes"
-                " REMOVE lease_until, unfinished",
-                {
-                    ":failed": FAILED,
-                    ":error": error[:1000],
-                    ":now": int(now * 1000),
-                    ":yes": True,
-                    ":processed": PROCESSED,
-                },
+                expression + " REMOVE lease_until, unfinished",
+                values,
                 condition="attribute_exists(pk) AND job_state <> :processed",
+                ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
             if not is_condition_failure(exc):
                 raise
+            return None
+        return from_item(response["Attributes"]).get("last_error")
 
     @translated(StoreUnavailable, "suppression read")
     def is_suppressed(self, channel: str, address: str) -> bool:
