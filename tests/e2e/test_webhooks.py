@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
+from switchboard.services.processing.backoff import QUEUE_MAX_RECEIVES
 from switchboard_ops.local.samples import Sample, load_sample, payload_names
 
 pytestmark = pytest.mark.e2e
@@ -168,6 +171,34 @@ def test_requests_no_route_matches_get_the_gateway_404(live_stack, method, path)
     assert response.json() == {"message": "Not Found"}
 
 
+@pytest.mark.parametrize(
+    ("request_head", "status", "message"),
+    [
+        (b"FOO /webhooks/twilio HTTP/1.1\r\nHost: {host}\r\n", 404, "Not Found"),
+        (b"POST /webhooks/twilio HTTP/1.1\r\nHost: bad host\r\n", 400, "Bad Request"),
+        (b"POST /webhooks/twilio HTTP/1.1\r\nHost: {host}\r\nHost: {host}\r\n", 400, "Bad Request"),
+    ],
+    ids=["unknown-method", "host-with-a-space", "two-hosts"],
+)
+def test_the_live_api_answers_unknown_methods_and_bad_hosts_in_the_gateways_json(
+    live_stack, request_head, status, message
+):
+    # Given raw HTTP no client library would send
+    host, port = urlsplit(live_stack.api_url).netloc.rsplit(":", 1)
+    raw = request_head.replace(b"{host}", f"{host}:{port}".encode()) + b"Content-Length: 0\r\n\r\n"
+
+    # When it reaches the local API's socket
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(raw)
+        connection.shutdown(socket.SHUT_WR)
+        answer = b"".join(iter(lambda: connection.recv(65536), b""))
+
+    # Then the gateway answers with its status and JSON message
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ", 2)[1] == str(status).encode()
+    assert json.loads(body) == {"message": message}
+
+
 def test_a_body_over_10_mb_gets_413_from_the_gateway(live_stack):
     # Given a request body above API Gateway's 10 MB limit
     body = b"x" * (10 * 1024 * 1024 + 1)
@@ -212,7 +243,7 @@ def test_every_job_the_webhooks_enqueued_is_processed_and_status_shows_the_queue
     status = json.loads(result.stdout)
     queue = status["queues"]["ProcessingQueue"]
     assert queue["dead_letter"] is False and queue["redrive_to"] == "ProcessingDeadLetterQueue"
-    assert queue["max_receive_count"] == 6
+    assert queue["max_receive_count"] == QUEUE_MAX_RECEIVES
     assert status["queues"]["ProcessingDeadLetterQueue"]["dead_letter"] is True
     assert status["table"] == live_stack.state["table_name"]
     assert set(status["topics"]) == {"AlertsTopic"} and set(status["secrets"]) == {"WebhookSecrets"}
