@@ -17,12 +17,12 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from switchboard.dal.aws import InjectedClient
+from switchboard.dal.failures import error_code, translated
 from switchboard.dal.item_size import DYNAMODB_ITEM_LIMIT, item_size
 from switchboard.dal.items import to_attribute_values
-from switchboard.dal.table import error_code
 from switchboard.errors import PayloadTooLarge, StoreUnavailable
 
 RAW_TEXT = "raw"
@@ -79,14 +79,10 @@ class RawPayloads:
         return pointed, Upload(key, data)
 
     def put(self, upload: Upload) -> None:
-        try:
+        with translated(StoreUnavailable, "S3 put_object"):
             self.s3.put_object(
                 Bucket=self.bucket, Key=upload.key, Body=upload.body, ContentType="application/json"
             )
-        except ClientError as exc:
-            raise StoreUnavailable(f"S3 put_object failed: {error_code(exc)}") from exc
-        except BotoCoreError as exc:  # a connection error or timeout: retryable like a service error
-            raise StoreUnavailable(f"S3 put_object failed: {type(exc).__name__}") from exc
 
     def read(self, item: dict[str, Any]) -> Any:
         """The original raw payload of a stored item (plain values), wherever it is kept; None if none."""
@@ -97,14 +93,13 @@ class RawPayloads:
             return json.loads(zlib.decompress(getattr(item[RAW_COMPRESSED], "value", item[RAW_COMPRESSED])))
         if RAW_OBJECT in item:
             bucket, _, key = str(item[RAW_OBJECT]).removeprefix("s3://").partition("/")
-            try:
-                body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-            except ClientError as exc:
-                if error_code(exc) == "NoSuchKey":
-                    return None  # expired by the bucket's lifecycle rule (RawPayloadRetentionDays)
-                raise StoreUnavailable(f"S3 get_object failed: {error_code(exc)}") from exc
-            except BotoCoreError as exc:
-                raise StoreUnavailable(f"S3 get_object failed: {type(exc).__name__}") from exc
+            with translated(StoreUnavailable, "S3 get_object"):
+                try:
+                    body = self.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+                except ClientError as exc:
+                    if error_code(exc) == "NoSuchKey":
+                        return None  # expired by the bucket's lifecycle rule (RawPayloadRetentionDays)
+                    raise
             return json.loads(body)
         return None
 

@@ -4,7 +4,7 @@ PENDING -> SENDING (conditional) -> provider call -> SENT with the provider's id
 (21610 also suppresses the number); "certainly not accepted" failures retry with backoff, at most three
 attempts, then the dead-letter queue; "maybe sent" outcomes are flagged for review, never re-sent.
 Dead-lettering records FAILED first and sends to the DLQ last; a request back past its last attempt (that
-send failed) is only dead-lettered, never sent again (docs/adr/0003).
+send failed) is only dead-lettered, never sent again (docs/adr/0005).
 """
 
 from __future__ import annotations

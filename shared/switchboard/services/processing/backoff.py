@@ -2,7 +2,7 @@
 
 MAX_RECEIVES is the one source of truth for attempts. template.yaml's maxReceiveCount is QUEUE_MAX_RECEIVES,
 a few receives more (a test checks): the worker dead-letters a job itself, with its reason, and a message
-back past its last attempt only finishes that; the queue's redrive is the backstop (docs/adr/0003).
+back past its last attempt only finishes that; the queue's redrive is the backstop (docs/adr/0005).
 """
 
 from __future__ import annotations
