@@ -4,6 +4,7 @@ helpers for tests and the local stack. Modules load lazily: a webhook imports on
 from __future__ import annotations
 
 import importlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from types import ModuleType
 from typing import Any, Protocol
@@ -26,6 +27,7 @@ class Route:
     name: str
     module: str
     parser: str
+    keyed: bool = False  # the parser takes the route's secrets: it derives ids with a keyed hash
 
     @property
     def provider(self) -> str:
@@ -34,8 +36,11 @@ class Route:
     def load(self) -> ModuleType:
         return importlib.import_module(f"switchboard.providers.{self.module}")
 
-    def parse(self, request: WebhookRequest, received_at: float) -> Event | None:
-        return getattr(self.load(), self.parser)(request, received_at)
+    def parse(
+        self, request: WebhookRequest, received_at: float, secrets: Mapping[str, Any] | None = None
+    ) -> Event | None:
+        parser = getattr(self.load(), self.parser)
+        return parser(request, received_at, secrets) if self.keyed else parser(request, received_at)
 
 
 ROUTES: dict[str, Route] = {
@@ -47,7 +52,7 @@ ROUTES: dict[str, Route] = {
         Route("ghl", "ghl", "parse"),
         Route("unipile", "unipile", "parse"),
         Route("smartlead", "smartlead", "parse"),
-        Route("instantly", "instantly", "parse"),
+        Route("instantly", "instantly", "parse", keyed=True),
     )
 }
 

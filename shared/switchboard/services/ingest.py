@@ -116,8 +116,9 @@ class IngestService:
             given = request.content_type or "no content type"
             raise UnsupportedContentType(f"{given} is not accepted; use {accepted}")
         now = self.clock()
-        module.verify(request, self.secrets.for_provider(module.SECRET_NAME), now)
-        return route.parse(request, now)
+        secrets = self.secrets.for_provider(module.SECRET_NAME)
+        module.verify(request, secrets, now)
+        return route.parse(request, now, secrets)
 
 
 def store_and_enqueue(

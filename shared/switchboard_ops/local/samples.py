@@ -140,7 +140,9 @@ def _canonical(sample: Sample) -> Any:
         body=sample.body,
         headers={**sample.headers, "content-type": sample.content_type},
     )
-    return route.parse(request, time.time())
+    from switchboard_ops.local.secrets import webhook_secrets_document
+
+    return route.parse(request, time.time(), webhook_secrets_document().get(route.load().SECRET_NAME))
 
 
 def _replace_text(document: Any, old: str, new: str) -> tuple[Any, int]:
