@@ -71,6 +71,7 @@ class Message(_ProviderEvent):
     direction: Direction
     sender: KeyPart = Field(min_length=1, description="E.164 number, e-mail address or profile id")
     recipient: KeyPart | None = Field(default=None, description="E.164 number, e-mail address or profile id")
+    participants: tuple[str, ...] = Field(default=(), description="a group message's other recipients")
     body: str = ""
     media: tuple[Media, ...] = ()
     status: str | None = None
