@@ -92,8 +92,9 @@ class IngestService:
             given = request.content_type or "no content type"
             raise UnsupportedContentType(f"{given} is not accepted; use {accepted}")
         now = self.clock()
-        module.verify(request, self.secrets.for_provider(module.SECRET_NAME), now)
-        return binding.parse(request, now)
+        secrets = self.secrets.for_provider(module.SECRET_NAME)
+        module.verify(request, secrets, now)
+        return binding.parse(request, now, secrets)
 
 
 def default_service() -> IngestService:
