@@ -7,6 +7,8 @@ import io
 import json
 import logging
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 
@@ -15,6 +17,23 @@ from switchboard_ops.project import EVENTS, ROOT, load_event, load_handler
 
 ingest = load_handler("ingest")
 SAMPLES = sorted(path.stem for path in (EVENTS / "ingest").glob("*.json"))
+
+
+@contextmanager
+def captured_logs() -> Iterator[io.StringIO]:
+    """Every line the functions' logger writes while the block runs, formatted (masked) as in Lambda."""
+    from switchboard.observability import logger
+
+    stream = io.StringIO()
+    capture = logging.StreamHandler(stream)
+    capture.setFormatter(logger.registered_formatter)
+    logger.addHandler(capture)
+    logger.setLevel("DEBUG")
+    try:
+        yield stream
+    finally:
+        logger.setLevel("INFO")
+        logger.removeHandler(capture)
 
 
 def make_events_script():
@@ -50,20 +69,10 @@ def test_every_sample_event_is_accepted_stored_and_enqueued(name, stack, lambda_
 
 def test_no_phone_number_or_message_text_reaches_the_logs(stack, lambda_context):
     # Given an inbound SMS with a known number and text, and the function's log output captured
-    from switchboard.observability import logger
-
-    stream = io.StringIO()
-    capture = logging.StreamHandler(stream)
-    capture.setFormatter(logger.registered_formatter)
-    logger.addHandler(capture)
-    logger.setLevel("DEBUG")
-    try:
+    with captured_logs() as stream:
         # When it is ingested, then delivered again (the duplicate path logs too)
         ingest.handler(load_event("ingest/twilio_inbound_sms"), lambda_context)
         ingest.handler(load_event("ingest/twilio_inbound_sms"), lambda_context)
-    finally:
-        logger.setLevel("INFO")
-        logger.removeHandler(capture)
 
     # Then neither number nor the body appears anywhere in the output
     logs = stream.getvalue()
@@ -89,7 +98,6 @@ def test_no_email_address_reaches_any_log_line_or_key_of_ingest_and_worker(
     name, stack, sqs, dynamodb, lambda_context, monkeypatch
 ):
     # Given a sample event (Instantly's also without email_id), and every log line captured
-    from switchboard.observability import logger
     from switchboard_ops.local.sqs_events import delete_succeeded, receive_batch, sqs_event
 
     monkeypatch.setattr(default_service(), "clock", lambda: make_events_script().EVENTS_NOW)
@@ -100,12 +108,7 @@ def test_no_email_address_reaches_any_log_line_or_key_of_ingest_and_worker(
             json.dumps([json.loads(e["body"]) for e in events if e["body"].startswith("{")])
         )
     )
-    stream = io.StringIO()
-    capture = logging.StreamHandler(stream)
-    capture.setFormatter(logger.registered_formatter)
-    logger.addHandler(capture)
-    logger.setLevel("DEBUG")
-    try:
+    with captured_logs() as stream:
         # When it is ingested, delivered again, and its jobs are processed by the worker
         for each in events + events:
             assert ingest.handler(each, lambda_context)["statusCode"] == 200
@@ -115,9 +118,6 @@ def test_no_email_address_reaches_any_log_line_or_key_of_ingest_and_worker(
                 sqs_event(messages, stack.queue_arns["ProcessingQueue"]), lambda_context
             )
             delete_succeeded(sqs, url, messages, response)
-    finally:
-        logger.setLevel("INFO")
-        logger.removeHandler(capture)
 
     # Then no address appears in any line (only masked ones, "***@domain")
     logs = stream.getvalue()
