@@ -16,6 +16,7 @@ record the run. A weekly integrity check compares per-day counts, provider vs. s
 
 from __future__ import annotations
 
+import contextvars
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -228,7 +229,9 @@ class Reconciler:
         # limits, so the sweep's queries cost no wall time. Jobs this run stores are younger than the
         # grace period, so the sweep never touches them.
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconcile-sweep") as pool:
-            sweep = None if run.get("swept") else pool.submit(self._sweep, providers)
+            # The caller's context goes along (contextvars: whose calls these are, for the IAM check).
+            context = contextvars.copy_context()
+            sweep = None if run.get("swept") else pool.submit(context.run, self._sweep, providers)
             while int(run["position"]) < len(providers):
                 name = providers[int(run["position"])]
                 if self._provider(run, name, remaining_ms):
