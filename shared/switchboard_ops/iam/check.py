@@ -54,15 +54,24 @@ def unexercised(policies: dict[str, FunctionPolicy], calls: Iterable[Call]) -> d
     return unused
 
 
+def any_resource(policies: dict[str, FunctionPolicy]) -> dict[str, list[Grant]]:
+    """Grants on every resource (`*`), runtime grants aside: wider than any call needs."""
+    wide = {
+        function: [
+            g for g in policy.grants() if g.resource == "*" and not g.action.startswith(RUNTIME_PREFIXES)
+        ]
+        for function, policy in sorted(policies.items())
+    }
+    return {function: grants for function, grants in wide.items() if grants}
+
+
 def describe_denied(calls: list[Call]) -> str:
     lines = [f"  {call.function}: {call.action} on {call.resource} ({call.operation})" for call in calls]
     return "\n".join(["Calls the template's IAM policies deny:", *lines])
 
 
-def describe_unexercised(unused: dict[str, list[Grant]]) -> str:
+def describe_grants(title: str, grants: dict[str, list[Grant]]) -> str:
     lines = [
-        f"  {function}: {grant.action} on {grant.resource}"
-        for function, grants in unused.items()
-        for grant in grants
+        f"  {function}: {g.action} on {g.resource}" for function, listed in grants.items() for g in listed
     ]
-    return "\n".join(["Grants no test exercised:", *lines])
+    return "\n".join([title, *lines])

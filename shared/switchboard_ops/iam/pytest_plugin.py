@@ -15,9 +15,10 @@ import pytest
 
 from switchboard_ops.iam import calls as iam_calls
 from switchboard_ops.iam.check import (
+    any_resource,
     denied,
     describe_denied,
-    describe_unexercised,
+    describe_grants,
     event_source_calls,
     unexercised,
 )
@@ -67,7 +68,16 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if _whole_suite(session):
         unused = unexercised(policies, checked)
-        _reports.append(describe_unexercised(unused) if unused else "IAM check: every grant was exercised")
+        _reports.append(
+            describe_grants("Grants no test exercised:", unused)
+            if unused
+            else "IAM check: every grant was exercised"
+        )
+        wide = any_resource(policies)
+        if wide:
+            _reports.append(describe_grants("Grants on any resource (*):", wide))
+    if session.config.get_verbosity() > 0:
+        _reports.extend(f"  {call.function}: {call.action} on {call.resource}" for call in sorted(made))
     _reports.append(f"IAM check: {len(made)} distinct calls recorded, {len(refused)} denied")
 
 
