@@ -239,3 +239,19 @@ def test_template_allows_exactly_the_attempts_the_sender_makes():
     queue = load_template()["Resources"]["OutboundQueue"]["Properties"]
 
     assert queue["RedrivePolicy"]["maxReceiveCount"] == MAX_SEND_ATTEMPTS
+
+
+def test_a_transient_failure_hides_the_received_send_for_its_backoff(stack, sqs, queues):
+    # Given a send request received from OutboundQueue, as the event source hands it to the sender
+    sqs.send_message(QueueUrl=stack.queues["OutboundQueue"], MessageBody=request().model_dump_json())
+    (message,) = receive_batch(sqs, stack.queues["OutboundQueue"])
+
+    # When the provider is unavailable: the failure propagates (SendUnavailable, not EnqueueFailed),
+    # so the visibility change on the source queue was accepted
+    with pytest.raises(SendUnavailable):
+        sender(stack, queues, Provider(SendUnavailable("503"))).handle(
+            message["Body"], receipt_handle=message["ReceiptHandle"], receive_count=1
+        )
+
+    # Then the message stays hidden (its backoff), not redelivered at once
+    assert receive_batch(sqs, stack.queues["OutboundQueue"]) == []
