@@ -163,6 +163,12 @@ def test_sub_getatt_and_ref_resolve_to_the_fake_arns_the_calls_use() -> None:
             {"Bucket": "switchboard-local-rawpayloadsbucket", "Key": "raw/twilio/SM1"},
             [("s3:PutObject", "arn:aws:s3:::rawpayloadsbucket/raw/twilio/SM1")],
         ),
+        (
+            "s3",
+            "HeadObject",
+            {"Bucket": "switchboard-local-rawpayloadsbucket", "Key": "raw/twilio/SM1"},
+            [("s3:GetObject", "arn:aws:s3:::rawpayloadsbucket/raw/twilio/SM1")],
+        ),
     ],
 )
 def test_a_call_is_reduced_to_the_actions_and_resources_iam_authorizes_it_by(

@@ -28,6 +28,11 @@ _ACTION_OF = {
     "sqs:SendMessageBatch": "sqs:SendMessage",
     "sqs:DeleteMessageBatch": "sqs:DeleteMessage",
     "sqs:ChangeMessageVisibilityBatch": "sqs:ChangeMessageVisibility",
+    # S3 authorizes reads and (multipart) writes of an object by GetObject / PutObject.
+    "s3:HeadObject": "s3:GetObject",
+    "s3:CreateMultipartUpload": "s3:PutObject",
+    "s3:UploadPart": "s3:PutObject",
+    "s3:CompleteMultipartUpload": "s3:PutObject",
 }
 _IAM_PREFIX = {"monitoring": "cloudwatch", "email": "ses"}
 _TRANSACT_ACTIONS = {
