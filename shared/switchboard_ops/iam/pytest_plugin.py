@@ -47,7 +47,8 @@ def _recorded() -> set[iam_calls.Call]:
 
 def _whole_suite(session: pytest.Session) -> bool:
     tiers = {part for item in session.items for part in item.path.parts if part in TIERS}
-    return tiers == set(TIERS) and not _deselected and not session.shouldstop and session.testsfailed == 0
+    # A failed test still ran its calls up to the failure: only a run cut short (-x) or narrowed is partial.
+    return tiers == set(TIERS) and not _deselected and not session.shouldstop
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
