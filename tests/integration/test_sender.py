@@ -24,6 +24,7 @@ from switchboard.models.outbound import SendRequest
 from switchboard.providers.outbound import SendAmbiguous, SendRejected, SendUnavailable, Sent
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.sender import MAX_SEND_ATTEMPTS, OUTBOUND_QUEUE_MAX_RECEIVES, Sender
+from switchboard_ops.iam.calls import attributing
 from switchboard_ops.local.sqs_events import receive_batch
 from switchboard_ops.local.template import load_template
 
@@ -52,7 +53,7 @@ def queues(stack, sqs):
 
 def sender(stack: Any, queues: RetryQueues, provider: Provider) -> Sender:
     table = stack.tables["EventsTable"]
-    return Sender(
+    service = Sender(
         records=OutboundRecords(table),
         consents=JobRecords(table),
         queues=queues,
@@ -61,6 +62,9 @@ def sender(stack: Any, queues: RetryQueues, provider: Provider) -> Sender:
         store=EventsTable(table),
         jobs=JobsQueue(stack.queues["ProcessingQueue"]),
     )
+    # SenderFunction's own code, driven without its handler: its AWS calls still count in the IAM check.
+    service.handle = attributing("SenderFunction", service.handle)  # type: ignore[method-assign]
+    return service
 
 
 def request(**changes: Any) -> SendRequest:
@@ -278,3 +282,19 @@ def test_a_failed_dead_letter_send_is_finished_on_the_redelivery_and_never_resen
         "503 from the provider",
     )
     assert send_record(dynamodb, stack)["state"] == "FAILED"
+
+
+def test_a_transient_failure_hides_the_received_send_for_its_backoff(stack, sqs, queues):
+    # Given a send request received from OutboundQueue, as the event source hands it to the sender
+    sqs.send_message(QueueUrl=stack.queues["OutboundQueue"], MessageBody=request().model_dump_json())
+    (message,) = receive_batch(sqs, stack.queues["OutboundQueue"])
+
+    # When the provider is unavailable: the failure propagates (SendUnavailable, not EnqueueFailed),
+    # so the visibility change on the source queue was accepted
+    with pytest.raises(SendUnavailable):
+        sender(stack, queues, Provider(SendUnavailable("503"))).handle(
+            message["Body"], receipt_handle=message["ReceiptHandle"], receive_count=1
+        )
+
+    # Then the message stays hidden (its backoff), not redelivered at once
+    assert receive_batch(sqs, stack.queues["OutboundQueue"]) == []

@@ -44,7 +44,7 @@ def test_receive_counts_start_at_one():
 
 def test_template_redrive_leaves_the_worker_room_to_finish_its_own_dead_lettering():
     # The worker dead-letters on the MAX_RECEIVES-th failure; the queue must not move the message itself
-    # until a failed dead-lettering has had its retries (docs/adr/0003).
+    # until a failed dead-lettering has had its retries (docs/adr/0005).
     queue = load_template()["Resources"]["ProcessingQueue"]["Properties"]
 
     assert queue["RedrivePolicy"]["maxReceiveCount"] == QUEUE_MAX_RECEIVES

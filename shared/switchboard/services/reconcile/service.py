@@ -5,6 +5,7 @@ check. With `remaining_ms` a run stops between pages before the Lambda timeout (
 
 from __future__ import annotations
 
+import contextvars
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -93,7 +94,9 @@ class Reconciler:
             return remaining_ms is not None and remaining_ms() < self.safety_ms
 
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="reconcile-sweep") as pool:
-            sweep = None if run.swept else pool.submit(self.sweeper.sweep, list(run.providers))
+            # The caller's context goes along (contextvars: whose calls these are, for the IAM check).
+            context = contextvars.copy_context()
+            sweep = None if run.swept else pool.submit(context.run, self.sweeper.sweep, list(run.providers))
             checkpointed = self._page_providers(run, budget_low)
             self.sweeper.add_to(run, sweep)
         run.add_time(time.monotonic() - started)
