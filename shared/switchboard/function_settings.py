@@ -11,6 +11,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from switchboard.retry import PROCESSING_JOBS
 from switchboard.settings_base import (
     AlertsSettings,
     EventsTableSettings,
@@ -28,9 +29,11 @@ class WorkerSettings(Settings, EventsTableSettings, ProcessingQueueSettings):
     # Comma-separated subset of consent,classify,rollup,draft,delivery; empty = all of them.
     pipeline_steps: str = Field(default="", alias="PIPELINE_STEPS")
     auto_send_enabled: bool = Field(default=False, alias="AUTO_SEND_ENABLED")
-    backoff_base_seconds: int = Field(default=60, ge=0, alias="BACKOFF_BASE_SECONDS")
-    backoff_cap_seconds: int = Field(default=960, ge=0, alias="BACKOFF_CAP_SECONDS")
-    backoff_jitter: bool = Field(default=False, alias="BACKOFF_JITTER")
+    backoff_base_seconds: int = Field(
+        default=PROCESSING_JOBS.base_seconds, ge=0, alias="BACKOFF_BASE_SECONDS"
+    )
+    backoff_cap_seconds: int = Field(default=PROCESSING_JOBS.cap_seconds, ge=0, alias="BACKOFF_CAP_SECONDS")
+    backoff_jitter: bool = Field(default=PROCESSING_JOBS.jitter, alias="BACKOFF_JITTER")
     # Longer than the worker's timeout, so a live worker is never taken over; a crashed one is.
     job_lease_seconds: int = Field(default=120, gt=0, alias="JOB_LEASE_SECONDS")
     # Empty = the rules classifier; a URL = switchboard.providers.llm_classifier.HttpClassifier.

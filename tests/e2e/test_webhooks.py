@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from switchboard.services.processing.backoff import QUEUE_MAX_RECEIVES
+from switchboard.retry import PROCESSING_JOBS
 from switchboard_ops.local.samples import Sample, load_sample, payload_names
 
 pytestmark = pytest.mark.e2e
@@ -252,7 +252,7 @@ def test_every_job_the_webhooks_enqueued_is_processed_and_status_shows_the_queue
     status = json.loads(result.stdout)
     queue = status["queues"]["ProcessingQueue"]
     assert queue["dead_letter"] is False and queue["redrive_to"] == "ProcessingDeadLetterQueue"
-    assert queue["max_receive_count"] == QUEUE_MAX_RECEIVES
+    assert queue["max_receive_count"] == PROCESSING_JOBS.queue_max_receives
     assert status["queues"]["ProcessingDeadLetterQueue"]["dead_letter"] is True
     assert status["table"] == live_stack.state["table_name"]
     assert set(status["topics"]) == {"AlertsTopic"} and set(status["secrets"]) == {"WebhookSecrets"}

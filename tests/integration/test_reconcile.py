@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -16,9 +17,10 @@ from switchboard.dal.events_table import EventsTable
 from switchboard.dal.jobs_queue import JobsQueue
 from switchboard.dal.reconcile_records import ReconcileRecords
 from switchboard.models import Channel, Direction, Message, StatusUpdate
-from switchboard.providers.listing import Pacing, RetryPolicy
+from switchboard.providers.listing import Pacing
 from switchboard.providers.twilio_listing import list_twilio_messages
 from switchboard.providers.twilio_rest import twilio_client
+from switchboard.retry import PROVIDER_LISTING
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.reconcile import OpenPhoneSource, Reconciler, TwilioSource
 from switchboard.services.reconcile import wiring as reconcile_module
@@ -53,7 +55,7 @@ class Sleeps(list[float]):
 def pacing(bucket_rate: float = 1000.0, sleeps: Sleeps | None = None) -> Pacing:
     return Pacing(
         bucket=TokenBucket(bucket_rate),
-        policy=RetryPolicy(max_attempts=4, base_seconds=0.01, cap_seconds=0.05),
+        policy=replace(PROVIDER_LISTING, max_attempts=4, base_seconds=0.01, cap_seconds=0.05),
         sleep=sleeps if sleeps is not None else Sleeps(),
     )
 

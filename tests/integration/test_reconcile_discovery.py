@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,8 +15,9 @@ import pytest
 from switchboard.dal.events_table import EventsTable
 from switchboard.dal.jobs_queue import JobsQueue
 from switchboard.dal.reconcile_records import ReconcileRecords
-from switchboard.providers.listing import Pacing, RetryPolicy
+from switchboard.providers.listing import Pacing
 from switchboard.providers.openphone_listing import list_openphone_conversations, openphone_message
+from switchboard.retry import PROVIDER_LISTING
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.reconcile import OpenPhoneSource, Reconciler
 from switchboard_ops.sandbox import SANDBOX_NUMBER_A, Sandbox
@@ -36,7 +38,7 @@ def _fresh(sandbox: Sandbox) -> None:
 def pacing(bucket_rate: float = 1000.0) -> Pacing:
     return Pacing(
         bucket=TokenBucket(bucket_rate),
-        policy=RetryPolicy(max_attempts=4, base_seconds=0.01, cap_seconds=0.05),
+        policy=replace(PROVIDER_LISTING, max_attempts=4, base_seconds=0.01, cap_seconds=0.05),
         sleep=lambda seconds: None,
     )
 
@@ -228,7 +230,9 @@ def test_every_conversation_and_message_request_takes_a_token_from_the_bucket(st
     # Given 3 conversations (2 conversation pages) holding 5 message pages
     converse(sandbox, [3, 3, 2])
     bucket = CountingBucket()
-    paced = Pacing(bucket=bucket, policy=RetryPolicy(max_attempts=2), sleep=lambda seconds: None)
+    paced = Pacing(
+        bucket=bucket, policy=replace(PROVIDER_LISTING, max_attempts=2), sleep=lambda seconds: None
+    )
 
     stats = build(stack, source(sandbox, pacing=paced)).run("openphone", WINDOW)["stats"]["openphone"]
 

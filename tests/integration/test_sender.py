@@ -23,10 +23,9 @@ from switchboard.errors import EnqueueFailed
 from switchboard.models.outbound import SendRequest
 from switchboard.providers.outbound import SendAmbiguous, SendRejected, SendUnavailable, Sent
 from switchboard.services.ratelimit import TokenBucket
-from switchboard.services.sender import MAX_SEND_ATTEMPTS, OUTBOUND_QUEUE_MAX_RECEIVES, Sender
+from switchboard.services.sender import Sender
 from switchboard_ops.iam.calls import attributing
 from switchboard_ops.local.sqs_events import receive_batch
-from switchboard_ops.local.template import load_template
 
 
 class Provider:
@@ -235,13 +234,6 @@ def test_an_invalid_request_is_dead_lettered(stack, sqs, queues):
 
     assert outcome == "dead_lettered"
     assert len(receive_batch(sqs, stack.queues["OutboundDeadLetterQueue"])) == 1
-
-
-def test_template_leaves_the_sender_room_to_finish_its_own_dead_lettering():
-    queue = load_template()["Resources"]["OutboundQueue"]["Properties"]
-
-    assert queue["RedrivePolicy"]["maxReceiveCount"] == OUTBOUND_QUEUE_MAX_RECEIVES
-    assert OUTBOUND_QUEUE_MAX_RECEIVES > MAX_SEND_ATTEMPTS
 
 
 def test_a_failed_dead_letter_send_is_finished_on_the_redelivery_and_never_resent(

@@ -11,7 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from switchboard.services.processing.backoff import QUEUE_MAX_RECEIVES
+from switchboard.retry import PROCESSING_JOBS
 from switchboard_ops.local.functions import SqsEventSource, function_specs
 from switchboard_ops.local.provision import provision
 from switchboard_ops.local.sqs_events import batch_outcome
@@ -198,15 +198,17 @@ def test_a_function_that_raises_leaves_the_batch_and_the_redrive_policy_moves_it
     polling = poller(sqs, url, function)
 
     # When it polls until nothing comes any more
-    outcomes = [polling.poll_once() for _ in range(QUEUE_MAX_RECEIVES + 2)]
+    outcomes = [polling.poll_once() for _ in range(PROCESSING_JOBS.queue_max_receives + 2)]
 
     # Then maxReceiveCount receives failed the whole batch, and then SQS (moto) moved the message to the DLQ
-    assert [o is not None and o.whole_batch_failed for o in outcomes] == [True] * QUEUE_MAX_RECEIVES + [
+    assert [o is not None and o.whole_batch_failed for o in outcomes] == [
+        True
+    ] * PROCESSING_JOBS.queue_max_receives + [
         False,
         False,
     ]
     receive_counts = [e["Records"][0]["attributes"]["ApproximateReceiveCount"] for e in function.events]
-    assert receive_counts == [str(count) for count in range(1, QUEUE_MAX_RECEIVES + 1)]
+    assert receive_counts == [str(count) for count in range(1, PROCESSING_JOBS.queue_max_receives + 1)]
     assert visible(sqs, url) == 0 and visible(sqs, dead_letters) == 1
 
 

@@ -5,6 +5,7 @@ the settings that choose discovery."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any
@@ -19,8 +20,6 @@ from switchboard.providers.listing import (
     ListRejected,
     ListUnavailable,
     Pacing,
-    RetryPolicy,
-    parse_retry_after,
 )
 from switchboard.providers.openphone_listing import (
     OpenPhoneConversation,
@@ -29,6 +28,7 @@ from switchboard.providers.openphone_listing import (
     openphone_message,
 )
 from switchboard.providers.twilio_listing import twilio_message
+from switchboard.retry import PROVIDER_LISTING, parse_retry_after
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.reconcile import OpenPhoneSource
 
@@ -38,12 +38,12 @@ BEFORE = AFTER + timedelta(hours=48)
 
 
 def test_backoff_doubles_from_the_base_and_stops_at_the_cap():
-    policy = RetryPolicy(base_seconds=0.5, cap_seconds=4.0)
+    policy = replace(PROVIDER_LISTING, base_seconds=0.5, cap_seconds=4.0)
     assert [policy.backoff(attempt) for attempt in range(1, 7)] == [0.5, 1.0, 2.0, 4.0, 4.0, 4.0]
 
 
 def test_retry_after_seconds_or_http_date_wins_over_backoff_and_is_clamped():
-    policy = RetryPolicy(base_seconds=0.5, max_retry_after_seconds=60)
+    policy = replace(PROVIDER_LISTING, base_seconds=0.5, max_retry_after_seconds=60)
     assert policy.delay(1, "3", NOW) == 3.0
     assert policy.delay(3, None, NOW) == 2.0  # no header: the backoff
     assert policy.delay(3, "soon", NOW) == 2.0  # unreadable: the backoff
@@ -127,7 +127,7 @@ def test_openphone_429_waits_retry_after_5xx_backs_off_and_pages_follow_the_toke
         FakeResponse(429, {"message": "Too many requests"}),  # no Retry-After: backoff
         FakeResponse(200, {"data": [op_message(3)], "nextPageToken": None}),
     )
-    pacing = Pacing(policy=RetryPolicy(base_seconds=0.5), sleep=fake.sleep, clock=fake.clock)
+    pacing = Pacing(policy=replace(PROVIDER_LISTING, base_seconds=0.5), sleep=fake.sleep, clock=fake.clock)
     pages = listing(session, pacing)
 
     assert [[m.provider_message_id for m in items] for items, _ in pages] == [
@@ -146,7 +146,9 @@ def test_openphone_429_waits_retry_after_5xx_backs_off_and_pages_follow_the_toke
 
 def test_openphone_gives_up_after_the_bounded_attempts_and_never_retries_a_4xx():
     fake = FakeTime()
-    pacing = Pacing(policy=RetryPolicy(max_attempts=3, base_seconds=1), sleep=fake.sleep, clock=fake.clock)
+    pacing = Pacing(
+        policy=replace(PROVIDER_LISTING, max_attempts=3, base_seconds=1), sleep=fake.sleep, clock=fake.clock
+    )
     with pytest.raises(ListUnavailable):
         listing(FakeSession(*[FakeResponse(500, {})] * 3), pacing)
     assert fake.sleeps == [1, 2]
@@ -237,7 +239,7 @@ def conversations(session: FakeSession, pacing: Pacing, **kwargs: Any) -> list[A
 
 def no_sleep_pacing() -> Pacing:
     sleeps: list[float] = []
-    return Pacing(policy=RetryPolicy(base_seconds=0.5), sleep=sleeps.append, clock=lambda: 0.0)
+    return Pacing(policy=replace(PROVIDER_LISTING, base_seconds=0.5), sleep=sleeps.append, clock=lambda: 0.0)
 
 
 # --- the list client -----------------------------------------------------------------------------------
@@ -281,7 +283,9 @@ def test_429_and_5xx_are_retried_like_the_message_list():
         FakeResponse(200, {"data": [conversation(1)], "nextPageToken": None}),
     )
     sleeps: list[float] = []
-    pacing = Pacing(policy=RetryPolicy(base_seconds=0.5), sleep=sleeps.append, clock=lambda: 0.0)
+    pacing = Pacing(
+        policy=replace(PROVIDER_LISTING, base_seconds=0.5), sleep=sleeps.append, clock=lambda: 0.0
+    )
     pages = conversations(session, pacing, page_token="resume-here")
 
     assert [[item.id for item in items] for items, _ in pages] == [["CN1"]]

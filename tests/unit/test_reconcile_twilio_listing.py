@@ -4,6 +4,7 @@ load waits the Retry-After of the SDK's public response; a refused one is not re
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -12,8 +13,9 @@ from twilio.http import HttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
-from switchboard.providers.listing import ListRejected, Pacing, RetryPolicy
+from switchboard.providers.listing import ListRejected, Pacing
 from switchboard.providers.twilio_listing import list_twilio_messages
+from switchboard.retry import PROVIDER_LISTING
 
 AFTER = datetime(2026, 11, 23, tzinfo=UTC)
 PAGE = {
@@ -53,7 +55,7 @@ class ScriptedHttp(HttpClient):  # type: ignore[misc]
 
 
 def listed(http: ScriptedHttp, sleeps: list[float]) -> list[Any]:
-    pacing = Pacing(policy=RetryPolicy(base_seconds=0.5), sleep=sleeps.append)
+    pacing = Pacing(policy=replace(PROVIDER_LISTING, base_seconds=0.5), sleep=sleeps.append)
     return list(
         list_twilio_messages(
             {},

@@ -17,10 +17,10 @@ from switchboard.providers.listing import (
     Pacing,
     Page,
     RetryableStatus,
-    is_retryable,
 )
 from switchboard.providers.openphone import message_direction, message_phone
 from switchboard.providers.outbound import DEFAULT_OPENPHONE_API
+from switchboard.retry import is_retryable_status
 
 _MAX_PARTICIPANTS = 10  # /v1/messages' participants limit
 
@@ -164,7 +164,7 @@ def _openphone_pages(
                 response = http.get(url, params=params, headers=headers, timeout=LIST_TIMEOUT)
             except requests.exceptions.RequestException as exc:
                 raise ConnectionError(f"OpenPhone list failed: {type(exc).__name__}") from exc
-            if is_retryable(response.status_code):
+            if is_retryable_status(response.status_code):
                 raise RetryableStatus(response.status_code, response.headers.get("Retry-After"))
             if response.status_code >= 400:
                 raise ListRejected(f"OpenPhone answered {response.status_code}: {response.text[:200]}")

@@ -18,10 +18,10 @@ from switchboard.providers.listing import (
     Pacing,
     Page,
     RetryableStatus,
-    is_retryable,
     response_header,
 )
 from switchboard.providers.twilio import channel_and_number
+from switchboard.retry import is_retryable_status
 
 
 def twilio_message(resource: Any) -> Message:
@@ -104,7 +104,7 @@ def list_twilio_messages(
                 return get_page()
             except TwilioRestException as exc:
                 # Its public API has no response headers (and page loads do not raise it): backoff only
-                if is_retryable(exc.status):
+                if is_retryable_status(exc.status):
                     raise RetryableStatus(exc.status) from exc
                 raise ListRejected(f"Twilio answered {exc.status} ({exc.code})") from exc
             except TwilioException as exc:
@@ -112,7 +112,7 @@ def list_twilio_messages(
                 # the SDK's public response, whose headers carry Retry-After
                 response = exc.args[1] if len(exc.args) > 1 else None
                 status = getattr(response, "status_code", None)
-                if isinstance(status, int) and is_retryable(status):
+                if isinstance(status, int) and is_retryable_status(status):
                     raise RetryableStatus(status, response_header(response, "Retry-After")) from exc
                 raise ListRejected(f"Twilio answered {status}: {exc.args[0] if exc.args else exc}") from exc
             except requests.exceptions.RequestException as exc:

@@ -2,7 +2,8 @@
 
 PENDING -> SENDING (conditional) -> provider call -> SENT with the provider's id. Rejections are final
 (21610 also suppresses the number); "certainly not accepted" failures retry with backoff, at most three
-attempts, then the dead-letter queue; "maybe sent" outcomes are flagged for review, never re-sent.
+attempts (retry.OUTBOUND_SENDS), then the dead-letter queue; "maybe sent" outcomes are flagged for review,
+never re-sent.
 Dead-lettering records FAILED first and sends to the DLQ last; a request back past its last attempt (that
 send failed) is only dead-lettered, never sent again (docs/adr/0005).
 """
@@ -38,14 +39,9 @@ from switchboard.providers.outbound import (
     SendUnavailable,
     Sent,
 )
-from switchboard.services.processing import backoff
+from switchboard.retry import OUTBOUND_SENDS
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.store import EventStore, JobSink, store_and_enqueue
-
-MAX_SEND_ATTEMPTS = 3
-# template.yaml's OutboundQueue maxReceiveCount (a test checks): room to finish a failed dead-lettering.
-OUTBOUND_QUEUE_MAX_RECEIVES = MAX_SEND_ATTEMPTS + 3
-RETRY_BASE_SECONDS = 30
 
 SendOutcome = Literal["sent", "rejected", "suppressed", "ambiguous", "skipped", "retrying", "dead_lettered"]
 
@@ -100,7 +96,7 @@ class Sender:
                 job_type="send",
             )
             return "dead_lettered"
-        if receive_count > MAX_SEND_ATTEMPTS:
+        if OUTBOUND_SENDS.is_past_last_attempt(receive_count):
             # Back after its last attempt: its dead-lettering failed (or that attempt died). Never send again.
             record = self.records.get(request.send_key) or {}
             error = str(record.get("error") or "send attempts exhausted; the last one recorded no error")
@@ -108,18 +104,13 @@ class Sender:
         try:
             return self.send(request)
         except SendUnavailable as failure:
-            exhausted = receive_count >= MAX_SEND_ATTEMPTS
+            exhausted = OUTBOUND_SENDS.is_exhausted(receive_count)
             self.records.finish(
                 request.send_key, FAILED if exhausted else RETRY, self.clock(), error=str(failure)[:500]
             )
             if exhausted:
                 return self._dead_letter(body, request, str(failure), receive_count)
-            self.queues.retry_later(
-                receipt_handle,
-                backoff.next_visibility_timeout(
-                    receive_count, base_seconds=RETRY_BASE_SECONDS, cap_seconds=RETRY_BASE_SECONDS * 4
-                ),
-            )
+            self.queues.retry_later(receipt_handle, OUTBOUND_SENDS.visibility_timeout(receive_count))
             _count("SendsRetried")
             raise
 
@@ -128,7 +119,7 @@ class Sender:
         self.queues.dead_letter(
             body,
             error=error,
-            attempts=min(receive_count, MAX_SEND_ATTEMPTS),
+            attempts=min(receive_count, OUTBOUND_SENDS.attempts),
             reason="exhausted",
             provider=request.provider,
             job_type="send",

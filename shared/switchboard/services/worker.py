@@ -1,10 +1,11 @@
 """The worker: runs one processing job exactly once in effect, and decides what a failure means.
 
-A retryable failure hides the message for the backoff (1, 2, 4, 8, 16 min) and reports it failed;
-the 6th failure, or any permanent one, goes to the dead-letter queue at once ("exhausted"): the record is
-marked exhausted first, then the job is sent to the DLQ, then the message is acknowledged. A failure of
-either write keeps the message; it comes back past its last attempt and only the dead-lettering is
-finished then, so the DLQ gets one copy, with its reason (template.yaml's maxReceiveCount leaves room).
+A retryable failure hides the message for its backoff (retry.PROCESSING_JOBS: 1, 2, 4, 8, 16 min) and
+reports it failed; the last allowed failure, or any permanent one, goes to the dead-letter queue at once
+("exhausted"): the record is marked exhausted first, then the job is sent to the DLQ, then the message is
+acknowledged. A failure of either write keeps the message; it comes back past its last attempt and only the
+dead-lettering is finished then, so the DLQ gets one copy, with its reason (template.yaml's maxReceiveCount
+leaves room).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
@@ -21,7 +22,7 @@ from switchboard.dal.job_records import JobAlreadyDone, JobBusy, JobMissing
 from switchboard.models import Job
 from switchboard.models.plan import ConsentChange, DeliveryMerge, Plan
 from switchboard.observability import logger, metrics
-from switchboard.services.processing import backoff
+from switchboard.retry import PROCESSING_JOBS, QueueRetry
 from switchboard.services.processing.classify import Classifier, RulesClassifier
 from switchboard.services.processing.pipeline import PipelineConfig, plan_event
 
@@ -55,14 +56,6 @@ class Queues(Protocol):
     ) -> None: ...
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
-    base_seconds: int = backoff.BASE_SECONDS
-    cap_seconds: int = backoff.CAP_SECONDS
-    jitter: bool = False
-    max_receives: int = backoff.MAX_RECEIVES
-
-
 Outcome = Literal["processed", "skipped", "retrying", "dead_lettered"]
 _FAULT = re.compile(r"#fail(\d*)")
 
@@ -87,7 +80,7 @@ class Worker:
         *,
         config: PipelineConfig | None = None,
         classifier: Classifier | None = None,
-        retry: RetryPolicy | None = None,
+        retry: QueueRetry = PROCESSING_JOBS,
         lease_seconds: int = 120,
         fault_injection: bool = False,
         clock: Callable[[], float] = time.time,
@@ -98,7 +91,7 @@ class Worker:
         self.queues = queues
         self.config = config or PipelineConfig()
         self.classifier = classifier or RulesClassifier()
-        self.retry = retry or RetryPolicy()
+        self.retry = retry
         self.lease_seconds = lease_seconds
         self.fault_injection = fault_injection
         self.clock = clock
@@ -109,23 +102,18 @@ class Worker:
             job = Job.model_validate_json(body)
         except ValidationError as invalid:
             return self._dead_letter(body, None, _describe(invalid), receive_count, reason="permanent")
-        if receive_count > self.retry.max_receives:
+        if self.retry.is_past_last_attempt(receive_count):
             # Back after its last attempt: its dead-lettering failed (or that attempt died). Finish the
-            # dead-lettering with the recorded error; the job is not run a 7th time.
+            # dead-lettering with the recorded error; the job is not run again.
             return self._dead_letter(body, job, None, receive_count, reason="exhausted")
         try:
             return self.run(job)
         except (PermanentJobError, ValidationError) as permanent:
             return self._dead_letter(body, job, _describe(permanent), receive_count, reason="permanent")
         except Exception as failure:
-            if backoff.is_exhausted(receive_count, self.retry.max_receives):
+            if self.retry.is_exhausted(receive_count):
                 return self._dead_letter(body, job, _describe(failure), receive_count, reason="exhausted")
-            delay = backoff.next_visibility_timeout(
-                receive_count,
-                base_seconds=self.retry.base_seconds,
-                cap_seconds=self.retry.cap_seconds,
-                jitter=self.retry.jitter,
-            )
+            delay = self.retry.visibility_timeout(receive_count)
             self.queues.retry_later(receipt_handle, delay)
             _count("JobsRetried")
             logger.warning(
@@ -179,7 +167,7 @@ class Worker:
         self.queues.dead_letter(
             body,
             error=error,
-            attempts=min(receive_count, self.retry.max_receives),  # receives past it only dead-lettered
+            attempts=min(receive_count, self.retry.attempts),  # receives past it only dead-lettered
             reason=reason,
             provider=job.provider if job else "",
             job_type=job.kind if job else "",
@@ -217,7 +205,8 @@ def default_worker() -> Worker:
             RetryQueues(settings.processing_queue_url, settings.processing_dlq_url),
             config=PipelineConfig(steps=steps & ALL_STEPS, auto_send=settings.auto_send_enabled),
             classifier=_classifier(settings.classifier_url),
-            retry=RetryPolicy(
+            retry=replace(
+                PROCESSING_JOBS,
                 base_seconds=settings.backoff_base_seconds,
                 cap_seconds=settings.backoff_cap_seconds,
                 jitter=settings.backoff_jitter,

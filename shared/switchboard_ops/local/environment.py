@@ -144,7 +144,7 @@ def time_scaled(environment: dict[str, str], scale: float) -> dict[str, str]:
     backoff passes in a second (1, 2, 4, 8, 16 s). JOB_LEASE_SECONDS shrinks with them so a crashed
     worker's claim is taken over as much sooner. CANARY_TIMEOUT_SECONDS is the SQS delay of the health
     check's verification, so the canary is judged that much sooner too. The queue's own VisibilityTimeout
-    (a batch that raised), the sender's retry backoff (a constant in switchboard.services.sender, not a
+    (a batch that raised), the sender's retry backoff (switchboard.retry.OUTBOUND_SENDS, not a
     variable) and the functions' timeouts stay real time. Returns only the variables it changed.
     """
     if scale == 1:
