@@ -17,7 +17,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
 
-from switchboard.dal.job_records import JobAlreadyDone, JobBusy, JobMissing
+from switchboard.errors import JobAlreadyDone, JobBusy, JobMissing
 from switchboard.models import Job
 from switchboard.models.plan import ConsentChange, DeliveryMerge, Plan
 from switchboard.observability import logger, metrics
@@ -196,15 +196,20 @@ def default_worker() -> Worker:
     """The worker wired to the resources named in the environment, built once per container."""
     global _default
     if _default is None:
+        from switchboard.dal.address_keys import AddressKeys
         from switchboard.dal.dead_letters import RetryQueues
         from switchboard.dal.job_records import JobRecords
+        from switchboard.dal.secrets import WebhookSecrets
         from switchboard.function_settings import worker_settings
         from switchboard.services.processing.pipeline import ALL_STEPS
 
         settings = worker_settings()
         steps = frozenset(s.strip() for s in settings.pipeline_steps.split(",") if s.strip()) or ALL_STEPS
         _default = Worker(
-            JobRecords(settings.table_name),
+            JobRecords(
+                settings.table_name,
+                address_keys=AddressKeys.from_secrets(WebhookSecrets(settings.webhook_secrets_name)),
+            ),
             RetryQueues(settings.processing_queue_url, settings.processing_dlq_url),
             config=PipelineConfig(steps=steps & ALL_STEPS, auto_send=settings.auto_send_enabled),
             classifier=_classifier(settings.classifier_url),
