@@ -15,7 +15,7 @@ def job_bucket(record: dict[str, Any]) -> str:
     state = record.get("job_state")
     if state == JobState.PROCESSED:
         return "processed"
-    if state == "PROCESSING":
+    if state == JobState.PROCESSING:
         return "processing"
     if state == JobState.FAILED and record.get("exhausted"):
         return "exhausted"
