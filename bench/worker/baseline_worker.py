@@ -42,7 +42,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.exceptions import ClientError
 
 from switchboard.dal.items import from_item, to_attribute_values
-from switchboard.dal.job_records import JobRecords, contact_key
+from switchboard.dal.job_records import JobRecords
 from switchboard.models import Job
 from switchboard.models.plan import ContactRollup, DraftReply
 from switchboard.services.processing.classify import RulesClassifier
@@ -85,8 +85,8 @@ def _update(key: dict[str, str], sets: list[str], values: dict[str, Any], **extr
 
 def _roll_up(rollup: ContactRollup) -> None:
     """The contact's counters and latest message; a message older than the latest only counts."""
-    values: dict[str, Any] = {":one": 1, ":address": rollup.address, ":now": _millis(), ":at": rollup.at}
-    sets = ["address = :address", "updated_at = :now", "last_message_at = :at"]
+    values: dict[str, Any] = {":one": 1, ":now": _millis(), ":at": rollup.at}
+    sets = ["updated_at = :now", "last_message_at = :at"]
     names: dict[str, str] = {}
     if rollup.inbound:
         sets.append("last_inbound_at = :at")
@@ -100,7 +100,7 @@ def _roll_up(rollup: ContactRollup) -> None:
     counters = " ADD message_count :one" + (", inbound_count :one" if rollup.inbound else "")
     try:
         _update(
-            contact_key(rollup.address),
+            records.contact_key(rollup.address),
             sets,
             values,
             suffix=counters,
@@ -111,9 +111,9 @@ def _roll_up(rollup: ContactRollup) -> None:
         if exc.response.get("Error", {}).get("Code") != "ConditionalCheckFailedException":
             raise
         _update(
-            contact_key(rollup.address),
-            ["address = :address", "updated_at = :now"],
-            {":one": 1, ":address": rollup.address, ":now": _millis()},
+            records.contact_key(rollup.address),
+            ["updated_at = :now"],
+            {":one": 1, ":now": _millis()},
             suffix=counters,
         )
 

@@ -206,7 +206,7 @@ def end_state(dynamodb: Any, table: str) -> dict[str, Any]:
     from switchboard.dal.items import from_item
 
     annotation_fields = ("job_state", "intent", "sentiment", "classifier", "consent", "draft")
-    contact_fields = ("message_count", "inbound_count", "status", "followups_paused", "address")
+    contact_fields = ("message_count", "inbound_count", "status", "followups_paused")
     state: dict[str, dict[str, Any]] = {
         "records": {},
         "contacts": {},

@@ -64,3 +64,27 @@ class EnqueueFailed(DependencyUnavailable):
 
 class SecretsUnavailable(DependencyUnavailable):
     pass
+
+
+class JobMissing(SwitchboardError):
+    """The job points at no stored record: it can never succeed."""
+
+
+class JobAlreadyDone(SwitchboardError):
+    """The record is PROCESSED: a redelivered or re-enqueued job has nothing left to do."""
+
+
+class JobBusy(SwitchboardError):
+    """Another worker holds a live lease on it: try again later."""
+
+
+class SendFinished(SwitchboardError):
+    """The send already reached a final state (sent, rejected, suppressed, flagged): nothing to do."""
+
+    def __init__(self, state: str) -> None:
+        super().__init__(state)
+        self.state = state
+
+
+class SendInterrupted(SwitchboardError):
+    """Found SENDING: an earlier attempt died mid-send."""

@@ -24,7 +24,7 @@ from switchboard.settings_base import (
 )
 
 
-class WorkerSettings(Settings, EventsTableSettings, ProcessingQueueSettings):
+class WorkerSettings(Settings, EventsTableSettings, ProcessingQueueSettings, WebhookSecretsSettings):
     processing_dlq_url: str = Field(min_length=1, alias="PROCESSING_DLQ_URL")
     # Comma-separated subset of consent,classify,rollup,draft,delivery; empty = all of them.
     pipeline_steps: str = Field(default="", alias="PIPELINE_STEPS")

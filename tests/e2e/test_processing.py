@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from switchboard.dal.contacts import AddressKeyedTable
 from switchboard_ops.local.samples import load_sample, with_changes
 
 pytestmark = pytest.mark.e2e
@@ -176,5 +177,5 @@ def test_stop_suppresses_the_number(live_stack):
     assert found["consent"] == "opt_out"
     assert found["suppressed"] is True
     sender = found["message"]["sender"]
-    assert found["suppression"]["pk"] == f"SUPPRESSION#sms#{sender}"
+    assert found["suppression"]["pk"] == AddressKeyedTable("-").suppression_key("sms", sender)["pk"]
     assert found["suppression"]["last_keyword"] == "opt_out"

@@ -11,7 +11,7 @@ import pytest
 
 from switchboard.dal.events_table import EventsTable, event_key
 from switchboard.dal.items import from_item
-from switchboard.dal.job_records import JobRecords, suppression_key
+from switchboard.dal.job_records import JobRecords
 from switchboard.dal.recipients import Recipients
 from switchboard.dal.reminders import DUE_INDEX, ReminderRecords, due_shards
 from switchboard.models import CalendarEvent, CalendarStatus
@@ -143,7 +143,7 @@ def test_an_event_without_a_phone_is_kept_with_the_reason(table, service):
 
 def test_a_suppressed_number_is_never_scheduled(table, service, dynamodb):
     # Given the number opted out (the worker's suppression record)
-    key = suppression_key("sms", PHONE)
+    key = JobRecords(table).suppression_key("sms", PHONE)
     dynamodb.put_item(
         TableName=table, Item={"pk": {"S": key["pk"]}, "sk": {"S": key["sk"]}, "suppressed": {"BOOL": True}}
     )

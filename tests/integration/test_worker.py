@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
+from switchboard.dal.contacts import AddressKeyedTable
 from switchboard.dal.job_records import JobRecords
 from switchboard.services import worker as worker_module
 from switchboard_ops.local.sqs_events import delete_succeeded, receive_batch, sqs_event
@@ -28,6 +29,9 @@ def fresh_worker(stack, monkeypatch):
     yield
     worker_settings.cache_clear()
     worker_module._default = None
+
+
+CONTACT_PK = AddressKeyedTable("-").contact_key("+14155550123")["pk"]
 
 
 def ingest_sample(name: str, lambda_context: Any, **body_changes: str) -> None:
@@ -82,7 +86,7 @@ def test_a_stored_message_is_processed_once(stack, dynamodb, sqs, lambda_context
     message = record(dynamodb, stack, SMS_PK)
     assert (message["job_state"], message["attempts"]) == ("PROCESSED", 1)
     assert message["intent"] == "Meeting Requested"
-    contact = record(dynamodb, stack, "CONTACT#+14155550123", "PROFILE")
+    contact = record(dynamodb, stack, CONTACT_PK, "PROFILE")
     assert (contact["message_count"], contact["followups_paused"], contact["status"]) == (
         1,
         True,
@@ -108,7 +112,7 @@ def test_a_redelivered_job_of_a_processed_record_changes_nothing(stack, dynamodb
 
     assert result["batchItemFailures"] == []
     assert record(dynamodb, stack, SMS_PK)["attempts"] == 1
-    assert record(dynamodb, stack, "CONTACT#+14155550123", "PROFILE")["message_count"] == 1
+    assert record(dynamodb, stack, CONTACT_PK, "PROFILE")["message_count"] == 1
 
 
 def test_a_job_stuck_in_processing_past_its_lease_is_taken_over(stack, dynamodb, sqs, lambda_context):

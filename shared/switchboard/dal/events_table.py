@@ -17,8 +17,8 @@ from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.raw_payloads import RawPayloads
 from switchboard.dal.table import Table
 from switchboard.models import CalendarEvent, Event, Message
+from switchboard.models.states import JobState
 
-RECEIVED = "RECEIVED"
 UNFINISHED_INDEX = "UnfinishedJobs"  # template.yaml: HASH unfinished, RANGE received_at
 # Spreads the index's write load over 4 partition-key values; the sweep queries each.
 UNFINISHED_SHARDS = 4
@@ -56,7 +56,7 @@ def to_item(event: Event, *, source: str, received_at: float, job: bool) -> dict
         "raw": json.dumps(event.raw, separators=(",", ":"), ensure_ascii=False),
         "source": source,
         "received_at": int(received_at * 1000),
-        "job_state": RECEIVED,
+        "job_state": JobState.RECEIVED,
         "attempts": 0,
     }
     if job:
@@ -99,7 +99,7 @@ class EventsTable(Table):
         )
         if response is None:
             return StoreResult(key=event_key(event), created=False, job_state=old.get("job_state"))
-        return StoreResult(key=event_key(event), created=True, job_state=RECEIVED)
+        return StoreResult(key=event_key(event), created=True, job_state=JobState.RECEIVED)
 
     def get(self, pk: str, sk: str) -> dict[str, Any] | None:
         response, _ = self.call("get_item", Key=to_attribute_values({"pk": pk, "sk": sk}))

@@ -10,22 +10,9 @@ from typing import Any
 
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.table import Table
+from switchboard.errors import SendFinished, SendInterrupted
 from switchboard.models.outbound import SendRequest
-
-PENDING, SENDING, SENT, RETRY = "PENDING", "SENDING", "SENT", "RETRY"
-REJECTED, SUPPRESSED, AMBIGUOUS, FAILED = "REJECTED", "SUPPRESSED", "AMBIGUOUS", "FAILED"
-
-
-class SendFinished(Exception):
-    """The send already reached a final state (sent, rejected, suppressed, flagged): nothing to do."""
-
-    def __init__(self, state: str) -> None:
-        super().__init__(state)
-        self.state = state
-
-
-class SendInterrupted(Exception):
-    """Found SENDING: an earlier attempt died mid-send."""
+from switchboard.models.states import SendState
 
 
 def send_key(key: str) -> dict[str, str]:
@@ -36,11 +23,11 @@ class OutboundRecords(Table):
     def begin_send(self, request: SendRequest, now: float) -> dict[str, Any]:
         """Create the record if new and move it to SENDING; raises when it must not be sent now."""
         values = {
-            ":sending": SENDING,
+            ":sending": SendState.SENDING,
             ":now": int(now * 1000),
             ":one": 1,
-            ":pending": PENDING,
-            ":retry": RETRY,
+            ":pending": SendState.PENDING,
+            ":retry": SendState.RETRY,
             **{f":{name}": value for name, value in request.model_dump().items()},
         }
         fields = ", ".join(f"#{name} = if_not_exists(#{name}, :{name})" for name in request.model_dump())
@@ -59,7 +46,7 @@ class OutboundRecords(Table):
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )
         if response is None:
-            if old.get("state") == SENDING:
+            if old.get("state") == SendState.SENDING:
                 raise SendInterrupted(request.send_key)
             raise SendFinished(str(old.get("state")))
         return from_item(response["Attributes"])
@@ -70,7 +57,7 @@ class OutboundRecords(Table):
         values = {
             ":state": state,
             ":now": int(now * 1000),
-            ":sending": SENDING,
+            ":sending": SendState.SENDING,
             **{f":{name}": value for name, value in fields.items()},
         }
         sets = ", ".join(["#state = :state", "finished_at = :now", *(f"#{n} = :{n}" for n in fields)])
@@ -87,7 +74,11 @@ class OutboundRecords(Table):
     def flag_interrupted(self, key: str, now: float) -> None:
         """SENDING found on redelivery: may have been sent. Flag it for a person; never send again."""
         self.finish(
-            key, AMBIGUOUS, now, needs_review=True, error="interrupted between provider call and record"
+            key,
+            SendState.AMBIGUOUS,
+            now,
+            needs_review=True,
+            error="interrupted between provider call and record",
         )
 
     def get(self, key: str) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from switchboard.dal.failures import translated
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.table import Table
 from switchboard.errors import StoreUnavailable
+from switchboard.models.states import JobState
 
 RECONCILE_PK = "RECONCILE"
 LOCK_SK = "LOCK"
@@ -158,8 +159,8 @@ class ReconcileRecords(Table):
                     {
                         ":shard": shard,
                         ":cutoff": received_before_ms,
-                        ":received": "RECEIVED",
-                        ":processing": "PROCESSING",
+                        ":received": JobState.RECEIVED,
+                        ":processing": JobState.PROCESSING,
                         ":now": int(now * 1000),  # lease_until is in milliseconds, like received_at
                         ":no": False,
                     }

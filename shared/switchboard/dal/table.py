@@ -8,9 +8,19 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from switchboard.dal.aws import InjectedClient
-from switchboard.dal.failures import is_condition_failure, translated
-from switchboard.dal.items import from_item
+from switchboard.dal.failures import error_code, is_condition_failure, translated
+from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.errors import StoreUnavailable
+
+CANCELLATION_REASONS = "CancellationReasons"  # the "old item" a cancelled transaction reports
+
+
+def _cancelled_by_condition(exc: ClientError) -> list[str] | None:
+    """A transaction cancelled because one of its conditions failed: each action's reason code."""
+    if error_code(exc) != "TransactionCanceledException":
+        return None
+    reasons = [str(reason.get("Code")) for reason in exc.response.get(CANCELLATION_REASONS, [])]
+    return reasons if "ConditionalCheckFailed" in reasons else None
 
 
 class Table:
@@ -21,11 +31,52 @@ class Table:
         self._dynamodb = dynamodb
 
     def call(self, operation: str, **request: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
-        """(response, {}) — or (None, the old item if returned) when a condition failed."""
+        """(response, {}) — or (None, the old item if returned) when a condition failed; a transaction
+        cancelled by a condition gives (None, {"CancellationReasons": [code per action]})."""
         with translated(StoreUnavailable, f"DynamoDB {operation}"):
             try:
-                return getattr(self.dynamodb, operation)(TableName=self.table_name, **request), {}
+                if operation != "transact_write_items":  # a transaction names a table per action
+                    request = {"TableName": self.table_name, **request}
+                return getattr(self.dynamodb, operation)(**request), {}
             except ClientError as exc:
-                if not is_condition_failure(exc):
+                if is_condition_failure(exc):
+                    return None, from_item(exc.response.get("Item") or {})
+                reasons = _cancelled_by_condition(exc)
+                if reasons is None:
                     raise
-                return None, from_item(exc.response.get("Item") or {})
+                return None, {CANCELLATION_REASONS: reasons}
+
+    def update(
+        self,
+        key: dict[str, str],
+        expression: str,
+        values: dict[str, Any],
+        *,
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+        **extra: Any,
+    ) -> tuple[dict[str, Any] | None, dict[str, Any]]:
+        """One UpdateItem through `call`: (response, {}) or (None, old item) when the condition failed."""
+        return self.call(
+            "update_item", **self.update_request(key, expression, values, condition, names), **extra
+        )
+
+    @staticmethod
+    def update_request(
+        key: dict[str, str],
+        expression: str,
+        values: dict[str, Any],
+        condition: str | None = None,
+        names: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """An UpdateItem's arguments without the table name (a transaction's Update adds it)."""
+        request: dict[str, Any] = {
+            "Key": to_attribute_values(key),
+            "UpdateExpression": expression,
+            "ExpressionAttributeValues": to_attribute_values(values),
+        }
+        if condition:
+            request["ConditionExpression"] = condition
+        if names:
+            request["ExpressionAttributeNames"] = names
+        return request

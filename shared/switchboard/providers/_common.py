@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -14,6 +13,7 @@ from pydantic import ValidationError
 
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid
 from switchboard.models import Media
+from switchboard.pseudonyms import pseudonym
 from switchboard.webhook_request import WebhookRequest
 
 
@@ -215,6 +215,4 @@ def keyed_composite_id(payload: Mapping[str, Any], secrets: Mapping[str, Any] | 
     across the provider's retries and cannot be reversed by hashing guessed addresses."""
     parts = _id_facts(payload, names)
     key = require_secret(secrets or {}, "id_key", "value")
-    facts = "\x1f".join(parts)  # a separator no fact contains: no ambiguity
-    digest = hmac.new(key.encode(), facts.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
-    return f"{parts[0]}:{digest}"
+    return f"{parts[0]}:{pseudonym(key, *parts)}"

@@ -6,16 +6,18 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from typing import Any
 
+from switchboard.models.states import JobState
+
 STATES = ("pending", "processing", "processed", "exhausted")
 
 
 def job_bucket(record: dict[str, Any]) -> str:
     state = record.get("job_state")
-    if state == "PROCESSED":
+    if state == JobState.PROCESSED:
         return "processed"
-    if state == "PROCESSING":
+    if state == JobState.PROCESSING:
         return "processing"
-    if state == "FAILED" and record.get("exhausted"):
+    if state == JobState.FAILED and record.get("exhausted"):
         return "exhausted"
     return "pending"  # RECEIVED, or FAILED and waiting for its retry
 

@@ -18,19 +18,11 @@ from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
 
-from switchboard.dal.outbound_records import (
-    AMBIGUOUS,
-    FAILED,
-    REJECTED,
-    RETRY,
-    SENT,
-    SUPPRESSED,
-    SendFinished,
-    SendInterrupted,
-)
+from switchboard.errors import SendFinished, SendInterrupted
 from switchboard.models import Channel, Direction, Message
 from switchboard.models.outbound import SendRequest
 from switchboard.models.plan import Consent, ConsentChange
+from switchboard.models.states import SendState
 from switchboard.observability import logger, metrics
 from switchboard.providers.outbound import (
     UNSUBSCRIBED_RECIPIENT,
@@ -106,7 +98,10 @@ class Sender:
         except SendUnavailable as failure:
             exhausted = OUTBOUND_SENDS.is_exhausted(receive_count)
             self.records.finish(
-                request.send_key, FAILED if exhausted else RETRY, self.clock(), error=str(failure)[:500]
+                request.send_key,
+                SendState.FAILED if exhausted else SendState.RETRY,
+                self.clock(),
+                error=str(failure)[:500],
             )
             if exhausted:
                 return self._dead_letter(body, request, str(failure), receive_count)
@@ -140,7 +135,7 @@ class Sender:
             logger.error("send interrupted earlier; flagged for review, not re-sent", send_key=key)
             return "ambiguous"
         if self.consents.is_suppressed(request.channel, request.recipient):
-            self.records.finish(key, SUPPRESSED, self.clock())
+            self.records.finish(key, SendState.SUPPRESSED, self.clock())
             _count("SendsSuppressed")
             return "suppressed"
         self.limits[request.provider].acquire()
@@ -149,10 +144,12 @@ class Sender:
         except SendRejected as rejected:
             return self._rejected(request, rejected)
         except SendAmbiguous as ambiguous:
-            self.records.finish(key, AMBIGUOUS, self.clock(), needs_review=True, error=str(ambiguous)[:500])
+            self.records.finish(
+                key, SendState.AMBIGUOUS, self.clock(), needs_review=True, error=str(ambiguous)[:500]
+            )
             _count("SendsAmbiguous")
             return "ambiguous"
-        self.records.finish(key, SENT, self.clock(), provider_message_id=sent.provider_message_id)
+        self.records.finish(key, SendState.SENT, self.clock(), provider_message_id=sent.provider_message_id)
         self._store_outbound(request, sent)
         _count("MessagesSent")
         logger.info(
@@ -167,7 +164,7 @@ class Sender:
     def _rejected(self, request: SendRequest, rejected: SendRejected) -> SendOutcome:
         now = self.clock()
         unsubscribed = rejected.code == UNSUBSCRIBED_RECIPIENT
-        state = SUPPRESSED if unsubscribed else REJECTED
+        state = SendState.SUPPRESSED if unsubscribed else SendState.REJECTED
         self.records.finish(request.send_key, state, now, error=str(rejected)[:500], error_code=rejected.code)
         if unsubscribed:
             self.consents.record_consent(
@@ -222,9 +219,10 @@ def default_sender() -> Sender:
 def _build_default() -> Sender:
     from functools import partial
 
+    from switchboard.dal.address_keys import AddressKeys
+    from switchboard.dal.consents import Consents
     from switchboard.dal.dead_letters import RetryQueues
     from switchboard.dal.events_table import EventsTable
-    from switchboard.dal.job_records import JobRecords
     from switchboard.dal.jobs_queue import JobsQueue
     from switchboard.dal.outbound_records import OutboundRecords
     from switchboard.dal.raw_payloads import RawPayloads
@@ -259,7 +257,7 @@ def _build_default() -> Sender:
     )  # no bursts: concurrent senders share the provider's limit
     return Sender(
         records=OutboundRecords(settings.table_name),
-        consents=JobRecords(settings.table_name),
+        consents=Consents(settings.table_name, address_keys=AddressKeys.from_secrets(secrets)),
         queues=RetryQueues(settings.outbound_queue_url, settings.outbound_dlq_url),
         transports={"twilio": twilio, "openphone": openphone},
         limits={

@@ -8,9 +8,8 @@ from typing import Any, Literal, Protocol
 
 from switchboard.dal.events_table import StoreResult
 from switchboard.models import Event, Job
+from switchboard.models.states import JobState
 from switchboard.observability import count_by_provider, logger
-
-PROCESSED = "PROCESSED"
 
 
 class EventStore(Protocol):
@@ -67,7 +66,7 @@ def store_event(
         count_by_provider("DuplicateWebhooks", event.provider)
     # A duplicate whose job already finished needs nothing; anything else is (re-)enqueued so a
     # job lost after an earlier put is recovered by the provider's own retry.
-    enqueue = process and (stored.created or stored.job_state != PROCESSED)
+    enqueue = process and (stored.created or stored.job_state != JobState.PROCESSED)
     job = (
         Job(
             pk=stored.key["pk"],

@@ -18,7 +18,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
 
-from switchboard.dal.job_records import JobAlreadyDone, JobBusy, JobMissing
+from switchboard.errors import JobAlreadyDone, JobBusy, JobMissing
 from switchboard.models import Job
 from switchboard.models.plan import ConsentChange, DeliveryMerge, Plan
 from switchboard.observability import logger, metrics
@@ -193,15 +193,21 @@ def default_worker() -> Worker:
     """The worker wired to the resources named in the environment, built once per container."""
     global _default
     if _default is None:
+        from switchboard.dal.address_keys import AddressKeys
         from switchboard.dal.dead_letters import RetryQueues
         from switchboard.dal.job_records import JobRecords
+        from switchboard.dal.secrets import WebhookSecrets
         from switchboard.function_settings import worker_settings
         from switchboard.services.processing.pipeline import ALL_STEPS
 
         settings = worker_settings()
         steps = frozenset(s.strip() for s in settings.pipeline_steps.split(",") if s.strip()) or ALL_STEPS
+        records = JobRecords(
+            settings.table_name,
+            address_keys=AddressKeys.from_secrets(WebhookSecrets(settings.webhook_secrets_name)),
+        )
         _default = Worker(
-            JobRecords(settings.table_name),
+            records,
             RetryQueues(settings.processing_queue_url, settings.processing_dlq_url),
             config=PipelineConfig(steps=steps & ALL_STEPS, auto_send=settings.auto_send_enabled),
             classifier=_classifier(settings.classifier_url),
@@ -213,13 +219,12 @@ def default_worker() -> Worker:
             ),
             lease_seconds=settings.job_lease_seconds,
             fault_injection=settings.fault_injection,
-            reminders=_reminders(settings),
+            reminders=_reminders(settings, records.is_suppressed),
         )
     return _default
 
 
-def _reminders(settings: Any) -> CalendarStep:
-    from switchboard.dal.job_records import JobRecords
+def _reminders(settings: Any, is_suppressed: Callable[[str, str], bool]) -> CalendarStep:
     from switchboard.dal.recipients import Recipients
     from switchboard.dal.reminders import ReminderRecords
     from switchboard.services.reminders.rules import US_STATE_WINDOWS
@@ -228,7 +233,7 @@ def _reminders(settings: Any) -> CalendarStep:
     return ReminderService(
         Recipients(settings.table_name),
         ReminderRecords(settings.table_name),
-        JobRecords(settings.table_name).is_suppressed,
+        is_suppressed,
         profile=US_STATE_WINDOWS if settings.reminder_compliance_profile == "us_states" else None,
     )
 

@@ -6,8 +6,11 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from switchboard.dal.address_keys import AddressKeys
+from switchboard.dal.contacts import AddressKeyedTable
 from switchboard.dal.events_table import EventsTable
 from switchboard.dal.raw_payloads import RawPayloads
+from switchboard.dal.secrets import WebhookSecrets
 from switchboard_ops.cli import aws
 from switchboard_ops.cli.output import CliError, print_json
 from switchboard_ops.cli.target import add_target_arguments, resolve
@@ -67,10 +70,12 @@ def _contact(message: dict[str, Any] | None) -> tuple[str, str] | None:
     return (str(message.get("channel") or "other"), str(address)) if address else None
 
 
-def lookup(table: EventsTable, provider: str, message_id: str) -> dict[str, Any] | None:
+def lookup(
+    table: EventsTable, provider: str, message_id: str, address_keys: AddressKeys | None = None
+) -> dict[str, Any] | None:
     """Everything under the message's key in one query: the message (sk MESSAGE), its status records
     (STATUS#...), the merged delivery status (DELIVERY) and a drafted reply (DRAFT); plus the contact's
-    opt-out record (SUPPRESSION#<channel>#<address>), by a second query."""
+    opt-out record (SUPPRESSION#<channel>#<address's keyed hash>), by a second query."""
     pk = f"EVT#{provider}#{message_id}"
     with aws.translated("read the events table"):
         items = table.query_partition(pk)
@@ -99,7 +104,8 @@ def lookup(table: EventsTable, provider: str, message_id: str) -> dict[str, Any]
     contact = _contact(message)
     if contact:
         with aws.translated("read the suppression list"):
-            found = table.query_partition(f"SUPPRESSION#{contact[0]}#{contact[1]}")
+            keyed = AddressKeyedTable(table.table_name, address_keys=address_keys)
+            found = table.query_partition(keyed.suppression_key(*contact)["pk"])
         suppression = found[0] if found else None
     found_job = message or (statuses[-1] if statuses else None) or (versions[-1] if versions else None)
     return {
@@ -127,7 +133,13 @@ def get_message(args: argparse.Namespace) -> int:
         dynamodb=target.client("dynamodb"),
         raw_payloads=RawPayloads(s3=target.client("s3")),  # reads the bucket each pointer names
     )
-    found = lookup(table, args.provider, args.message_id)
+    secret = target.secrets.get("WebhookSecrets")
+    keys = (
+        AddressKeys.from_secrets(WebhookSecrets(secret, secretsmanager=target.client("secretsmanager")))
+        if secret
+        else None  # no secret known: the local fallback key (dal/address_keys.py)
+    )
+    found = lookup(table, args.provider, args.message_id, keys)
     if found is None:
         raise CliError(
             f"no message {args.message_id} from {args.provider} in {target.table_name}",

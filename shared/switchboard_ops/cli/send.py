@@ -9,21 +9,21 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from switchboard.dal.outbound_records import (
-    AMBIGUOUS,
-    FAILED,
-    REJECTED,
-    SENT,
-    SUPPRESSED,
-    OutboundRecords,
-)
+from switchboard.dal.outbound_records import OutboundRecords
 from switchboard.models.outbound import SendRequest
+from switchboard.models.states import SendState
 from switchboard_ops.cli import aws
 from switchboard_ops.cli.output import CliError, print_json
 from switchboard_ops.cli.target import Target, add_target_arguments, resolve
 from switchboard_ops.cli.waiting import poll
 
-FINAL_STATES = (SENT, REJECTED, SUPPRESSED, AMBIGUOUS, FAILED)
+FINAL_STATES = (
+    SendState.SENT,
+    SendState.REJECTED,
+    SendState.SUPPRESSED,
+    SendState.AMBIGUOUS,
+    SendState.FAILED,
+)
 NOT_SENT = 1
 DEFAULT_WAIT_SECONDS = 120.0  # a transient failure is retried after 30 s, then 60 s (real time)
 
@@ -141,4 +141,4 @@ def send(args: argparse.Namespace) -> int:
         if described["error"]:
             line += f"  ({described['error']})"
         print(line)
-    return 0 if described["state"] == SENT else NOT_SENT
+    return 0 if described["state"] == SendState.SENT else NOT_SENT

@@ -3,27 +3,30 @@
 from __future__ import annotations
 
 from switchboard.models import Direction, Message, StatusUpdate
+from switchboard.models.states import DeliveryStatus
 
 # Twilio's progression (queued -> sending -> sent -> delivered | undelivered | failed, then read) and the
 # e-mail providers' events on the same scale. Final outcomes share a rank: the first one to land wins.
 STATUS_RANK: dict[str, int] = {
-    "accepted": 1,
-    "scheduled": 1,
-    "queued": 1,
-    "sending": 2,
-    "sent": 3,
-    "delivered": 4,
-    "undelivered": 4,
-    "failed": 4,
-    "bounced": 4,
-    "canceled": 4,
-    "partially_delivered": 4,
-    "read": 5,
-    "opened": 5,
-    "clicked": 6,
+    DeliveryStatus.ACCEPTED: 1,
+    DeliveryStatus.SCHEDULED: 1,
+    DeliveryStatus.QUEUED: 1,
+    DeliveryStatus.SENDING: 2,
+    DeliveryStatus.SENT: 3,
+    DeliveryStatus.DELIVERED: 4,
+    DeliveryStatus.UNDELIVERED: 4,
+    DeliveryStatus.FAILED: 4,
+    DeliveryStatus.BOUNCED: 4,
+    DeliveryStatus.CANCELED: 4,
+    DeliveryStatus.PARTIALLY_DELIVERED: 4,
+    DeliveryStatus.READ: 5,
+    DeliveryStatus.OPENED: 5,
+    DeliveryStatus.CLICKED: 6,
 }
 UNRANKED = 0
-FINAL_RANK = STATUS_RANK["delivered"]  # from here on a status is an outcome, not a step on the way
+FINAL_RANK = STATUS_RANK[
+    DeliveryStatus.DELIVERED
+]  # from here on a status is an outcome, not a step on the way
 
 
 def status_rank(status: str) -> int:
