@@ -208,14 +208,14 @@ def provision_stacks(session: Any, *, prefix: str = "switchboard-bench") -> Stac
 
 
 def forget_cached_wiring() -> None:
-    """IngestFunction builds its clients, settings and service once per container: forget them."""
+    """A function builds its clients, settings and services once per container: forget them."""
     from switchboard.config import ingest_settings
+    from switchboard.container import forget_per_container
     from switchboard.dal import aws
-    from switchboard.services import ingest as ingest_service
 
     aws.client.cache_clear()
     ingest_settings.cache_clear()
-    ingest_service._default = None
+    forget_per_container()
 
 
 def load_our_handler() -> ModuleType:

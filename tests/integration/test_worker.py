@@ -24,10 +24,8 @@ def fresh_worker(stack, monkeypatch):
     from switchboard.function_settings import worker_settings
 
     worker_settings.cache_clear()
-    worker_module._default = None
     yield
     worker_settings.cache_clear()
-    worker_module._default = None
 
 
 def ingest_sample(name: str, lambda_context: Any, **body_changes: str) -> None:

@@ -17,6 +17,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
 
+from switchboard.container import once_per_container
 from switchboard.dal.job_records import JobAlreadyDone, JobBusy, JobMissing
 from switchboard.models import Job
 from switchboard.models.plan import ConsentChange, DeliveryMerge, Plan
@@ -192,31 +193,26 @@ def _classifier(url: str) -> Classifier:
     return HttpClassifier(url)
 
 
+@once_per_container
 def default_worker() -> Worker:
     """The worker wired to the resources named in the environment, built once per container."""
-    global _default
-    if _default is None:
-        from switchboard.dal.dead_letters import RetryQueues
-        from switchboard.dal.job_records import JobRecords
-        from switchboard.function_settings import worker_settings
-        from switchboard.services.processing.pipeline import ALL_STEPS
+    from switchboard.dal.dead_letters import RetryQueues
+    from switchboard.dal.job_records import JobRecords
+    from switchboard.function_settings import worker_settings
+    from switchboard.services.processing.pipeline import ALL_STEPS
 
-        settings = worker_settings()
-        steps = frozenset(s.strip() for s in settings.pipeline_steps.split(",") if s.strip()) or ALL_STEPS
-        _default = Worker(
-            JobRecords(settings.table_name),
-            RetryQueues(settings.processing_queue_url, settings.processing_dlq_url),
-            config=PipelineConfig(steps=steps & ALL_STEPS, auto_send=settings.auto_send_enabled),
-            classifier=_classifier(settings.classifier_url),
-            retry=RetryPolicy(
-                base_seconds=settings.backoff_base_seconds,
-                cap_seconds=settings.backoff_cap_seconds,
-                jitter=settings.backoff_jitter,
-            ),
-            lease_seconds=settings.job_lease_seconds,
-            fault_injection=settings.fault_injection,
-        )
-    return _default
-
-
-_default: Worker | None = None
+    settings = worker_settings()
+    steps = frozenset(s.strip() for s in settings.pipeline_steps.split(",") if s.strip()) or ALL_STEPS
+    return Worker(
+        JobRecords(settings.table_name),
+        RetryQueues(settings.processing_queue_url, settings.processing_dlq_url),
+        config=PipelineConfig(steps=steps & ALL_STEPS, auto_send=settings.auto_send_enabled),
+        classifier=_classifier(settings.classifier_url),
+        retry=RetryPolicy(
+            base_seconds=settings.backoff_base_seconds,
+            cap_seconds=settings.backoff_cap_seconds,
+            jitter=settings.backoff_jitter,
+        ),
+        lease_seconds=settings.job_lease_seconds,
+        fault_injection=settings.fault_injection,
+    )
