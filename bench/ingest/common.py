@@ -34,6 +34,7 @@ BENCH_ENVIRONMENT = {
     "POWERTOOLS_SERVICE_NAME": "switchboard",
     "POWERTOOLS_METRICS_NAMESPACE": "Switchboard",
     "LOG_LEVEL": "INFO",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",  # template.yaml's Globals: no plugin scan on the first model
 }
 _UNSAFE_ENVIRONMENT = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 
