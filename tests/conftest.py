@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
+from switchboard.container import forget_per_container
 
 # Never reach a real AWS account from a test, whatever the developer's shell holds.
 os.environ.update(
@@ -21,6 +24,14 @@ os.environ.pop("AWS_PROFILE", None)
 
 # Every AWS call a handler makes is checked against the template's IAM policies at the session's end.
 pytest_plugins = ["switchboard_ops.iam.pytest_plugin"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_container() -> Iterator[None]:
+    """Each test starts (and leaves) a cold container: services are built again from its environment."""
+    forget_per_container()
+    yield
+    forget_per_container()
 
 
 @pytest.fixture

@@ -181,8 +181,8 @@ def figures(quick: bool) -> tuple[list[Figure], dict[str, Any]]:
             ours=round(ours, 1),
             baseline=round(bare, 1),
             baseline_name="import boto3 + the same 3 clients",
-            target="ratio <= 1.3",
-            passed=ours / bare <= 1.3,
+            target="ratio <= 1.2",  # issue 10 item 11; docs/adr/0012 says why it is not met
+            passed=ours / bare <= 1.2,
             detail=detail,
         ),
         Figure(

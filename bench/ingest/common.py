@@ -34,6 +34,7 @@ BENCH_ENVIRONMENT = {
     "POWERTOOLS_SERVICE_NAME": "switchboard",
     "POWERTOOLS_METRICS_NAMESPACE": "Switchboard",
     "LOG_LEVEL": "INFO",
+    "PYDANTIC_DISABLE_PLUGINS": "__all__",  # template.yaml's Globals: no plugin scan on the first model
 }
 _UNSAFE_ENVIRONMENT = ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_CONFIG_FILE", "AWS_SHARED_CREDENTIALS_FILE")
 
@@ -208,14 +209,14 @@ def provision_stacks(session: Any, *, prefix: str = "switchboard-bench") -> Stac
 
 
 def forget_cached_wiring() -> None:
-    """IngestFunction builds its clients, settings and service once per container: forget them."""
+    """A function builds its clients, settings and services once per container: forget them."""
     from switchboard.config import ingest_settings
+    from switchboard.container import forget_per_container
     from switchboard.dal import aws
-    from switchboard.services import ingest as ingest_service
 
     aws.client.cache_clear()
     ingest_settings.cache_clear()
-    ingest_service._default = None
+    forget_per_container()
 
 
 def load_our_handler() -> ModuleType:

@@ -72,14 +72,10 @@ def environment(**values: str) -> Iterator[None]:
 def forget_outbound_wiring() -> None:
     """Settings and singletons built once per container: forget them (clients, sender, health check)."""
     from switchboard.function_settings import health_settings, sender_settings
-    from switchboard.services import health as health_module
-    from switchboard.services import sender as sender_module
 
     forget_cached_wiring()
     sender_settings.cache_clear()
     health_settings.cache_clear()
-    sender_module._default = None
-    health_module._default = None
 
 
 # ------------------------------------------------------------------------------------------ receiver

@@ -66,11 +66,9 @@ class Workers:
 def forget_worker_wiring() -> None:
     """WorkerFunction builds its settings, clients and Worker once per container: forget them."""
     from switchboard.function_settings import worker_settings
-    from switchboard.services import worker as worker_module
 
     forget_cached_wiring()
     worker_settings.cache_clear()
-    worker_module._default = None
 
 
 @dataclass

@@ -3,10 +3,9 @@ switchboard.function_settings so the webhook hot path builds only its own model)
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from pydantic import Field
 
+from switchboard.container import once_per_container
 from switchboard.settings_base import (
     EventsTableSettings,
     ProcessingQueueSettings,
@@ -27,6 +26,6 @@ class IngestSettings(
     secrets_max_age_seconds: int = Field(default=300, ge=0, alias="SECRETS_MAX_AGE_SECONDS")
 
 
-@lru_cache(maxsize=1)
+@once_per_container
 def ingest_settings() -> IngestSettings:
     return load_settings(IngestSettings, "ingest")

@@ -6,11 +6,11 @@ shared fields come from the mixins in switchboard.settings_base.
 
 from __future__ import annotations
 
-from functools import lru_cache
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from switchboard.container import once_per_container
 from switchboard.retry import PROCESSING_JOBS
 from switchboard.settings_base import (
     AlertsSettings,
@@ -46,7 +46,7 @@ class WorkerSettings(Settings, EventsTableSettings, ProcessingQueueSettings, Web
     )
 
 
-@lru_cache(maxsize=1)
+@once_per_container
 def worker_settings() -> WorkerSettings:
     return load_settings(WorkerSettings, "worker")
 
@@ -67,7 +67,7 @@ class SenderSettings(
     sender_concurrency: int = Field(default=2, ge=1, alias="SENDER_CONCURRENCY")
 
 
-@lru_cache(maxsize=1)
+@once_per_container
 def sender_settings() -> SenderSettings:
     return load_settings(SenderSettings, "sender")
 
@@ -82,7 +82,7 @@ class HealthSettings(Settings, EventsTableSettings, AlertsSettings):
     canary_timeout_seconds: int = Field(default=120, ge=1, le=900, alias="CANARY_TIMEOUT_SECONDS")
 
 
-@lru_cache(maxsize=1)
+@once_per_container
 def health_settings() -> HealthSettings:
     return load_settings(HealthSettings, "health check")
 
@@ -134,6 +134,6 @@ class ReconcileSettings(
         ]
 
 
-@lru_cache(maxsize=1)
+@once_per_container
 def reconcile_settings() -> ReconcileSettings:
     return load_settings(ReconcileSettings, "reconcile")

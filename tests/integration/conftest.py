@@ -10,7 +10,6 @@ import pytest
 from moto import mock_aws
 
 from switchboard.dal import aws
-from switchboard.services import ingest as ingest_service
 from switchboard_ops.local.provision import StackResources, provision
 from switchboard_ops.local.secrets import webhook_secrets_document
 from switchboard_ops.sandbox import Sandbox
@@ -35,7 +34,6 @@ def _forget_cached_wiring() -> None:
 
     aws.client.cache_clear()
     ingest_settings.cache_clear()
-    ingest_service._default = None
 
 
 @pytest.fixture

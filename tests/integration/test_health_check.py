@@ -41,7 +41,6 @@ def clock(stack, monkeypatch) -> Clock:
     from switchboard.function_settings import health_settings
 
     health_settings.cache_clear()
-    health_module._default = None
     fake = Clock(1_795_593_600.0)
     check = health_module.default_health_check()
     check.clock = fake
@@ -55,7 +54,6 @@ def clock(stack, monkeypatch) -> Clock:
     check.schedule_verification = without_waiting
     yield fake
     health_settings.cache_clear()
-    health_module._default = None
 
 
 @pytest.fixture

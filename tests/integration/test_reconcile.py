@@ -23,7 +23,6 @@ from switchboard.providers.twilio_rest import twilio_client
 from switchboard.retry import PROVIDER_LISTING
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.reconcile import OpenPhoneSource, Reconciler, TwilioSource
-from switchboard.services.reconcile import wiring as reconcile_module
 from switchboard_ops.local.sqs_events import receive_batch, sqs_event
 from switchboard_ops.project import load_handler
 from switchboard_ops.sandbox import Sandbox
@@ -501,7 +500,6 @@ def test_the_scheduled_handler_reconciles_the_configured_providers(
     monkeypatch.setenv("RECONCILE_PROVIDERS", "twilio")
     monkeypatch.setenv("TWILIO_API_BASE_URL", sandbox.url)
     reconcile_settings.cache_clear()
-    reconcile_module._default = None
     receive(sandbox, "twilio", 3)
     try:
         handler = load_handler("reconcile").handler
@@ -511,4 +509,3 @@ def test_the_scheduled_handler_reconciles_the_configured_providers(
         assert integrity["status"] in ("ok", "alert") and len(integrity["days"]) == 2
     finally:
         reconcile_settings.cache_clear()
-        reconcile_module._default = None

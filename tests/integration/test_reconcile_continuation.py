@@ -39,10 +39,8 @@ def function(stack: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> I
     monkeypatch.setenv("TWILIO_API_BASE_URL", sandbox.url)
     monkeypatch.setenv("RECONCILE_CONTINUATION_QUEUE_URL", stack.queues["ReconcileContinuationQueue"])
     reconcile_settings.cache_clear()
-    reconcile_module._default = None
     yield load_handler("reconcile")
     reconcile_settings.cache_clear()
-    reconcile_module._default = None
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from switchboard.dal.events_table import UNFINISHED_INDEX, UNFINISHED_SHARDS, Ev
 from switchboard.dal.job_records import JobRecords
 from switchboard.dal.reconcile_records import ReconcileRecords
 from switchboard.models import Channel, Direction, Message
-from switchboard.services import worker as worker_module
 from switchboard_ops.local.sqs_events import delete_succeeded, receive_batch, sqs_event
 from switchboard_ops.project import load_event, load_handler
 
@@ -28,10 +27,8 @@ def fresh_worker(stack):
     from switchboard.function_settings import worker_settings
 
     worker_settings.cache_clear()
-    worker_module._default = None
     yield
     worker_settings.cache_clear()
-    worker_module._default = None
 
 
 class Counting:

@@ -25,10 +25,8 @@ def fresh_worker(stack, monkeypatch):
     from switchboard.function_settings import worker_settings
 
     worker_settings.cache_clear()
-    worker_module._default = None
     yield
     worker_settings.cache_clear()
-    worker_module._default = None
 
 
 CONTACT_PK = AddressKeyedTable("-").contact_key("+14155550123")["pk"]

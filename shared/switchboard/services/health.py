@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from switchboard.canary import canary_body, new_token
+from switchboard.container import once_per_container
 from switchboard.models.outbound import SendRequest
 from switchboard.observability import logger, metrics
 
@@ -129,35 +130,30 @@ def health_stats(checks: Iterable[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+@once_per_container
 def default_health_check() -> HealthCheck:
     """The health check wired to the environment's resources, built once per container."""
-    global _default
-    if _default is None:
-        from functools import partial
+    from functools import partial
 
-        from switchboard.dal.health_records import HealthRecords
-        from switchboard.dal.notifications import publish_alert, send_message
-        from switchboard.function_settings import health_settings
+    from switchboard.dal.health_records import HealthRecords
+    from switchboard.dal.notifications import publish_alert, send_message
+    from switchboard.function_settings import health_settings
 
-        settings = health_settings()
-        configured = settings.canary_from and settings.canary_to
-        _default = HealthCheck(
-            records=HealthRecords(settings.table_name),
-            route=CanaryRoute(
-                settings.canary_provider,
-                settings.canary_from,
-                settings.canary_to,
-                settings.canary_timeout_seconds,
-            )
-            if configured
-            else None,
-            send=partial(send_message, settings.outbound_queue_url),
-            schedule_verification=lambda body, delay: send_message(
-                settings.health_verify_queue_url, body, delay_seconds=delay
-            ),
-            alert=partial(publish_alert, settings.alerts_topic_arn),
+    settings = health_settings()
+    configured = settings.canary_from and settings.canary_to
+    return HealthCheck(
+        records=HealthRecords(settings.table_name),
+        route=CanaryRoute(
+            settings.canary_provider,
+            settings.canary_from,
+            settings.canary_to,
+            settings.canary_timeout_seconds,
         )
-    return _default
-
-
-_default: HealthCheck | None = None
+        if configured
+        else None,
+        send=partial(send_message, settings.outbound_queue_url),
+        schedule_verification=lambda body, delay: send_message(
+            settings.health_verify_queue_url, body, delay_seconds=delay
+        ),
+        alert=partial(publish_alert, settings.alerts_topic_arn),
+    )

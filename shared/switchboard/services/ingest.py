@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from switchboard.canary import canary_token
+from switchboard.container import once_per_container
 from switchboard.errors import PayloadTooLarge, UnknownRoute, UnsupportedContentType, WebhookRejected
 from switchboard.models import Event, Message
 from switchboard.observability import count_by_provider, logger
@@ -97,26 +98,21 @@ class IngestService:
         return binding.parse(request, now, secrets)
 
 
+@once_per_container
 def default_service() -> IngestService:
     """The service wired to the AWS resources named in the environment, built once per container."""
-    global _default
-    if _default is None:
-        from switchboard.config import ingest_settings
-        from switchboard.dal.events_table import EventsTable
-        from switchboard.dal.health_records import HealthRecords
-        from switchboard.dal.jobs_queue import JobsQueue
-        from switchboard.dal.raw_payloads import RawPayloads
-        from switchboard.dal.secrets import WebhookSecrets
+    from switchboard.config import ingest_settings
+    from switchboard.dal.events_table import EventsTable
+    from switchboard.dal.health_records import HealthRecords
+    from switchboard.dal.jobs_queue import JobsQueue
+    from switchboard.dal.raw_payloads import RawPayloads
+    from switchboard.dal.secrets import WebhookSecrets
 
-        settings = ingest_settings()
-        _default = IngestService(
-            EventsTable(settings.table_name, raw_payloads=RawPayloads(settings.raw_payload_bucket)),
-            JobsQueue(settings.processing_queue_url),
-            WebhookSecrets(settings.webhook_secrets_name, settings.secrets_max_age_seconds),
-            max_body_bytes=settings.max_body_bytes,
-            canaries=HealthRecords(settings.table_name),
-        )
-    return _default
-
-
-_default: IngestService | None = None
+    settings = ingest_settings()
+    return IngestService(
+        EventsTable(settings.table_name, raw_payloads=RawPayloads(settings.raw_payload_bucket)),
+        JobsQueue(settings.processing_queue_url),
+        WebhookSecrets(settings.webhook_secrets_name, settings.secrets_max_age_seconds),
+        max_body_bytes=settings.max_body_bytes,
+        canaries=HealthRecords(settings.table_name),
+    )

@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
 
+from switchboard.container import once_per_container
 from switchboard.errors import SendFinished, SendInterrupted
 from switchboard.models import Channel, Direction, Message
 from switchboard.models.outbound import SendRequest
@@ -208,12 +209,10 @@ class Sender:
         )
 
 
+@once_per_container
 def default_sender() -> Sender:
     """The sender wired to the environment's resources and provider endpoints, built once per container."""
-    global _default
-    if _default is None:
-        _default = _build_default()
-    return _default
+    return _build_default()
 
 
 def _build_default() -> Sender:
@@ -267,6 +266,3 @@ def _build_default() -> Sender:
         store=EventsTable(settings.table_name, raw_payloads=RawPayloads(settings.raw_payload_bucket)),
         jobs=JobsQueue(settings.processing_queue_url),
     )
-
-
-_default: Sender | None = None

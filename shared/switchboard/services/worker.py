@@ -18,6 +18,7 @@ from typing import Any, Literal, Protocol
 
 from pydantic import ValidationError
 
+from switchboard.container import once_per_container
 from switchboard.errors import JobAlreadyDone, JobBusy, JobMissing
 from switchboard.models import Job
 from switchboard.models.plan import ConsentChange, DeliveryMerge, Plan
@@ -189,39 +190,37 @@ def _classifier(url: str) -> Classifier:
     return HttpClassifier(url)
 
 
+@once_per_container
 def default_worker() -> Worker:
     """The worker wired to the resources named in the environment, built once per container."""
-    global _default
-    if _default is None:
-        from switchboard.dal.address_keys import AddressKeys
-        from switchboard.dal.dead_letters import RetryQueues
-        from switchboard.dal.job_records import JobRecords
-        from switchboard.dal.secrets import WebhookSecrets
-        from switchboard.function_settings import worker_settings
-        from switchboard.services.processing.pipeline import ALL_STEPS
+    from switchboard.dal.address_keys import AddressKeys
+    from switchboard.dal.dead_letters import RetryQueues
+    from switchboard.dal.job_records import JobRecords
+    from switchboard.dal.secrets import WebhookSecrets
+    from switchboard.function_settings import worker_settings
+    from switchboard.services.processing.pipeline import ALL_STEPS
 
-        settings = worker_settings()
-        steps = frozenset(s.strip() for s in settings.pipeline_steps.split(",") if s.strip()) or ALL_STEPS
-        records = JobRecords(
-            settings.table_name,
-            address_keys=AddressKeys.from_secrets(WebhookSecrets(settings.webhook_secrets_name)),
-        )
-        _default = Worker(
-            records,
-            RetryQueues(settings.processing_queue_url, settings.processing_dlq_url),
-            config=PipelineConfig(steps=steps & ALL_STEPS, auto_send=settings.auto_send_enabled),
-            classifier=_classifier(settings.classifier_url),
-            retry=replace(
-                PROCESSING_JOBS,
-                base_seconds=settings.backoff_base_seconds,
-                cap_seconds=settings.backoff_cap_seconds,
-                jitter=settings.backoff_jitter,
-            ),
-            lease_seconds=settings.job_lease_seconds,
-            fault_injection=settings.fault_injection,
-            reminders=_reminders(settings, records.is_suppressed),
-        )
-    return _default
+    settings = worker_settings()
+    steps = frozenset(s.strip() for s in settings.pipeline_steps.split(",") if s.strip()) or ALL_STEPS
+    records = JobRecords(
+        settings.table_name,
+        address_keys=AddressKeys.from_secrets(WebhookSecrets(settings.webhook_secrets_name)),
+    )
+    return Worker(
+        records,
+        RetryQueues(settings.processing_queue_url, settings.processing_dlq_url),
+        config=PipelineConfig(steps=steps & ALL_STEPS, auto_send=settings.auto_send_enabled),
+        classifier=_classifier(settings.classifier_url),
+        retry=replace(
+            PROCESSING_JOBS,
+            base_seconds=settings.backoff_base_seconds,
+            cap_seconds=settings.backoff_cap_seconds,
+            jitter=settings.backoff_jitter,
+        ),
+        lease_seconds=settings.job_lease_seconds,
+        fault_injection=settings.fault_injection,
+        reminders=_reminders(settings, records.is_suppressed),
+    )
 
 
 def _reminders(settings: Any, is_suppressed: Callable[[str, str], bool]) -> CalendarStep:
@@ -236,6 +235,3 @@ def _reminders(settings: Any, is_suppressed: Callable[[str, str], bool]) -> Cale
         is_suppressed,
         profile=US_STATE_WINDOWS if settings.reminder_compliance_profile == "us_states" else None,
     )
-
-
-_default: Worker | None = None

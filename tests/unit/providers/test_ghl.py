@@ -4,7 +4,6 @@ cryptography, the body timestamp window, and InboundMessage / OutboundMessage pa
 from __future__ import annotations
 
 import base64
-import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -12,10 +11,10 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
+from providers.conftest import body_of, parsed, webhook_request
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid
 from switchboard.models import Channel, Direction, Message
 from switchboard.providers import ghl
-from switchboard.webhook_request import JSON, WebhookRequest
 from switchboard_ops.local.secrets import LOCAL_SECRETS, webhook_secrets_document
 
 URL = "https://hooks.example.com/webhooks/ghl"
@@ -40,10 +39,6 @@ INBOUND = {
     "timestamp": "2026-11-25T08:00:00.000Z",
     "webhookId": "6f1c2d3e-4a5b-4c6d-8e7f-9a0b1c2d3e4f",
 }
-
-
-def body_of(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, separators=(",", ":")).encode()
 
 
 BODY = body_of(INBOUND)
@@ -75,16 +70,12 @@ def rsa_signature(key: rsa.RSAPrivateKey, body: bytes) -> str:
     return base64.b64encode(key.sign(body, padding.PKCS1v15(), hashes.SHA256())).decode()
 
 
-def request(body: bytes, headers: dict[str, str]) -> WebhookRequest:
-    return WebhookRequest(route="ghl", url=URL, body=body, headers={"content-type": JSON, **headers})
-
-
 # --- Ed25519: x-ghl-signature --------------------------------------------------------------------
 
 
 def test_ed25519_signature_over_the_raw_body_is_accepted(ed25519_key):
     # Given a body signed with an Ed25519 key whose public half is configured
-    signed = request(BODY, {"x-ghl-signature": ed25519_signature(ed25519_key, BODY)})
+    signed = webhook_request("ghl", BODY, {"x-ghl-signature": ed25519_signature(ed25519_key, BODY)})
     # When / Then
     ghl.verify(signed, {"ed25519_public_key_pem": public_pem(ed25519_key)}, now=NOW)
 
@@ -98,7 +89,7 @@ def test_local_key_signature_headers_match_an_independent_signature():
     headers = ghl.signature_headers(URL, BODY, LOCAL_SECRETS["ghl"], NOW)
     # Then they carry exactly the signature computed here, which the local stack accepts
     assert headers == {"x-ghl-signature": ed25519_signature(private, BODY)}
-    ghl.verify(request(BODY, headers), webhook_secrets_document()["ghl"], now=NOW)
+    ghl.verify(webhook_request("ghl", BODY, headers), webhook_secrets_document()["ghl"], now=NOW)
 
 
 def test_published_ghl_key_is_the_documented_ed25519_key():
@@ -112,7 +103,8 @@ def test_published_ghl_key_is_the_documented_ed25519_key():
 
 def test_ed25519_tampered_body_is_rejected(ed25519_key):
     # Given a signature over the original body and a changed body delivered
-    tampered = request(
+    tampered = webhook_request(
+        "ghl",
         BODY.replace(b"test message", b"fake message"),
         {"x-ghl-signature": ed25519_signature(ed25519_key, BODY)},
     )
@@ -123,7 +115,9 @@ def test_ed25519_tampered_body_is_rejected(ed25519_key):
 
 def test_ed25519_signature_from_another_key_is_rejected(ed25519_key):
     # Given a body signed by a key that is not the configured one
-    forged = request(BODY, {"x-ghl-signature": ed25519_signature(ed25519.Ed25519PrivateKey.generate(), BODY)})
+    forged = webhook_request(
+        "ghl", BODY, {"x-ghl-signature": ed25519_signature(ed25519.Ed25519PrivateKey.generate(), BODY)}
+    )
     # When / Then
     with pytest.raises(SignatureInvalid):
         ghl.verify(forged, {"ed25519_public_key_pem": public_pem(ed25519_key)}, now=NOW)
@@ -133,7 +127,9 @@ def test_missing_signature_header_is_rejected(ed25519_key):
     # Given an unsigned request
     # When / Then
     with pytest.raises(SignatureInvalid, match="missing x-ghl-signature"):
-        ghl.verify(request(BODY, {}), {"ed25519_public_key_pem": public_pem(ed25519_key)}, now=NOW)
+        ghl.verify(
+            webhook_request("ghl", BODY, {}), {"ed25519_public_key_pem": public_pem(ed25519_key)}, now=NOW
+        )
 
 
 @pytest.mark.parametrize(
@@ -151,7 +147,7 @@ def test_malformed_ed25519_header_is_rejected(ed25519_key, header):
     # When / Then
     with pytest.raises(SignatureInvalid):
         ghl.verify(
-            request(BODY, {"x-ghl-signature": header}),
+            webhook_request("ghl", BODY, {"x-ghl-signature": header}),
             {"ed25519_public_key_pem": public_pem(ed25519_key)},
             now=NOW,
         )
@@ -161,7 +157,7 @@ def test_malformed_ed25519_header_is_rejected(ed25519_key, header):
 def test_body_timestamp_outside_the_window_is_rejected(ed25519_key, offset_seconds):
     # Given a correctly signed body whose `timestamp` is more than 300 s away from now
     # When / Then
-    signed = request(BODY, {"x-ghl-signature": ed25519_signature(ed25519_key, BODY)})
+    signed = webhook_request("ghl", BODY, {"x-ghl-signature": ed25519_signature(ed25519_key, BODY)})
     with pytest.raises(SignatureInvalid, match="window"):
         ghl.verify(signed, {"ed25519_public_key_pem": public_pem(ed25519_key)}, now=NOW + offset_seconds)
 
@@ -169,7 +165,7 @@ def test_body_timestamp_outside_the_window_is_rejected(ed25519_key, offset_secon
 def test_body_without_timestamp_is_checked_by_signature_alone(ed25519_key):
     # Given a signed body that carries no `timestamp` (GHL's documented samples have none)
     body = body_of({key: value for key, value in INBOUND.items() if key != "timestamp"})
-    signed = request(body, {"x-ghl-signature": ed25519_signature(ed25519_key, body)})
+    signed = webhook_request("ghl", body, {"x-ghl-signature": ed25519_signature(ed25519_key, body)})
     # When / Then: accepted whatever the clock says
     ghl.verify(signed, {"ed25519_public_key_pem": public_pem(ed25519_key)}, now=0)
 
@@ -177,7 +173,7 @@ def test_body_without_timestamp_is_checked_by_signature_alone(ed25519_key):
 def test_signed_body_with_an_unreadable_timestamp_is_malformed(ed25519_key):
     # Given a correctly signed body whose timestamp is not a time
     body = body_of({**INBOUND, "timestamp": "soon"})
-    signed = request(body, {"x-ghl-signature": ed25519_signature(ed25519_key, body)})
+    signed = webhook_request("ghl", body, {"x-ghl-signature": ed25519_signature(ed25519_key, body)})
     # When / Then
     with pytest.raises(MalformedPayload):
         ghl.verify(signed, {"ed25519_public_key_pem": public_pem(ed25519_key)}, now=NOW)
@@ -186,14 +182,14 @@ def test_signed_body_with_an_unreadable_timestamp_is_malformed(ed25519_key):
 def test_without_any_key_configured_fails_closed(ed25519_key):
     # Given a route with no secrets configured
     # When / Then
-    signed = request(BODY, {"x-ghl-signature": ed25519_signature(ed25519_key, BODY)})
+    signed = webhook_request("ghl", BODY, {"x-ghl-signature": ed25519_signature(ed25519_key, BODY)})
     with pytest.raises(NotConfigured):
         ghl.verify(signed, {}, now=NOW)
 
 
 def test_a_key_that_is_not_pem_fails_closed(ed25519_key):
     # Given a misconfigured public key
-    signed = request(BODY, {"x-ghl-signature": ed25519_signature(ed25519_key, BODY)})
+    signed = webhook_request("ghl", BODY, {"x-ghl-signature": ed25519_signature(ed25519_key, BODY)})
     # When / Then
     with pytest.raises(NotConfigured, match="PEM"):
         ghl.verify(signed, {"ed25519_public_key_pem": "MCowBQYDK2VwAyEA"}, now=NOW)
@@ -201,7 +197,7 @@ def test_a_key_that_is_not_pem_fails_closed(ed25519_key):
 
 def test_an_rsa_key_in_the_ed25519_slot_fails_closed(ed25519_key, rsa_key):
     # Given an RSA public key configured as the Ed25519 key
-    signed = request(BODY, {"x-ghl-signature": ed25519_signature(ed25519_key, BODY)})
+    signed = webhook_request("ghl", BODY, {"x-ghl-signature": ed25519_signature(ed25519_key, BODY)})
     # When / Then
     with pytest.raises(NotConfigured, match="Ed25519"):
         ghl.verify(signed, {"ed25519_public_key_pem": public_pem(rsa_key)}, now=NOW)
@@ -212,14 +208,14 @@ def test_an_rsa_key_in_the_ed25519_slot_fails_closed(ed25519_key, rsa_key):
 
 def test_rsa_signature_is_accepted_as_the_fallback(rsa_key):
     # Given only the legacy RSA key configured and an x-wh-signature
-    signed = request(BODY, {"x-wh-signature": rsa_signature(rsa_key, BODY)})
+    signed = webhook_request("ghl", BODY, {"x-wh-signature": rsa_signature(rsa_key, BODY)})
     # When / Then
     ghl.verify(signed, {"rsa_public_key_pem": public_pem(rsa_key)}, now=NOW)
 
 
 def test_rsa_fallback_is_used_when_only_the_legacy_header_arrives(ed25519_key, rsa_key):
     # Given both keys configured and a delivery carrying only x-wh-signature
-    signed = request(BODY, {"x-wh-signature": rsa_signature(rsa_key, BODY)})
+    signed = webhook_request("ghl", BODY, {"x-wh-signature": rsa_signature(rsa_key, BODY)})
     both = {"ed25519_public_key_pem": public_pem(ed25519_key), "rsa_public_key_pem": public_pem(rsa_key)}
     # When / Then
     ghl.verify(signed, both, now=NOW)
@@ -227,7 +223,7 @@ def test_rsa_fallback_is_used_when_only_the_legacy_header_arrives(ed25519_key, r
 
 def test_rsa_tampered_body_is_rejected(rsa_key):
     # Given an RSA signature over another body
-    tampered = request(BODY + b" ", {"x-wh-signature": rsa_signature(rsa_key, BODY)})
+    tampered = webhook_request("ghl", BODY + b" ", {"x-wh-signature": rsa_signature(rsa_key, BODY)})
     # When / Then
     with pytest.raises(SignatureInvalid, match="x-wh-signature does not match"):
         ghl.verify(tampered, {"rsa_public_key_pem": public_pem(rsa_key)}, now=NOW)
@@ -239,7 +235,9 @@ def test_malformed_rsa_header_is_rejected(rsa_key, header):
     # When / Then
     with pytest.raises(SignatureInvalid):
         ghl.verify(
-            request(BODY, {"x-wh-signature": header}), {"rsa_public_key_pem": public_pem(rsa_key)}, now=NOW
+            webhook_request("ghl", BODY, {"x-wh-signature": header}),
+            {"rsa_public_key_pem": public_pem(rsa_key)},
+            now=NOW,
         )
 
 
@@ -252,12 +250,12 @@ def test_a_failing_ed25519_signature_is_not_rescued_by_rsa(ed25519_key, rsa_key)
     both = {"ed25519_public_key_pem": public_pem(ed25519_key), "rsa_public_key_pem": public_pem(rsa_key)}
     # When / Then: Ed25519 decides
     with pytest.raises(SignatureInvalid, match="x-ghl-signature"):
-        ghl.verify(request(BODY, headers), both, now=NOW)
+        ghl.verify(webhook_request("ghl", BODY, headers), both, now=NOW)
 
 
 def test_rsa_header_without_an_rsa_key_is_rejected(ed25519_key, rsa_key):
     # Given only the Ed25519 key configured and a delivery signed only with RSA
-    signed = request(BODY, {"x-wh-signature": rsa_signature(rsa_key, BODY)})
+    signed = webhook_request("ghl", BODY, {"x-wh-signature": rsa_signature(rsa_key, BODY)})
     # When / Then
     with pytest.raises(SignatureInvalid, match="missing"):
         ghl.verify(signed, {"ed25519_public_key_pem": public_pem(ed25519_key)}, now=NOW)
@@ -266,15 +264,10 @@ def test_rsa_header_without_an_rsa_key_is_rejected(ed25519_key, rsa_key):
 # --- parsing -------------------------------------------------------------------------------------
 
 
-def parse(payload: dict[str, Any] | bytes) -> Message | None:
-    body = payload if isinstance(payload, bytes) else body_of(payload)
-    return ghl.parse(request(body, {}), received_at=NOW)
-
-
 def test_inbound_sms_becomes_an_inbound_message():
     # Given an InboundMessage webhook for an SMS
     # When it is parsed
-    event = parse(INBOUND)
+    event = parsed("ghl", INBOUND, NOW)
     # Then it carries GHL's message id, E.164 numbers, and the conversation and location
     assert isinstance(event, Message)
     assert event.provider == "ghl"
@@ -300,7 +293,7 @@ def test_outbound_sms_becomes_an_outbound_message():
         "to": "+14155550123",
     }
     # When it is parsed
-    event = parse(payload)
+    event = parsed("ghl", payload, NOW)
     # Then it is outbound, from the business number to the contact
     assert isinstance(event, Message)
     assert event.direction is Direction.OUTBOUND
@@ -313,7 +306,7 @@ def test_direction_comes_from_the_type_when_the_field_is_absent():
         "type": "OutboundMessage"
     }
     # When / Then
-    assert parse(payload).direction is Direction.OUTBOUND
+    assert parsed("ghl", payload, NOW).direction is Direction.OUTBOUND
 
 
 @pytest.mark.parametrize(
@@ -333,14 +326,14 @@ def test_message_type_maps_to_a_channel(message_type, channel):
     if channel is Channel.EMAIL:
         payload |= {"from": "pat@example.com", "to": "desk@clinic.example"}
     # When / Then
-    assert parse(payload).channel is channel
+    assert parsed("ghl", payload, NOW).channel is channel
 
 
 def test_email_addresses_are_kept_as_sent():
     # Given an inbound e-mail
     payload = {**INBOUND, "messageType": "Email", "from": "pat@example.com", "to": "desk@clinic.example"}
     # When it is parsed
-    event = parse(payload)
+    event = parsed("ghl", payload, NOW)
     # Then sender and recipient are the addresses, not phone numbers
     assert (event.sender, event.recipient) == ("pat@example.com", "desk@clinic.example")
 
@@ -351,7 +344,7 @@ def test_channels_without_addresses_fall_back_to_the_contact_and_location():
         "messageType": "FB"
     }
     # When it is parsed
-    event = parse(payload)
+    event = parsed("ghl", payload, NOW)
     # Then the contact sent it to the location
     assert (event.sender, event.recipient) == ("cI08i1Bls3iTB9bKgFJh", "l1C08ntBrFjLS0elLIYU")
 
@@ -360,7 +353,7 @@ def test_attachments_become_media():
     # Given a message with two attachment URLs
     urls = ["https://storage.googleapis.com/msgsndr/a.jpg", "https://storage.googleapis.com/msgsndr/b.pdf"]
     # When / Then
-    assert [item.url for item in parse({**INBOUND, "attachments": urls}).media] == urls
+    assert [item.url for item in parsed("ghl", {**INBOUND, "attachments": urls}, NOW).media] == urls
 
 
 @pytest.mark.parametrize(
@@ -369,7 +362,7 @@ def test_attachments_become_media():
 def test_webhook_types_we_do_not_handle_are_ignored(event_type):
     # Given a non-message webhook type
     # When / Then
-    assert parse({"type": event_type, "locationId": "l1C08ntBrFjLS0elLIYU"}) is None
+    assert parsed("ghl", {"type": event_type, "locationId": "l1C08ntBrFjLS0elLIYU"}, NOW) is None
 
 
 @pytest.mark.parametrize(
@@ -390,7 +383,7 @@ def test_missing_or_mistyped_fields_are_malformed(payload):
     # Given a message webhook without a required field, or with one of the wrong type
     # When / Then
     with pytest.raises(MalformedPayload):
-        parse(payload)
+        parsed("ghl", payload, NOW)
 
 
 @pytest.mark.parametrize("body", [b"not json", b"", b"[]", b"\xff", b"null"])
@@ -398,4 +391,4 @@ def test_garbage_bodies_are_malformed(body):
     # Given a body that is not a JSON object
     # When / Then
     with pytest.raises(MalformedPayload):
-        parse(body)
+        parsed("ghl", body, NOW)

@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from providers.conftest import parsed, webhook_request, without
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid, WebhookRejected
 from switchboard.http_api import request_from_event
 from switchboard.models import Channel, Direction, Message, StatusUpdate
 from switchboard.providers import instantly
-from switchboard.webhook_request import JSON, WebhookRequest
+from switchboard.webhook_request import WebhookRequest
 from switchboard_ops.local.secrets import webhook_secrets_document
 from switchboard_ops.project import load_event
 
@@ -43,26 +43,6 @@ REPLY: dict[str, Any] = {
 }
 
 
-def request(body: bytes | dict[str, Any] | list[Any] = REPLY, **headers: str) -> WebhookRequest:
-    """Headers arrive lowercased, exactly as switchboard.http_api stores them."""
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    lowered = {
-        "content-type": JSON,
-        **{name.replace("_", "-").lower(): value for name, value in headers.items()},
-    }
-    return WebhookRequest(
-        route="instantly", url="https://hooks.example/webhooks/instantly", body=raw, headers=lowered
-    )
-
-
-def parse(payload: dict[str, Any], secrets: dict[str, str] | None = SECRETS) -> Message | StatusUpdate | None:
-    return instantly.parse(request(payload), received_at=RECEIVED_AT, secrets=secrets)
-
-
-def without(payload: dict[str, Any], *names: str) -> dict[str, Any]:
-    return {key: value for key, value in payload.items() if key not in names}
-
-
 # --- verify -------------------------------------------------------------------------------------
 
 
@@ -70,7 +50,7 @@ def test_the_configured_authorization_header_is_accepted():
     # Given a request carrying the configured Authorization value
     # When it is verified
     # Then no error is raised
-    instantly.verify(request(authorization=TOKEN), SECRETS, now=0)
+    instantly.verify(webhook_request("instantly", REPLY, authorization=TOKEN), SECRETS, now=0)
 
 
 @pytest.mark.parametrize(
@@ -89,7 +69,7 @@ def test_any_other_header_value_is_rejected_with_401(value):
     # When it is verified
     # Then it is rejected as an invalid signature (401)
     with pytest.raises(SignatureInvalid) as rejected:
-        instantly.verify(request(authorization=value), SECRETS, now=0)
+        instantly.verify(webhook_request("instantly", REPLY, authorization=value), SECRETS, now=0)
     assert rejected.value.status_code == 401
 
 
@@ -98,7 +78,7 @@ def test_a_missing_header_is_rejected_with_401():
     # When it is verified
     # Then it is rejected (401)
     with pytest.raises(SignatureInvalid) as rejected:
-        instantly.verify(request(), SECRETS, now=0)
+        instantly.verify(webhook_request("instantly", REPLY), SECRETS, now=0)
     assert rejected.value.status_code == 401
 
 
@@ -110,7 +90,7 @@ def test_an_unconfigured_route_rejects_even_a_matching_empty_value(secrets):
     # When it is verified
     # Then it fails closed as not configured (401), never as a match
     with pytest.raises(NotConfigured) as rejected:
-        instantly.verify(request(authorization=""), secrets, now=0)
+        instantly.verify(webhook_request("instantly", REPLY, authorization=""), secrets, now=0)
     assert rejected.value.status_code == 401
 
 
@@ -120,7 +100,7 @@ def test_the_configured_header_name_matches_in_any_case():
 
     # When it is verified
     # Then it is accepted
-    instantly.verify(request(x_instantly_secret="s3cret"), secrets, now=0)
+    instantly.verify(webhook_request("instantly", REPLY, x_instantly_secret="s3cret"), secrets, now=0)
 
 
 def test_signature_headers_produce_a_request_that_verifies():
@@ -130,7 +110,11 @@ def test_signature_headers_produce_a_request_that_verifies():
     # When they are delivered (lowercased) and verified
     # Then they are accepted
     assert headers == {"Authorization": TOKEN}
-    instantly.verify(request(**{name.lower(): value for name, value in headers.items()}), SECRETS, now=0)
+    instantly.verify(
+        webhook_request("instantly", REPLY, **{name.lower(): value for name, value in headers.items()}),
+        SECRETS,
+        now=0,
+    )
 
 
 @given(
@@ -158,7 +142,7 @@ def test_garbage_is_only_ever_a_webhook_rejection(body, headers, secrets):
 def test_reply_received_becomes_an_inbound_email_keyed_by_email_id():
     # Given a reply_received event
     # When it is parsed
-    message = parse(REPLY)
+    message = parsed("instantly", REPLY, RECEIVED_AT, SECRETS)
 
     # Then it is an inbound e-mail from the lead to the sending mailbox, keyed by Instantly's email_id
     assert isinstance(message, Message)
@@ -174,7 +158,7 @@ def test_reply_received_becomes_an_inbound_email_keyed_by_email_id():
 def test_a_reply_without_full_text_uses_the_snippet():
     # Given a reply with only reply_text_snippet
     # When it is parsed
-    message = parse(without(REPLY, "reply_text"))
+    message = parsed("instantly", without(REPLY, "reply_text"), RECEIVED_AT, SECRETS)
 
     # Then the body is the snippet
     assert message is not None and message.body == "Yes, Tuesday at 3pm"
@@ -183,7 +167,7 @@ def test_a_reply_without_full_text_uses_the_snippet():
 def test_a_reply_without_email_id_is_keyed_on_a_keyed_hash_of_event_campaign_lead_and_time():
     # Given a reply without email_id
     # When it is parsed
-    message = parse(without(REPLY, "email_id"))
+    message = parsed("instantly", without(REPLY, "email_id"), RECEIVED_AT, SECRETS)
 
     # Then its id is the HMAC-SHA256 (key: id_key) of the provider facts (providers.md §10), never the
     # lead's e-mail itself: known answer of "reply_received␟campaign␟lead␟timestamp"
@@ -194,37 +178,53 @@ def test_a_reply_without_email_id_is_keyed_on_a_keyed_hash_of_event_campaign_lea
 def test_the_hashed_id_is_the_same_when_instantly_resends_the_event():
     # Given the same reply without email_id delivered twice (a retry)
     # When both are parsed, Then they share one id: the idempotency key holds
-    first, second = parse(without(REPLY, "email_id")), parse(without(REPLY, "email_id"))
+    first, second = (
+        parsed("instantly", without(REPLY, "email_id"), RECEIVED_AT, SECRETS),
+        parsed("instantly", without(REPLY, "email_id"), RECEIVED_AT, SECRETS),
+    )
     assert first is not None and second is not None
     assert first.provider_message_id == second.provider_message_id
 
 
 def test_the_hashed_id_changes_with_the_event_time():
     # Given two replies of one lead at different times, Then they are two messages
-    first = parse(without(REPLY, "email_id"))
-    later = parse({**without(REPLY, "email_id"), "timestamp": "2026-11-25T09:00:00.000Z"})
+    first = parsed("instantly", without(REPLY, "email_id"), RECEIVED_AT, SECRETS)
+    later = parsed(
+        "instantly",
+        {**without(REPLY, "email_id"), "timestamp": "2026-11-25T09:00:00.000Z"},
+        RECEIVED_AT,
+        SECRETS,
+    )
     assert first is not None and later is not None
     assert first.provider_message_id != later.provider_message_id
 
 
 def test_without_an_id_key_the_shared_secret_keys_the_hash():
     # Given a section without id_key (the documented fallback: the header's secret value)
-    message = parse(without(REPLY, "email_id"), secrets={"value": "local-id-key"})
+    message = parsed("instantly", without(REPLY, "email_id"), RECEIVED_AT, {"value": "local-id-key"})
 
     # Then the id is the one an id_key of that value gives
     assert message is not None
-    assert message.provider_message_id == parse(without(REPLY, "email_id")).provider_message_id  # type: ignore[union-attr]
+    assert (
+        message.provider_message_id
+        == parsed("instantly", without(REPLY, "email_id"), RECEIVED_AT, SECRETS).provider_message_id
+    )  # type: ignore[union-attr]
 
 
 def test_without_any_key_a_reply_without_email_id_is_refused_as_not_configured():
     with pytest.raises(NotConfigured):
-        parse(without(REPLY, "email_id"), secrets=None)
+        parsed("instantly", without(REPLY, "email_id"), RECEIVED_AT, None)
 
 
 def test_email_sent_becomes_an_outbound_email():
     # Given an email_sent event
     # When it is parsed
-    message = parse({**BASE, "event_type": "email_sent", "email_text": "Hi Maya, quick question"})
+    message = parsed(
+        "instantly",
+        {**BASE, "event_type": "email_sent", "email_text": "Hi Maya, quick question"},
+        RECEIVED_AT,
+        SECRETS,
+    )
 
     # Then it is an outbound e-mail from the mailbox to the lead
     assert isinstance(message, Message)
@@ -248,7 +248,7 @@ def test_email_sent_becomes_an_outbound_email():
 def test_engagement_events_become_status_updates(event_type, status):
     # Given an open, click, bounce or unsubscribe event
     # When it is parsed
-    update = parse({**BASE, "event_type": event_type})
+    update = parsed("instantly", {**BASE, "event_type": event_type}, RECEIVED_AT, SECRETS)
 
     # Then it is a status update of that e-mail
     assert isinstance(update, StatusUpdate)
@@ -259,7 +259,9 @@ def test_engagement_events_become_status_updates(event_type, status):
 def test_a_status_without_email_id_is_keyed_on_a_keyed_hash_of_its_facts():
     # Given a lead_unsubscribed event without email_id
     # When it is parsed
-    update = parse({**without(BASE, "email_id"), "event_type": "lead_unsubscribed"})
+    update = parsed(
+        "instantly", {**without(BASE, "email_id"), "event_type": "lead_unsubscribed"}, RECEIVED_AT, SECRETS
+    )
 
     # Then its id is a keyed hash of provider facts, without the lead's address
     expected = "lead_unsubscribed:5283e3d08f06f62b115844a274c11ed57f20ad1d6a3f1b5a3b40baa9524b6f52"
@@ -274,14 +276,17 @@ def test_other_event_types_are_ignored(event_type):
     # Given an event type Switchboard does not handle
     # When it is parsed
     # Then it is ignored (None: the service answers 200 "ignored")
-    assert parse({**BASE, "event_type": event_type}) is None
+    assert parsed("instantly", {**BASE, "event_type": event_type}, RECEIVED_AT, SECRETS) is None
 
 
 def test_custom_label_events_with_a_null_event_type_are_ignored():
     # Given a custom label event (event_type null, custom_interest_value set)
     # When it is parsed
     # Then it is ignored
-    assert parse({**BASE, "event_type": None, "custom_interest_value": 7}) is None
+    assert (
+        parsed("instantly", {**BASE, "event_type": None, "custom_interest_value": 7}, RECEIVED_AT, SECRETS)
+        is None
+    )
 
 
 @pytest.mark.parametrize(
@@ -302,7 +307,7 @@ def test_missing_or_invalid_fields_are_a_400(payload):
     # When it is parsed
     # Then it is malformed (400)
     with pytest.raises(MalformedPayload) as rejected:
-        parse(payload)
+        parsed("instantly", payload, RECEIVED_AT, SECRETS)
     assert rejected.value.status_code == 400
 
 
@@ -312,7 +317,7 @@ def test_a_body_that_is_not_a_json_object_is_a_400(body):
     # When it is parsed
     # Then it is malformed (400)
     with pytest.raises(MalformedPayload):
-        instantly.parse(request(body), received_at=RECEIVED_AT)
+        instantly.parse(webhook_request("instantly", body), received_at=RECEIVED_AT)
 
 
 # --- the sample event -----------------------------------------------------------------------------

@@ -6,16 +6,16 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from providers.conftest import body_of, parsed, webhook_request
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid
 from switchboard.models import Channel, Direction, Message, StatusUpdate
 from switchboard.providers import openphone
-from switchboard.webhook_request import JSON, WebhookRequest
+from switchboard.webhook_request import WebhookRequest
 from switchboard_ops.local.secrets import LOCAL_SECRETS, webhook_secrets_document
 
 URL = "https://hooks.example.com/webhooks/openphone"
@@ -69,10 +69,6 @@ def standard_envelope(event_type: str = "message.received", **fields: Any) -> di
     }
 
 
-def body_of(payload: dict[str, Any]) -> bytes:
-    return json.dumps(payload, separators=(",", ":")).encode()
-
-
 BODY = body_of(legacy_envelope())
 
 
@@ -94,14 +90,12 @@ def standard_headers(
     }
 
 
-def request(body: bytes, headers: dict[str, str]) -> WebhookRequest:
-    return WebhookRequest(route="openphone", url=URL, body=body, headers={"content-type": JSON, **headers})
-
-
 def legacy_request(
     body: bytes = BODY, *, signed_body: bytes | None = None, at_ms: int = NOW * 1000
 ) -> WebhookRequest:
-    return request(body, {"openphone-signature": legacy_header(signed_body or body, at_ms)})
+    return webhook_request(
+        "openphone", body, {"openphone-signature": legacy_header(signed_body or body, at_ms)}
+    )
 
 
 # --- legacy scheme: openphone-signature ---------------------------------------------------------
@@ -127,7 +121,7 @@ def test_legacy_header_with_several_signatures_is_accepted_when_one_matches():
     valid = legacy_header(BODY, NOW * 1000)
     header = f"hmac;1;{NOW * 1000};bm90LXRoZS1yaWdodC1zaWduYXR1cmU=,{valid}"
     # When it is verified
-    openphone.verify(request(BODY, {"openphone-signature": header}), SECRETS, now=NOW)
+    openphone.verify(webhook_request("openphone", BODY, {"openphone-signature": header}), SECRETS, now=NOW)
     # Then no error is raised
 
 
@@ -142,7 +136,9 @@ def test_legacy_tampered_body_is_rejected():
 def test_legacy_signature_from_another_key_is_rejected():
     # Given a body signed with a key that is not the configured one
     other_key = base64.b64encode(b"someone-elses-key").decode()
-    forged = request(BODY, {"openphone-signature": legacy_header(BODY, NOW * 1000, other_key)})
+    forged = webhook_request(
+        "openphone", BODY, {"openphone-signature": legacy_header(BODY, NOW * 1000, other_key)}
+    )
     # When / Then
     with pytest.raises(SignatureInvalid):
         openphone.verify(forged, SECRETS, now=NOW)
@@ -152,7 +148,7 @@ def test_legacy_missing_header_is_rejected():
     # Given an unsigned request
     # When / Then
     with pytest.raises(SignatureInvalid, match="missing openphone-signature"):
-        openphone.verify(request(BODY, {}), SECRETS, now=NOW)
+        openphone.verify(webhook_request("openphone", BODY, {}), SECRETS, now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -171,7 +167,9 @@ def test_legacy_malformed_header_is_rejected(header):
     # Given a header that is not `hmac;1;<ms>;<base64>`
     # When / Then
     with pytest.raises(SignatureInvalid):
-        openphone.verify(request(BODY, {"openphone-signature": header}), SECRETS, now=NOW)
+        openphone.verify(
+            webhook_request("openphone", BODY, {"openphone-signature": header}), SECRETS, now=NOW
+        )
 
 
 @pytest.mark.parametrize("offset_seconds", [-301, 301], ids=["stale", "future"])
@@ -185,7 +183,7 @@ def test_legacy_timestamp_outside_the_window_is_rejected(offset_seconds):
 
 def test_legacy_timestamp_is_read_as_milliseconds():
     # Given a signature stamped in seconds (as if the unit were misread): it lies in January 1970
-    signed = request(BODY, {"openphone-signature": legacy_header(BODY, NOW)})
+    signed = webhook_request("openphone", BODY, {"openphone-signature": legacy_header(BODY, NOW)})
     # When / Then: it is far outside the window
     with pytest.raises(SignatureInvalid, match="window"):
         openphone.verify(signed, SECRETS, now=NOW)
@@ -216,7 +214,9 @@ def test_standard_webhooks_published_vector_is_accepted():
         "webhook-signature": SPEC_SIGNATURE,
     }
     # When it is verified at the moment it was signed
-    openphone.verify(request(SPEC_BODY, headers), {"webhook_secret": SPEC_SECRET}, now=SPEC_TIMESTAMP)
+    openphone.verify(
+        webhook_request("openphone", SPEC_BODY, headers), {"webhook_secret": SPEC_SECRET}, now=SPEC_TIMESTAMP
+    )
     # Then no error is raised
 
 
@@ -234,7 +234,7 @@ def test_standard_signature_list_is_accepted_when_one_v1_entry_matches():
     valid = headers["webhook-signature"]
     headers["webhook-signature"] = f"v1,c3RhbGUtc2lnbmF0dXJl v2,{valid[3:]} {valid}"
     # When / Then
-    openphone.verify(request(BODY, headers), SECRETS, now=NOW)
+    openphone.verify(webhook_request("openphone", BODY, headers), SECRETS, now=NOW)
 
 
 def test_standard_scheme_is_chosen_for_a_2026_03_30_body():
@@ -244,7 +244,7 @@ def test_standard_scheme_is_chosen_for_a_2026_03_30_body():
     headers = openphone.signature_headers(URL, body, SECRETS, NOW)
     # Then they are Standard Webhooks headers that verify with webhook_secret
     assert set(headers) == {"webhook-id", "webhook-timestamp", "webhook-signature"}
-    openphone.verify(request(body, headers), {"webhook_secret": WEBHOOK_SECRET}, now=NOW)
+    openphone.verify(webhook_request("openphone", body, headers), {"webhook_secret": WEBHOOK_SECRET}, now=NOW)
 
 
 def test_standard_tampered_body_is_rejected():
@@ -252,7 +252,7 @@ def test_standard_tampered_body_is_rejected():
     headers = standard_headers(BODY, NOW)
     # When / Then
     with pytest.raises(SignatureInvalid, match="does not match"):
-        openphone.verify(request(BODY + b" ", headers), SECRETS, now=NOW)
+        openphone.verify(webhook_request("openphone", BODY + b" ", headers), SECRETS, now=NOW)
 
 
 def test_standard_signature_from_another_secret_is_rejected():
@@ -260,7 +260,7 @@ def test_standard_signature_from_another_secret_is_rejected():
     headers = standard_headers(BODY, NOW, secret=SPEC_SECRET)
     # When / Then
     with pytest.raises(SignatureInvalid):
-        openphone.verify(request(BODY, headers), SECRETS, now=NOW)
+        openphone.verify(webhook_request("openphone", BODY, headers), SECRETS, now=NOW)
 
 
 @pytest.mark.parametrize("missing", ["webhook-id", "webhook-timestamp", "webhook-signature"])
@@ -270,7 +270,7 @@ def test_standard_missing_header_is_rejected(missing):
     del headers[missing]
     # When / Then
     with pytest.raises(SignatureInvalid, match="missing"):
-        openphone.verify(request(BODY, headers), SECRETS, now=NOW)
+        openphone.verify(webhook_request("openphone", BODY, headers), SECRETS, now=NOW)
 
 
 @pytest.mark.parametrize(
@@ -287,7 +287,7 @@ def test_standard_malformed_header_is_rejected(name, value):
     headers = {**standard_headers(BODY, NOW), name: value}
     # When / Then
     with pytest.raises(SignatureInvalid):
-        openphone.verify(request(BODY, headers), SECRETS, now=NOW)
+        openphone.verify(webhook_request("openphone", BODY, headers), SECRETS, now=NOW)
 
 
 @pytest.mark.parametrize("offset_seconds", [-301, 301], ids=["stale", "future"])
@@ -296,14 +296,18 @@ def test_standard_timestamp_outside_the_window_is_rejected(offset_seconds):
     headers = standard_headers(BODY, NOW + offset_seconds)
     # When / Then
     with pytest.raises(SignatureInvalid, match="window"):
-        openphone.verify(request(BODY, headers), SECRETS, now=NOW)
+        openphone.verify(webhook_request("openphone", BODY, headers), SECRETS, now=NOW)
 
 
 def test_standard_headers_with_only_a_legacy_key_fail_closed():
     # Given a Standard Webhooks request but only the legacy signing_key configured
     # When / Then: it is not silently checked with the other scheme
     with pytest.raises(NotConfigured, match="webhook_secret"):
-        openphone.verify(request(BODY, standard_headers(BODY, NOW)), {"signing_key": SIGNING_KEY}, now=NOW)
+        openphone.verify(
+            webhook_request("openphone", BODY, standard_headers(BODY, NOW)),
+            {"signing_key": SIGNING_KEY},
+            now=NOW,
+        )
 
 
 def test_standard_headers_decide_even_beside_a_valid_legacy_signature():
@@ -314,7 +318,7 @@ def test_standard_headers_decide_even_beside_a_valid_legacy_signature():
     }
     # When / Then: the Standard Webhooks headers are the ones checked
     with pytest.raises(SignatureInvalid, match="webhook-signature"):
-        openphone.verify(request(BODY, headers), SECRETS, now=NOW)
+        openphone.verify(webhook_request("openphone", BODY, headers), SECRETS, now=NOW)
 
 
 def test_local_secrets_sign_what_the_local_stack_verifies():
@@ -322,22 +326,19 @@ def test_local_secrets_sign_what_the_local_stack_verifies():
     for body in (BODY, body_of(standard_envelope())):
         headers = openphone.signature_headers(URL, body, LOCAL_SECRETS["openphone"], NOW)
         # When / Then
-        openphone.verify(request(body, headers), webhook_secrets_document()["openphone"], now=NOW)
+        openphone.verify(
+            webhook_request("openphone", body, headers), webhook_secrets_document()["openphone"], now=NOW
+        )
 
 
 # --- parsing -------------------------------------------------------------------------------------
-
-
-def parse(payload: dict[str, Any] | bytes) -> Message | StatusUpdate | None:
-    body = payload if isinstance(payload, bytes) else body_of(payload)
-    return openphone.parse(request(body, {}), received_at=NOW)
 
 
 def test_legacy_message_received_becomes_an_inbound_sms():
     # Given a legacy message.received envelope
     payload = legacy_envelope()
     # When it is parsed
-    event = parse(payload)
+    event = parsed("openphone", payload, NOW)
     # Then it is the message (not the event) with E.164 numbers and OpenPhone's ids
     assert isinstance(event, Message)
     assert event.provider == "openphone"
@@ -357,7 +358,7 @@ def test_2026_03_30_message_received_with_media_becomes_an_inbound_mms():
     media = [{"url": "https://m.openph.one/static/abc.jpg", "type": "image/jpeg"}]
     payload = standard_envelope(to=["+14155559876"], media=media)
     # When it is parsed
-    event = parse(payload)
+    event = parsed("openphone", payload, NOW)
     # Then it maps like the legacy one, as an MMS carrying the media
     assert isinstance(event, Message)
     assert event.provider_message_id == "AC24a8b8321c4f4cf2be110f4250793d51"
@@ -376,7 +377,7 @@ def test_message_delivered_becomes_a_delivered_status_for_that_message():
         **{"from": "+14155559876", "to": "+14155550123"},
     )
     # When it is parsed
-    event = parse(payload)
+    event = parsed("openphone", payload, NOW)
     # Then it is a status update keyed by the message id
     assert isinstance(event, StatusUpdate)
     assert (event.provider_message_id, event.status) == ("AC24a8b8321c4f4cf2be110f4250793d51", "delivered")
@@ -386,7 +387,7 @@ def test_message_delivered_becomes_a_delivered_status_for_that_message():
 def test_message_failed_becomes_a_failed_status():
     # Given a 2026-03-30 message.failed event
     # When it is parsed
-    event = parse(standard_envelope("message.failed", direction="outgoing"))
+    event = parsed("openphone", standard_envelope("message.failed", direction="outgoing"), NOW)
     # Then it is a failed status update
     assert isinstance(event, StatusUpdate)
     assert event.status == "failed"
@@ -395,7 +396,7 @@ def test_message_failed_becomes_a_failed_status():
 def test_an_outgoing_message_is_outbound():
     # Given a message event whose message went out from the OpenPhone number
     # When it is parsed
-    event = parse(legacy_envelope(direction="outgoing"))
+    event = parsed("openphone", legacy_envelope(direction="outgoing"), NOW)
     # Then its direction is outbound
     assert isinstance(event, Message)
     assert event.direction is Direction.OUTBOUND
@@ -406,7 +407,7 @@ def test_body_field_is_read_when_text_is_absent():
     payload = legacy_envelope(body="Hello from body")
     del payload["data"]["object"]["text"]
     # When / Then
-    assert parse(payload).body == "Hello from body"
+    assert parsed("openphone", payload, NOW).body == "Hello from body"
 
 
 def test_envelope_created_at_is_used_when_the_message_has_none():
@@ -414,7 +415,7 @@ def test_envelope_created_at_is_used_when_the_message_has_none():
     payload = legacy_envelope()
     del payload["data"]["object"]["createdAt"]
     # When / Then: the event's createdAt stands in
-    assert parse(payload).occurred_at == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    assert parsed("openphone", payload, NOW).occurred_at == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(
@@ -424,7 +425,7 @@ def test_event_types_we_do_not_handle_are_ignored(event_type):
     # Given a call or contact event (its data is not a message)
     payload = {"id": "EV1", "object": "event", "type": event_type, "data": {"object": {"object": "call"}}}
     # When / Then
-    assert parse(payload) is None
+    assert parsed("openphone", payload, NOW) is None
 
 
 @pytest.mark.parametrize(
@@ -450,7 +451,7 @@ def test_missing_or_mistyped_fields_are_malformed(payload):
     # Given a message event without a required field, or with one of the wrong type
     # When / Then
     with pytest.raises(MalformedPayload):
-        parse(payload)
+        parsed("openphone", payload, NOW)
 
 
 @pytest.mark.parametrize("body", [b"not json", b"", b"[1, 2]", b"\xff\xfe", b'"message.received"'])
@@ -458,7 +459,7 @@ def test_garbage_bodies_are_malformed(body):
     # Given a body that is not a JSON object
     # When / Then
     with pytest.raises(MalformedPayload):
-        parse(body)
+        parsed("openphone", body, NOW)
 
 
 def test_a_group_message_with_comma_joined_to_keeps_the_workspace_line_and_the_other_members():
@@ -466,7 +467,7 @@ def test_a_group_message_with_comma_joined_to_keeps_the_workspace_line_and_the_o
     from switchboard_ops.local.samples import load_sample
 
     # When it is parsed
-    event = parse(load_sample("openphone_group_message_received").body)
+    event = parsed("openphone", load_sample("openphone_group_message_received").body, NOW)
 
     # Then the first number (the workspace's line) is the recipient and the others are participants
     assert isinstance(event, Message)
@@ -477,4 +478,4 @@ def test_a_group_message_with_comma_joined_to_keeps_the_workspace_line_and_the_o
 
 def test_a_group_with_a_number_that_is_no_number_is_still_a_400():
     with pytest.raises(MalformedPayload):
-        parse(legacy_envelope(to="+14155559876,not-a-number"))
+        parsed("openphone", legacy_envelope(to="+14155559876,not-a-number"), NOW)

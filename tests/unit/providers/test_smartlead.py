@@ -10,6 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from providers.conftest import parsed, webhook_request, without
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid, WebhookRejected
 from switchboard.http_api import request_from_event
 from switchboard.models import Channel, Direction, Message, StatusUpdate
@@ -48,24 +49,6 @@ REPLY: dict[str, Any] = {
 }
 
 
-def request(body: bytes | dict[str, Any] | list[Any] = REPLY) -> WebhookRequest:
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    return WebhookRequest(
-        route="smartlead",
-        url="https://hooks.example/webhooks/smartlead",
-        body=raw,
-        headers={"content-type": JSON},
-    )
-
-
-def parse(payload: dict[str, Any]) -> Message | StatusUpdate | None:
-    return smartlead.parse(request(payload), received_at=RECEIVED_AT)
-
-
-def without(payload: dict[str, Any], *names: str) -> dict[str, Any]:
-    return {key: value for key, value in payload.items() if key not in names}
-
-
 # --- verify -------------------------------------------------------------------------------------
 
 
@@ -73,7 +56,7 @@ def test_the_configured_secret_key_in_the_body_is_accepted():
     # Given a payload carrying the configured secret_key
     # When it is verified
     # Then no error is raised
-    smartlead.verify(request(), SECRETS, now=0)
+    smartlead.verify(webhook_request("smartlead", REPLY), SECRETS, now=0)
 
 
 @pytest.mark.parametrize(
@@ -95,7 +78,7 @@ def test_any_other_secret_key_is_rejected_with_401(value):
     # When it is verified
     # Then it is rejected as an invalid signature (401)
     with pytest.raises(SignatureInvalid) as rejected:
-        smartlead.verify(request({**REPLY, "secret_key": value}), SECRETS, now=0)
+        smartlead.verify(webhook_request("smartlead", {**REPLY, "secret_key": value}), SECRETS, now=0)
     assert rejected.value.status_code == 401
 
 
@@ -104,7 +87,7 @@ def test_a_missing_secret_key_is_rejected_with_401():
     # When it is verified
     # Then it is rejected (401)
     with pytest.raises(SignatureInvalid):
-        smartlead.verify(request(without(REPLY, "secret_key")), SECRETS, now=0)
+        smartlead.verify(webhook_request("smartlead", without(REPLY, "secret_key")), SECRETS, now=0)
 
 
 def test_the_secret_in_a_header_does_not_count():
@@ -126,7 +109,7 @@ def test_an_unconfigured_route_rejects_even_a_matching_empty_value(secrets):
     # When it is verified
     # Then it fails closed as not configured (401), never as a match
     with pytest.raises(NotConfigured) as rejected:
-        smartlead.verify(request({**REPLY, "secret_key": ""}), secrets, now=0)
+        smartlead.verify(webhook_request("smartlead", {**REPLY, "secret_key": ""}), secrets, now=0)
     assert rejected.value.status_code == 401
 
 
@@ -136,7 +119,7 @@ def test_a_body_that_is_not_a_json_object_is_a_400_before_any_secret_check(body)
     # When it is verified
     # Then it is malformed (400)
     with pytest.raises(MalformedPayload) as rejected:
-        smartlead.verify(request(body), SECRETS, now=0)
+        smartlead.verify(webhook_request("smartlead", body), SECRETS, now=0)
     assert rejected.value.status_code == 400
 
 
@@ -168,7 +151,7 @@ def test_garbage_is_only_ever_a_webhook_rejection(body, secrets):
 def test_email_reply_becomes_an_inbound_email_keyed_by_the_reply_message_id():
     # Given an EMAIL_REPLY event
     # When it is parsed
-    message = parse(REPLY)
+    message = parsed("smartlead", REPLY, RECEIVED_AT)
 
     # Then it is an inbound e-mail from the lead to the campaign mailbox, keyed by the reply's Message-ID
     assert isinstance(message, Message)
@@ -188,7 +171,7 @@ def test_a_threaded_reply_from_a_colleague_names_who_actually_replied():
     payload = {**REPLY, "leadCorrespondence": {"replyReceivedFrom": "ops@northwind-logistics.com"}}
 
     # When it is parsed
-    message = parse(payload)
+    message = parsed("smartlead", payload, RECEIVED_AT)
 
     # Then the sender is the address the reply came from
     assert message is not None and message.sender == "ops@northwind-logistics.com"
@@ -197,7 +180,7 @@ def test_a_threaded_reply_from_a_colleague_names_who_actually_replied():
 def test_a_reply_without_correspondence_is_from_the_lead():
     # Given a reply without leadCorrespondence
     # When it is parsed
-    message = parse(without(REPLY, "leadCorrespondence"))
+    message = parsed("smartlead", without(REPLY, "leadCorrespondence"), RECEIVED_AT)
 
     # Then the sender is the lead's e-mail
     assert message is not None and message.sender == "maya.chen@northwind-logistics.com"
@@ -206,7 +189,7 @@ def test_a_reply_without_correspondence_is_from_the_lead():
 def test_a_reply_without_text_uses_the_preview():
     # Given a reply whose reply_message has no text
     # When it is parsed
-    message = parse({**REPLY, "reply_message": {"message_id": REPLY_ID}})
+    message = parsed("smartlead", {**REPLY, "reply_message": {"message_id": REPLY_ID}}, RECEIVED_AT)
 
     # Then the body is the preview text
     assert message is not None and message.body == "Yes, Tuesday at 3pm"
@@ -215,7 +198,7 @@ def test_a_reply_without_text_uses_the_preview():
 def test_a_reply_without_a_message_id_is_keyed_on_stats_id_event_type_and_time():
     # Given a reply without reply_message.message_id
     # When it is parsed
-    message = parse(without(REPLY, "reply_message"))
+    message = parsed("smartlead", without(REPLY, "reply_message"), RECEIVED_AT)
 
     # Then its id is built from provider facts, never a body hash
     expected = "c1f3a0e2-5b7d-4e8a-9f61-2d4b8c0e7a13:EMAIL_REPLY:2026-11-25T08:00:00.000Z"
@@ -227,7 +210,7 @@ def test_a_reply_in_the_pre_2024_shape_is_keyed_by_its_top_level_message_id():
     payload = {**without(REPLY, "reply_message", "preview_text"), "message_id": REPLY_ID, "reply_body": "Yes"}
 
     # When it is parsed, Then it is keyed by the reply's own Message-ID, not stats_id + time
-    message = parse(payload)
+    message = parsed("smartlead", payload, RECEIVED_AT)
     assert message is not None and (message.provider_message_id, message.body) == (REPLY_ID, "Yes")
 
 
@@ -237,7 +220,7 @@ def test_a_re_sent_reply_with_a_new_timestamp_keeps_its_id():
     again = {**payload, "event_timestamp": "2026-11-25T08:05:00.000Z"}
 
     # When both are parsed, Then they share one id: one stored message
-    first, second = parse(payload), parse(again)
+    first, second = parsed("smartlead", payload, RECEIVED_AT), parsed("smartlead", again, RECEIVED_AT)
     assert first is not None and second is not None
     assert first.provider_message_id == second.provider_message_id == REPLY_ID
 
@@ -247,7 +230,9 @@ def test_the_untracked_reply_sample_is_an_inbound_reply_keyed_by_its_message_id(
     from switchboard_ops.local.samples import load_sample
 
     # When it is parsed
-    message = smartlead.parse(request(load_sample("smartlead_untracked_reply").body), received_at=RECEIVED_AT)
+    message = smartlead.parse(
+        webhook_request("smartlead", load_sample("smartlead_untracked_reply").body), received_at=RECEIVED_AT
+    )
 
     # Then it is stored and processed like any reply: inbound, from who wrote, to the mailbox
     assert isinstance(message, Message)
@@ -263,7 +248,7 @@ def test_the_untracked_reply_sample_is_an_inbound_reply_keyed_by_its_message_id(
 def test_the_stored_raw_payload_drops_the_secret_key():
     # Given a reply carrying secret_key
     # When it is parsed
-    message = parse(REPLY)
+    message = parsed("smartlead", REPLY, RECEIVED_AT)
 
     # Then raw keeps everything else but not the shared secret
     assert message is not None
@@ -274,7 +259,7 @@ def test_the_stored_raw_payload_drops_the_secret_key():
 def test_sent_events_become_outbound_emails_keyed_by_the_sent_message_id(event_type):
     # Given an EMAIL_SENT or FIRST_EMAIL_SENT event
     # When it is parsed
-    message = parse({**BASE, "event_type": event_type})
+    message = parsed("smartlead", {**BASE, "event_type": event_type}, RECEIVED_AT)
 
     # Then it is an outbound e-mail from the campaign mailbox to the lead
     assert isinstance(message, Message)
@@ -289,7 +274,7 @@ def test_sent_events_become_outbound_emails_keyed_by_the_sent_message_id(event_t
 def test_a_sent_event_without_a_message_id_is_keyed_on_stats_id_event_type_and_time():
     # Given an EMAIL_SENT without sent_message
     # When it is parsed
-    message = parse({**without(BASE, "sent_message"), "event_type": "EMAIL_SENT"})
+    message = parsed("smartlead", {**without(BASE, "sent_message"), "event_type": "EMAIL_SENT"}, RECEIVED_AT)
 
     # Then its id is built from provider facts
     expected = "c1f3a0e2-5b7d-4e8a-9f61-2d4b8c0e7a13:EMAIL_SENT:2026-11-25T08:00:00.000Z"
@@ -311,7 +296,7 @@ def test_a_sent_event_without_a_message_id_is_keyed_on_stats_id_event_type_and_t
 def test_engagement_events_become_status_updates_of_the_sent_email(event_type, status):
     # Given an open, click, bounce or unsubscribe event
     # When it is parsed
-    update = parse({**BASE, "event_type": event_type})
+    update = parsed("smartlead", {**BASE, "event_type": event_type}, RECEIVED_AT)
 
     # Then it is a status update keyed like the sent e-mail's Message
     assert isinstance(update, StatusUpdate)
@@ -325,7 +310,7 @@ def test_engagement_events_become_status_updates_of_the_sent_email(event_type, s
 def test_a_status_without_the_sent_message_is_keyed_by_stats_id():
     # Given an EMAIL_BOUNCE without sent_message
     # When it is parsed
-    update = parse({**without(BASE, "sent_message"), "event_type": "EMAIL_BOUNCE"})
+    update = parsed("smartlead", {**without(BASE, "sent_message"), "event_type": "EMAIL_BOUNCE"}, RECEIVED_AT)
 
     # Then it is keyed by the stats record of that e-mail
     assert update is not None and update.provider_message_id == "c1f3a0e2-5b7d-4e8a-9f61-2d4b8c0e7a13"
@@ -336,7 +321,7 @@ def test_other_event_types_are_ignored(event_type):
     # Given an event type Switchboard does not handle
     # When it is parsed
     # Then it is ignored (None: the service answers 200 "ignored")
-    assert parse({**BASE, "event_type": event_type}) is None
+    assert parsed("smartlead", {**BASE, "event_type": event_type}, RECEIVED_AT) is None
 
 
 def test_the_nested_doc_variant_is_a_400_not_silently_ignored():
@@ -351,7 +336,7 @@ def test_the_nested_doc_variant_is_a_400_not_silently_ignored():
     # When it is parsed
     # Then it is malformed (400)
     with pytest.raises(MalformedPayload):
-        parse(payload)
+        parsed("smartlead", payload, RECEIVED_AT)
 
 
 @pytest.mark.parametrize(
@@ -373,7 +358,7 @@ def test_missing_or_invalid_fields_are_a_400(payload):
     # When it is parsed
     # Then it is malformed (400)
     with pytest.raises(MalformedPayload) as rejected:
-        parse(payload)
+        parsed("smartlead", payload, RECEIVED_AT)
     assert rejected.value.status_code == 400
 
 
@@ -383,7 +368,7 @@ def test_a_body_that_is_not_a_json_object_is_a_400(body):
     # When it is parsed
     # Then it is malformed (400)
     with pytest.raises(MalformedPayload):
-        smartlead.parse(request(body), received_at=RECEIVED_AT)
+        smartlead.parse(webhook_request("smartlead", body), received_at=RECEIVED_AT)
 
 
 # --- the sample event -----------------------------------------------------------------------------

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import json
 from typing import Any
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from providers.conftest import parsed, webhook_request
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid, WebhookRejected
 from switchboard.http_api import request_from_event
 from switchboard.models import Channel, Direction, Message
@@ -45,24 +45,8 @@ JSON_VALUES = st.recursive(
 )
 
 
-def request(body: bytes | dict[str, Any] | list[Any] = PAYLOAD, **headers: str) -> WebhookRequest:
-    """Headers arrive lowercased, exactly as switchboard.http_api stores them."""
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    lowered = {
-        "content-type": JSON,
-        **{name.replace("_", "-").lower(): value for name, value in headers.items()},
-    }
-    return WebhookRequest(
-        route="unipile", url="https://hooks.example/webhooks/unipile", body=raw, headers=lowered
-    )
-
-
 def signed(body: bytes | dict[str, Any] | list[Any] = PAYLOAD) -> WebhookRequest:
-    return request(body, unipile_auth=SECRETS["value"])
-
-
-def parse(payload: dict[str, Any]) -> Message | None:
-    return unipile.parse(request(payload), received_at=RECEIVED_AT)
+    return webhook_request("unipile", body, unipile_auth=SECRETS["value"])
 
 
 # --- verify -------------------------------------------------------------------------------------
@@ -91,7 +75,7 @@ def test_any_other_header_value_is_rejected_with_401(value):
     # When it is verified
     # Then it is rejected as an invalid signature (401)
     with pytest.raises(SignatureInvalid) as rejected:
-        unipile.verify(request(unipile_auth=value), SECRETS, now=0)
+        unipile.verify(webhook_request("unipile", PAYLOAD, unipile_auth=value), SECRETS, now=0)
     assert rejected.value.status_code == 401
 
 
@@ -100,7 +84,7 @@ def test_a_missing_header_is_rejected_with_401():
     # When it is verified
     # Then it is rejected (401)
     with pytest.raises(SignatureInvalid) as rejected:
-        unipile.verify(request(), SECRETS, now=0)
+        unipile.verify(webhook_request("unipile", PAYLOAD), SECRETS, now=0)
     assert rejected.value.status_code == 401
 
 
@@ -109,7 +93,7 @@ def test_the_secret_in_another_header_is_rejected():
     # When it is verified
     # Then it is rejected
     with pytest.raises(SignatureInvalid):
-        unipile.verify(request(x_api_key=SECRETS["value"]), SECRETS, now=0)
+        unipile.verify(webhook_request("unipile", PAYLOAD, x_api_key=SECRETS["value"]), SECRETS, now=0)
 
 
 @pytest.mark.parametrize("secrets", [{}, {"header": "Unipile-Auth"}, {"header": "Unipile-Auth", "value": ""}])
@@ -118,7 +102,7 @@ def test_an_unconfigured_route_rejects_even_a_matching_empty_value(secrets):
     # When it is verified
     # Then it fails closed as not configured (401), never as a match
     with pytest.raises(NotConfigured) as rejected:
-        unipile.verify(request(unipile_auth=""), secrets, now=0)
+        unipile.verify(webhook_request("unipile", PAYLOAD, unipile_auth=""), secrets, now=0)
     assert rejected.value.status_code == 401
 
 
@@ -137,7 +121,7 @@ def test_the_header_name_is_configurable():
 
     # When a request carries the secret under that name
     # Then it is accepted
-    unipile.verify(request(x_switchboard_token=SECRETS["value"]), secrets, now=0)
+    unipile.verify(webhook_request("unipile", PAYLOAD, x_switchboard_token=SECRETS["value"]), secrets, now=0)
 
 
 def test_without_a_configured_header_name_unipile_auth_is_expected():
@@ -154,7 +138,11 @@ def test_signature_headers_produce_a_request_that_verifies():
     # When they are delivered (lowercased) and verified
     # Then they are accepted
     assert headers == {"Unipile-Auth": SECRETS["value"]}
-    unipile.verify(request(**{name.lower(): value for name, value in headers.items()}), SECRETS, now=0)
+    unipile.verify(
+        webhook_request("unipile", PAYLOAD, **{name.lower(): value for name, value in headers.items()}),
+        SECRETS,
+        now=0,
+    )
 
 
 @given(
@@ -191,7 +179,7 @@ def test_api_created_webhooks_without_a_json_content_type_are_accepted(content_t
 def test_message_received_becomes_an_inbound_linkedin_message():
     # Given a message_received event from a lead
     # When it is parsed
-    message = parse(PAYLOAD)
+    message = parsed("unipile", PAYLOAD, RECEIVED_AT)
 
     # Then it is an inbound LinkedIn message keyed by Unipile's message_id
     assert isinstance(message, Message)
@@ -212,7 +200,7 @@ def test_a_message_sent_by_the_account_itself_is_outbound_to_the_other_attendee(
     payload = {**PAYLOAD, "sender": {"attendee_provider_id": ME}}
 
     # When it is parsed
-    message = parse(payload)
+    message = parsed("unipile", payload, RECEIVED_AT)
 
     # Then it is outbound, addressed to the chat's other attendee
     assert message is not None
@@ -222,7 +210,7 @@ def test_a_message_sent_by_the_account_itself_is_outbound_to_the_other_attendee(
 def test_a_non_linkedin_account_is_channel_other():
     # Given a message from a non-LinkedIn account
     # When it is parsed
-    message = parse({**PAYLOAD, "account_type": "TELEGRAM"})
+    message = parsed("unipile", {**PAYLOAD, "account_type": "TELEGRAM"}, RECEIVED_AT)
 
     # Then its channel is "other"
     assert message is not None and message.channel == Channel.OTHER
@@ -231,7 +219,7 @@ def test_a_non_linkedin_account_is_channel_other():
 def test_sender_falls_back_to_the_attendee_id():
     # Given a sender without a provider id
     # When it is parsed
-    message = parse({**PAYLOAD, "sender": {"attendee_id": "Yp5cW2xE9r"}})
+    message = parsed("unipile", {**PAYLOAD, "sender": {"attendee_id": "Yp5cW2xE9r"}}, RECEIVED_AT)
 
     # Then the Unipile attendee id is the sender
     assert message is not None and message.sender == "Yp5cW2xE9r"
@@ -245,7 +233,7 @@ def test_attachments_with_a_url_become_media():
     ]
 
     # When it is parsed
-    message = parse({**PAYLOAD, "attachments": attachments})
+    message = parsed("unipile", {**PAYLOAD, "attachments": attachments}, RECEIVED_AT)
 
     # Then only the one with a URL becomes media, with its MIME type
     assert message is not None
@@ -257,7 +245,7 @@ def test_a_single_attachment_object_is_accepted_as_the_docs_show_it():
     attachment = {"id": "a1", "mimetype": "image/jpeg", "url": "https://files.example/a1.jpg"}
 
     # When it is parsed
-    message = parse({**PAYLOAD, "attachments": attachment})
+    message = parsed("unipile", {**PAYLOAD, "attachments": attachment}, RECEIVED_AT)
 
     # Then it becomes one media item
     assert message is not None and [m.url for m in message.media] == ["https://files.example/a1.jpg"]
@@ -268,7 +256,7 @@ def test_a_missing_timestamp_falls_back_to_the_receive_time():
     payload = {key: value for key, value in PAYLOAD.items() if key != "timestamp"}
 
     # When it is parsed
-    message = parse(payload)
+    message = parsed("unipile", payload, RECEIVED_AT)
 
     # Then occurred_at is when the webhook arrived
     assert message is not None and message.occurred_at.timestamp() == RECEIVED_AT
@@ -279,7 +267,7 @@ def test_other_events_are_ignored(event):
     # Given an event other than message_received
     # When it is parsed
     # Then it is ignored (None: the service answers 200 "ignored")
-    assert parse({**PAYLOAD, "event": event}) is None
+    assert parsed("unipile", {**PAYLOAD, "event": event}, RECEIVED_AT) is None
 
 
 @pytest.mark.parametrize(
@@ -301,7 +289,7 @@ def test_missing_or_invalid_fields_are_a_400(change):
     # When it is parsed
     # Then it is malformed (400)
     with pytest.raises(MalformedPayload) as rejected:
-        parse({**PAYLOAD, **change})
+        parsed("unipile", {**PAYLOAD, **change}, RECEIVED_AT)
     assert rejected.value.status_code == 400
 
 
@@ -311,7 +299,7 @@ def test_a_body_that_is_not_a_json_object_is_a_400(body):
     # When it is parsed
     # Then it is malformed (400)
     with pytest.raises(MalformedPayload):
-        unipile.parse(request(body), received_at=RECEIVED_AT)
+        unipile.parse(webhook_request("unipile", body), received_at=RECEIVED_AT)
 
 
 @given(st.dictionaries(st.sampled_from(sorted(PAYLOAD)), JSON_VALUES, max_size=4))
@@ -320,7 +308,7 @@ def test_garbage_fields_are_only_ever_a_400_or_ignored(change):
     # When it is parsed
     # Then it yields a Message or None, or a WebhookRejected, never anything else
     with contextlib.suppress(WebhookRejected):
-        parse({**PAYLOAD, **change})
+        parsed("unipile", {**PAYLOAD, **change}, RECEIVED_AT)
 
 
 # --- the sample event -----------------------------------------------------------------------------

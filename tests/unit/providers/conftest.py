@@ -1,0 +1,58 @@
+"""One way to build a provider test's webhook: the request ingest hands a provider, its parse through the
+route registry, and its verify-then-parse (what an accepted webhook becomes).
+
+Provider test files import these helpers with `from providers.conftest import ...` (this directory is a
+package so that the import names this file, not another conftest)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from switchboard.models import Event
+from switchboard.providers import ROUTES
+from switchboard.webhook_request import JSON, WebhookRequest
+
+
+def body_of(payload: dict[str, Any] | list[Any]) -> bytes:
+    """A JSON payload as a provider sends it: compact, so signatures over the raw body match."""
+    return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def webhook_request(
+    route: str,
+    body: bytes | dict[str, Any] | list[Any] = b"",
+    headers: dict[str, str] | None = None,
+    *,
+    url: str | None = None,
+    content_type: str = JSON,
+    **named_headers: str,
+) -> WebhookRequest:
+    """The request for `route`; headers lowercased as switchboard.http_api stores them. Keyword headers
+    spell dashes as underscores (`x_api_key="..."` is the `x-api-key` header)."""
+    raw = body if isinstance(body, bytes) else body_of(body)
+    lowered = {"content-type": content_type} if content_type else {}
+    lowered.update({name.lower(): value for name, value in (headers or {}).items()})
+    lowered.update({name.replace("_", "-").lower(): value for name, value in named_headers.items()})
+    return WebhookRequest(
+        route=route, url=url or f"https://hooks.example.com/webhooks/{route}", body=raw, headers=lowered
+    )
+
+
+def parsed(
+    route: str, payload: bytes | dict[str, Any] | list[Any], received_at: float, secrets: Any = None
+) -> Event | None:
+    """`payload` parsed by the route's parser, called the way ingest calls it (signature not checked)."""
+    return ROUTES[route].parse(webhook_request(route, payload), received_at, secrets)
+
+
+def accepted(request: WebhookRequest, secrets: dict[str, Any], now: float) -> Event | None:
+    """What ingest makes of `request` once verified: raises the provider's WebhookRejected otherwise."""
+    binding = ROUTES[request.route].load()
+    binding.module.verify(request, secrets, now)
+    return binding.parse(request, now, secrets)
+
+
+def without(payload: dict[str, Any], *names: str) -> dict[str, Any]:
+    """`payload` missing the named fields."""
+    return {key: value for key, value in payload.items() if key not in names}
