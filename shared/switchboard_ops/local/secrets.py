@@ -28,6 +28,7 @@ LOCAL_SECRETS: dict[str, dict[str, str]] = {
     "unipile": {"header": "Unipile-Auth", "value": "local-unipile-secret"},
     "smartlead": {"secret_key": "local-smartlead-secret"},
     "instantly": {"header": "Authorization", "value": "Bearer local-instantly-secret"},
+    "llm": {"api_key": "local-llm-api-key"},  # OpenAI-compatible chat completions (the sandbox's)
 }
 
 
