@@ -15,6 +15,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from switchboard.dal.ai_usage import usage_puts
 from switchboard.dal.aws import client
 from switchboard.dal.events_table import unfinished_shard
 from switchboard.dal.items import from_item, to_attribute_values
@@ -223,13 +224,16 @@ class JobRecords(Table):
         return True
 
     def commit(self, record: dict[str, Any], plan: Plan, *, now: float) -> None:
-        """PROCESSING -> PROCESSED together with the plan's roll-up and draft, in one transaction."""
+        """PROCESSING -> PROCESSED with the plan's draft, AI usage and roll-up, in one transaction."""
         actions = [self._completion(record, plan, now)]
-        if not plan.draft and not plan.rollup:
+        if not plan.draft and not plan.rollup and not plan.ai_calls:
             self._complete_alone(record, actions[0]["Update"])  # a transaction of one costs twice the writes
             return
         if plan.draft:
             actions.append(self._draft(record, plan.draft, now))
+        actions += usage_puts(
+            self.table_name, plan.ai_calls, job_pk=record["pk"], now=now
+        )  # roll-up stays last
         if plan.rollup:
             actions.append(self._rollup(plan.rollup, now, advance=True))
         try:

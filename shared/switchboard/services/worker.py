@@ -10,7 +10,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import ValidationError
 
@@ -20,7 +20,12 @@ from switchboard.models.plan import ConsentChange, DeliveryMerge, Plan
 from switchboard.observability import logger, metrics
 from switchboard.services.processing import backoff
 from switchboard.services.processing.classify import Classifier, RulesClassifier
+from switchboard.services.processing.model_calls import publish_metrics
 from switchboard.services.processing.pipeline import PipelineConfig, plan_event
+
+if TYPE_CHECKING:
+    from switchboard.dal.secrets import WebhookSecrets
+    from switchboard.function_settings import WorkerSettings
 
 
 class PermanentJobError(Exception):
@@ -134,6 +139,7 @@ class Worker:
             if self.fault_injection:
                 injected_fault(str(record.get("body", "")), int(record["attempts"]))
             plan = plan_event(record, self.config, self.classifier, self.records.is_suppressed)
+            publish_metrics(plan.ai_calls)  # the calls were made (and billed) whatever happens next
             if plan.consent:
                 self.records.record_consent(plan.consent)
             if plan.delivery:
@@ -171,12 +177,34 @@ def _describe(failure: Exception) -> str:
     return f"{type(failure).__name__}: {failure}"[:1000]
 
 
-def _classifier(url: str) -> Classifier:
-    if not url:
+def _classifier(settings: WorkerSettings) -> Classifier:
+    """The rules, unless LLM_PROVIDER names a model API (the rules then stay as its fallback)."""
+    if not settings.llm_provider:
         return RulesClassifier()
-    from switchboard.providers.llm_classifier import HttpClassifier
+    from switchboard.providers.llm import llm_client
+    from switchboard.services.processing.llm_classify import LlmClassifier
+    from switchboard.services.processing.model_calls import ModelCaller
 
-    return HttpClassifier(url)
+    client = llm_client(
+        settings.llm_provider,
+        settings.llm_model,
+        base_url=settings.llm_base_url,
+        timeout_seconds=settings.llm_timeout_seconds,
+        api_key=lambda: _llm_api_key(settings.secrets_name),
+    )
+    return LlmClassifier(ModelCaller(client, settings.llm_prices))
+
+
+def _llm_api_key(secrets_name: str) -> str:
+    """Read per call: Powertools caches the secret (5 min), so a rotated key arrives without a restart."""
+    if not secrets_name:
+        return ""
+    from switchboard.dal.secrets import WebhookSecrets
+
+    global _secrets
+    if _secrets is None:
+        _secrets = WebhookSecrets(secrets_name)
+    return str(_secrets.for_provider("llm").get("api_key") or "")
 
 
 def default_worker() -> Worker:
@@ -194,7 +222,7 @@ def default_worker() -> Worker:
             JobRecords(settings.table_name),
             RetryQueues(settings.processing_queue_url, settings.processing_dlq_url),
             config=PipelineConfig(steps=steps & ALL_STEPS, auto_send=settings.auto_send_enabled),
-            classifier=_classifier(settings.classifier_url),
+            classifier=_classifier(settings),
             retry=RetryPolicy(
                 base_seconds=settings.backoff_base_seconds,
                 cap_seconds=settings.backoff_cap_seconds,
@@ -207,3 +235,4 @@ def default_worker() -> Worker:
 
 
 _default: Worker | None = None
+_secrets: WebhookSecrets | None = None

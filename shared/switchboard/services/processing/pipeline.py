@@ -89,6 +89,9 @@ def _plan_message(
     classification: Classification | None = None
     if inbound and "classify" in config.steps:
         classification = classifier.classify(text)
+        plan.ai_calls.extend(classification.calls)
+        if classification.fallback:
+            plan.annotations["classifier_fallback"] = classification.fallback
         plan.annotations.update(
             intent=classification.intent.value,
             sentiment=classification.sentiment,
