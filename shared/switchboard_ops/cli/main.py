@@ -9,17 +9,17 @@ import os
 import sys
 from collections.abc import Sequence
 
-from switchboard_ops.cli import alerts, dlq, health, jobs, local, messages, reconcile, send, status
+from switchboard_ops.cli import ai, alerts, dlq, health, jobs, local, messages, reconcile, send, status
 from switchboard_ops.cli.output import CliError, print_error
 
-COMMANDS = (local, messages, status, dlq, jobs, health, send, alerts, reconcile)
+COMMANDS = (local, messages, status, dlq, jobs, health, send, alerts, reconcile, ai)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="switchboard",
         description="Operate Switchboard: the local stack, stored messages, queue status, dead-letter "
-        "queues, job statistics, the health check, sending a message, alerts, reconciliation.",
+        "queues, job statistics, the health check, sending a message, alerts, reconciliation, AI usage.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
