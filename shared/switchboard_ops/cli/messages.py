@@ -45,6 +45,7 @@ JOB_FIELDS = (
     "intent",
     "sentiment",
     "classifier",
+    "classifier_fallback",
     "consent",
 )
 
