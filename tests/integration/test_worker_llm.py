@@ -121,3 +121,36 @@ def test_a_wrong_api_key_falls_back_as_rejected(stack, dynamodb, sqs, lambda_con
     assert stored_message(dynamodb, stack, "instantly")["classifier_fallback"] == "rejected"
     worker_settings.cache_clear()
     worker_module._default = None
+
+
+def ai_metrics(output: str) -> dict[tuple[str, str], float]:
+    """(metric name, feature) -> value, from the Powertools EMF documents printed to stdout."""
+    import json
+
+    found: dict[tuple[str, str], float] = {}
+    for line in output.splitlines():
+        if '"_aws"' in line and '"feature"' in line:
+            document = json.loads(line)
+            for directive in document["_aws"]["CloudWatchMetrics"]:
+                for metric in directive["Metrics"]:
+                    value = document[metric["Name"]]  # a list when several values share a document
+                    found[(metric["Name"], document["feature"])] = (
+                        sum(value) if isinstance(value, list) else value
+                    )
+    return found
+
+
+def test_each_model_call_is_counted_in_metrics_by_feature(
+    llm_on, stack, sqs, lambda_context, llm_box, capsys
+):
+    # Given a model that answers off-schema (a failed call that still cost tokens)
+    llm_box.configure(llm_answer="off_schema")
+    ingest_sample("instantly_reply_received", lambda_context)
+    capsys.readouterr()
+    # When the worker processes the reply
+    run_worker_once(sqs, stack, lambda_context)
+    # Then AICalls, AIFailures, AITokens and AICost are published for sentiment.classify
+    metrics = ai_metrics(capsys.readouterr().out)
+    feature = "sentiment.classify"
+    assert metrics[("AICalls", feature)] == 1 and metrics[("AIFailures", feature)] == 1
+    assert metrics[("AITokens", feature)] > 0 and metrics[("AICost", feature)] > 0
