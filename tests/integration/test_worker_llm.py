@@ -154,3 +154,16 @@ def test_each_model_call_is_counted_in_metrics_by_feature(
     feature = "sentiment.classify"
     assert metrics[("AICalls", feature)] == 1 and metrics[("AIFailures", feature)] == 1
     assert metrics[("AITokens", feature)] > 0 and metrics[("AICost", feature)] > 0
+
+
+def test_usage_records_ride_in_the_jobs_commit_and_add_no_aws_request(
+    llm_on, stack, dynamodb, sqs, lambda_context, llm_box
+):
+    # Given an e-mail reply whose job makes one model call, and every DynamoDB request counted
+    ingest_sample("instantly_reply_received", lambda_context)
+    requests: list[str] = []
+    dynamodb.meta.events.register("before-call.dynamodb", lambda model, **kwargs: requests.append(model.name))
+    # When the worker processes it
+    run_worker_once(sqs, stack, lambda_context)
+    # Then the claim and the one commit transaction are all: the usage record is inside the transaction
+    assert requests == ["UpdateItem", "TransactWriteItems"]
