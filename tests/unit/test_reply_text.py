@@ -84,6 +84,25 @@ OUTLOOK_HTML = (
             "<alex@switchboard-demo.io>:\n> Hallo",
         ),
         (
+            "iso-date attribution",
+            "Yes, Tuesday at 3pm works for me.\n\nOn 2026-11-24 15:30, Alex Rivera wrote:\n> Hi",
+        ),
+        (
+            "danish outlook header block",
+            "Yes, Tuesday at 3pm works for me.\n\nFra: Alex Rivera <alex@switchboard-demo.io>\n"
+            "Sendt: 24. november 2026 15:30\nTil: Maya Chen\nEmne: Dispatch\n\nHej Maya",
+        ),
+        (
+            "subject before from",
+            "Yes, Tuesday at 3pm works for me.\n\nSubject: Dispatch texts\nFrom: Alex Rivera\n"
+            "Date: Mon, 24 Nov 2026\nTo: Maya Chen\n\nHi Maya",
+        ),
+        (
+            "quoted parent without `>` marks",
+            "Yes, Tuesday at 3pm works for me.\n\nOn Mon, Nov 24, 2026 at 3:30 PM Alex wrote:\n"
+            "Hi Maya, do your drivers answer?",
+        ),
+        (
             "bare trailing quote block",
             "Yes, Tuesday at 3pm works for me.\n\n> Do your drivers\n> answer texts?",
         ),
@@ -127,3 +146,13 @@ def test_inline_quoted_lines_are_dropped_and_answers_kept():
 def test_html_markup_entities_and_scripts_become_plain_text():
     html = "<div>Price &amp; terms?</div><script>alert(1)</script><p>Call me&nbsp;tomorrow</p>"
     assert html_to_text(html).split() == ["Price", "&", "terms?", "Call", "me", "tomorrow"]
+
+
+def test_a_list_in_the_reply_is_kept_and_the_sign_off_dropped():
+    body = "Yes. Two questions:\n- price?\n- setup time?\n\nThanks,\nMaya"
+    assert reply_text(body) == "Yes. Two questions:\n- price?\n- setup time?"
+
+
+def test_a_header_looking_line_alone_is_not_a_quote():
+    body = "Subject: the pilot\nYes, let's start Monday."
+    assert reply_text(body) == body

@@ -45,9 +45,11 @@ _ORIGINAL_MESSAGE = re.compile(
 )
 _RULE = re.compile(r"^\s*_{10,}\s*$")  # Outlook's line above the header block
 _HEADER = re.compile(
-    r"^\s*\*?(From|Sent|Date|To|Cc|Subject|Von|Gesendet|An|Betreff|De|Envoy[ée]|Objet)\*?\s*:", re.I
+    r"^\s*\*?(From|Sent|Date|To|Cc|Subject|Von|Gesendet|An|Betreff|De|Envoy[ée]|Objet|Fra|Fr[åa]n|Sendt"
+    r"|Skickat|Til|Till|Emne|[ÄA]mne)\*?\s*:",
+    re.IGNORECASE,
 )
-_FROM = re.compile(r"^\s*\*?(From|Von|De)\*?\s*:", re.IGNORECASE)
+_FROM = re.compile(r"^\s*\*?(From|Von|De|Fra|Fr[åa]n)\*?\s*:", re.IGNORECASE)
 _SIGNATURE_RULE = re.compile(r"^\s*--\s*$")  # "-- " (RFC 3676), often trimmed to "--"
 _DEVICE_LINE = re.compile(
     r"^\s*(?:Sent from my \w+|Sent from (?:Mail|Outlook|Yahoo Mail|Gmail)\b"
@@ -126,7 +128,7 @@ def _quote_start(lines: list[str]) -> int | None:
             return index
         if _RULE.match(line) and _header_block(lines, index + 1):
             return index
-        if _FROM.match(line) and _header_block(lines, index):
+        if _HEADER.match(line) and _header_block(lines, index):
             return index
         if line.lstrip().startswith(">") and all(
             not rest.strip() or rest.lstrip().startswith(">") for rest in lines[index:]
@@ -136,13 +138,15 @@ def _quote_start(lines: list[str]) -> int | None:
 
 
 def _header_block(lines: list[str], start: int) -> bool:
-    """From: followed, within the next few lines, by another reply header: an Outlook/Gmail header block."""
+    """A reply-header block (Outlook, Gmail, forwarded): "From:" and one more header, or, when another
+    header comes first (some clients put Subject first), three headers of which one is "From:"."""
     window = [line for line in lines[start : start + 6] if line.strip()]
-    return (
-        bool(window)
-        and _FROM.match(window[0]) is not None
-        and sum(bool(_HEADER.match(x)) for x in window) >= 2
-    )
+    if not window or not _HEADER.match(window[0]):
+        return False
+    headers = [line for line in window if _HEADER.match(line)]
+    if _FROM.match(window[0]):
+        return len(headers) >= 2
+    return len(headers) >= 3 and any(_FROM.match(line) for line in headers)
 
 
 def _signature_start(lines: list[str]) -> int | None:
