@@ -26,14 +26,15 @@ $(SAM_VENV)/.installed: requirements-sam.txt
 dev: install  ## the local stack: moto as AWS, the API on 127.0.0.1:3000
 	$(BIN)/switchboard local up
 
-test: install  ## every test tier: unit, integration (moto), e2e (local stack over HTTP)
+# The tiers that run handlers end with the IAM check, which renders template.yaml with the SAM tools' translator.
+test: install $(SAM_VENV)/.installed  ## every test tier: unit, integration (moto), e2e (local stack over HTTP)
 	$(BIN)/pytest
 
 test-unit: install
 	$(BIN)/pytest tests/unit
-test-integration: install
+test-integration: install $(SAM_VENV)/.installed
 	$(BIN)/pytest tests/integration
-test-e2e: install
+test-e2e: install $(SAM_VENV)/.installed
 	$(BIN)/pytest tests/e2e
 
 lint: install

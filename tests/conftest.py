@@ -19,6 +19,9 @@ os.environ.update(
 os.environ.pop("AWS_ENDPOINT_URL", None)
 os.environ.pop("AWS_PROFILE", None)
 
+# Every AWS call a handler makes is checked against the template's IAM policies at the session's end.
+pytest_plugins = ["switchboard_ops.iam.pytest_plugin"]
+
 
 @pytest.fixture
 def lambda_context() -> Any:

@@ -4,7 +4,9 @@ IngestFunction against a baseline measured in the same run, every figure reporte
 1. AWS calls per new and per duplicate webhook (vs a Powertools idempotency handler);
 2. handler time per webhook, AWS answered by moto in-process (vs the same Powertools-style handler);
 3. cold import of the handler plus its AWS clients (vs `import boto3` and the same clients);
-4. peak RSS after 1,000 webhooks, moto in another process (vs an interpreter with boto3 and the clients).
+4. peak RSS after 1,000 webhooks, moto in another process (vs an interpreter with boto3 and the clients);
+5. the stored item of a 255 KiB webhook (vs the item stored before issue 9), and the calls and time an
+   oversized webhook costs over a normal one (`--only payload`).
 Writes a table to stdout (or, with --json, the JSON document) and bench/results/ingest-latest.json.
 Progress goes to stderr. Exits 0 even when a target is missed; the table and JSON say which.
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 from bench.ingest.common import RESULTS_DIR, isolate_environment
 from bench.report import publish
 
-FIGURES = ("calls", "latency", "cold_import", "memory")
+FIGURES = ("calls", "latency", "cold_import", "memory", "payload")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     isolate_environment()  # before anything reads the environment
 
-    from bench.ingest import calls, cold_import, latency, memory, report
+    from bench.ingest import calls, cold_import, latency, memory, payload, report
 
     selected = args.only or list(FIGURES)
     figures, profile = [], {}
@@ -48,6 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         figures += rows
     if "memory" in selected:
         figures += memory.figures(args.quick)
+    if "payload" in selected:
+        figures += payload.figures(args.quick)
 
     doc = report.document(figures, profile, quick=args.quick, argv=argv)
     return publish(doc, args.output, as_json=args.json, render=report.table)

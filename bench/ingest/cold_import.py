@@ -74,6 +74,7 @@ _ENV = subprocess_environment(
     TABLE_NAME="bench-events",
     PROCESSING_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/bench-processing",
     WEBHOOK_SECRETS_NAME="bench-webhook-secrets",
+    RAW_PAYLOAD_BUCKET="bench-raw-payloads",
     BASELINE_MESSAGES_TABLE="bench-baseline-messages",
     BASELINE_IDEMPOTENCY_TABLE="bench-baseline-idempotency",
     BASELINE_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/bench-baseline-queue",

@@ -27,8 +27,11 @@ def new_sid() -> str:
     return f"SM{uuid.uuid4().hex}"
 
 
-def twilio_webhook(sid: str | None = None, *, now: float | None = None) -> dict[str, Any]:
-    """The sample event with a new MessageSid, re-signed with the local secret for the event's own URL."""
+def twilio_webhook(
+    sid: str | None = None, *, now: float | None = None, text: str | None = None
+) -> dict[str, Any]:
+    """The sample event with a new MessageSid (and, given `text`, that Body), re-signed with the local
+    secret for the event's own URL."""
     from switchboard.http_api import public_url
     from switchboard.providers.twilio import signature_headers
     from switchboard_ops.local.secrets import LOCAL_SECRETS
@@ -39,6 +42,8 @@ def twilio_webhook(sid: str | None = None, *, now: float | None = None) -> dict[
     for name in _SID_FIELDS:
         if name in params:
             params[name] = [sid]
+    if text is not None:
+        params["Body"] = [text]
     body = urlencode(params, doseq=True)
     headers = event["headers"]
     headers["content-length"] = str(len(body.encode()))

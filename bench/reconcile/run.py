@@ -220,7 +220,8 @@ def reconcile_once(
     from switchboard.dal.events_table import EventsTable
     from switchboard.dal.jobs_queue import JobsQueue
     from switchboard.dal.reconcile_records import ReconcileRecords
-    from switchboard.providers.listing import Pacing, openphone_message
+    from switchboard.providers.listing import Pacing
+    from switchboard.providers.openphone_listing import openphone_message
     from switchboard.services.reconcile import OpenPhoneSource, Reconciler, list_bucket
     from switchboard_ops.sandbox.openphone_api import message_json
 

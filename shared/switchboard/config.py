@@ -10,13 +10,16 @@ from pydantic import Field
 from switchboard.settings_base import (
     EventsTableSettings,
     ProcessingQueueSettings,
+    RawPayloadSettings,
     Settings,
     WebhookSecretsSettings,
     load_settings,
 )
 
 
-class IngestSettings(Settings, EventsTableSettings, ProcessingQueueSettings, WebhookSecretsSettings):
+class IngestSettings(
+    Settings, EventsTableSettings, ProcessingQueueSettings, WebhookSecretsSettings, RawPayloadSettings
+):
     # The base URL providers call (scheme://host[/base-path]) when a proxy or custom domain stands in
     # front of API Gateway; empty = rebuild it from the request's own Host and X-Forwarded-Proto.
     public_base_url: str = Field(default="", alias="PUBLIC_BASE_URL")

@@ -18,6 +18,7 @@ from switchboard.settings_base import (
     EventsTableSettings,
     ProcessingQueueSettings,
     ProviderApiSettings,
+    RawPayloadSettings,
     Settings,
     WebhookSecretsSettings,
     load_settings,
@@ -79,7 +80,12 @@ def worker_settings() -> WorkerSettings:
 
 
 class SenderSettings(
-    Settings, EventsTableSettings, ProcessingQueueSettings, WebhookSecretsSettings, ProviderApiSettings
+    Settings,
+    EventsTableSettings,
+    ProcessingQueueSettings,
+    WebhookSecretsSettings,
+    RawPayloadSettings,
+    ProviderApiSettings,
 ):
     outbound_queue_url: str = Field(min_length=1, alias="OUTBOUND_QUEUE_URL")
     outbound_dlq_url: str = Field(min_length=1, alias="OUTBOUND_DLQ_URL")
@@ -114,6 +120,7 @@ class ReconcileSettings(
     EventsTableSettings,
     ProcessingQueueSettings,
     WebhookSecretsSettings,
+    RawPayloadSettings,
     AlertsSettings,
     ProviderApiSettings,
 ):

@@ -9,6 +9,7 @@ consumed is simply dropped (a checkpointed reconciliation refetches it from its 
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from collections.abc import Iterable, Iterator
@@ -25,7 +26,9 @@ class ReadAhead(Generic[T]):
     def __init__(self, source: Iterable[T], depth: int = 1, *, name: str = "read-ahead") -> None:
         self._queue: queue.Queue[tuple[str, object]] = queue.Queue(maxsize=max(1, depth))
         self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._fill, args=(source,), name=name, daemon=True)
+        # The filler runs in the caller's context (contextvars), as if the caller read the pages itself.
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(target=context.run, args=(self._fill, source), name=name, daemon=True)
         self._thread.start()
 
     def _fill(self, source: Iterable[T]) -> None:

@@ -37,6 +37,12 @@ class WebhookSecretsSettings:
     webhook_secrets_name: str = Field(min_length=1, alias="WEBHOOK_SECRETS_NAME")
 
 
+class RawPayloadSettings:
+    """Functions that store events: where raw payloads too large for their item go (dal/raw_payloads.py)."""
+
+    raw_payload_bucket: str = Field(min_length=1, alias="RAW_PAYLOAD_BUCKET")
+
+
 class AlertsSettings:
     alerts_topic_arn: str = Field(min_length=1, alias="ALERTS_TOPIC_ARN")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -11,6 +12,20 @@ from switchboard.errors import MalformedPayload
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
+# A JSON \uD800-\uDFFF escape: the only way a lone surrogate (not encodable as UTF-8) gets into a str.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89abcdefABCDEF]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _clean(value: Any) -> Any:
+    """Every string, dict key included, with lone surrogates replaced by U+FFFD (see README)."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {_clean(key): _clean(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_clean(item) for item in value]
+    return value
 
 
 @dataclass(frozen=True)
@@ -41,13 +56,19 @@ class WebhookRequest:
 
     def form(self) -> dict[str, list[str]]:
         try:
-            return parse_qs(self.text(), keep_blank_values=True, strict_parsing=bool(self.body))
+            # errors="replace": invalid percent-encoded UTF-8 becomes U+FFFD, as a lone surrogate does in JSON
+            return parse_qs(
+                self.text(), keep_blank_values=True, strict_parsing=bool(self.body), errors="replace"
+            )
         except ValueError as exc:
             raise MalformedPayload("body is not valid application/x-www-form-urlencoded") from exc
 
     def json_object(self) -> dict[str, Any]:
         try:
             value = json.loads(self.body)
+            if _SURROGATE_ESCAPE.search(self.body):
+                # Stored, not refused: a lone surrogate is a sender bug, the rest of the message is real.
+                value = _clean(value)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[..." bodies
             raise MalformedPayload("body is not valid JSON") from exc
         if not isinstance(value, dict):

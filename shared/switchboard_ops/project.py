@@ -28,4 +28,20 @@ def load_handler(function_dir: str) -> ModuleType:
         raise FileNotFoundError(path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    _attribute_calls(module, function_dir)
     return module
+
+
+def _attribute_calls(module: ModuleType, function_dir: str) -> None:
+    """While an IAM call recorder runs (tests, a recording local stack), the handler's AWS calls are its
+    function's: the template's logical id whose CodeUri is functions/<dir>/."""
+    from switchboard_ops.iam import calls
+
+    if calls.installed() is None:
+        return
+    from switchboard_ops.local.functions import function_specs
+    from switchboard_ops.local.template import load_template
+
+    for spec in function_specs(load_template()).values():
+        if spec.code_dir == function_dir and hasattr(module, spec.handler):
+            setattr(module, spec.handler, calls.attributing(spec.logical_id, getattr(module, spec.handler)))

@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
 import uuid
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 import requests
 
+from switchboard.services.processing.backoff import QUEUE_MAX_RECEIVES
 from switchboard_ops.local.samples import Sample, load_sample, payload_names
 
 pytestmark = pytest.mark.e2e
@@ -168,6 +171,34 @@ def test_requests_no_route_matches_get_the_gateway_404(live_stack, method, path)
     assert response.json() == {"message": "Not Found"}
 
 
+@pytest.mark.parametrize(
+    ("request_head", "status", "message"),
+    [
+        (b"FOO /webhooks/twilio HTTP/1.1\r\nHost: {host}\r\n", 404, "Not Found"),
+        (b"POST /webhooks/twilio HTTP/1.1\r\nHost: bad host\r\n", 400, "Bad Request"),
+        (b"POST /webhooks/twilio HTTP/1.1\r\nHost: {host}\r\nHost: {host}\r\n", 400, "Bad Request"),
+    ],
+    ids=["unknown-method", "host-with-a-space", "two-hosts"],
+)
+def test_the_live_api_answers_unknown_methods_and_bad_hosts_in_the_gateways_json(
+    live_stack, request_head, status, message
+):
+    # Given raw HTTP no client library would send
+    host, port = urlsplit(live_stack.api_url).netloc.rsplit(":", 1)
+    raw = request_head.replace(b"{host}", f"{host}:{port}".encode()) + b"Content-Length: 0\r\n\r\n"
+
+    # When it reaches the local API's socket
+    with socket.create_connection((host, int(port)), timeout=30) as connection:
+        connection.sendall(raw)
+        connection.shutdown(socket.SHUT_WR)
+        answer = b"".join(iter(lambda: connection.recv(65536), b""))
+
+    # Then the gateway answers with its status and JSON message
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.split(b" ", 2)[1] == str(status).encode()
+    assert json.loads(body) == {"message": message}
+
+
 def test_a_body_over_10_mb_gets_413_from_the_gateway(live_stack):
     # Given a request body above API Gateway's 10 MB limit
     body = b"x" * (10 * 1024 * 1024 + 1)
@@ -212,7 +243,7 @@ def test_every_job_the_webhooks_enqueued_is_processed_and_status_shows_the_queue
     status = json.loads(result.stdout)
     queue = status["queues"]["ProcessingQueue"]
     assert queue["dead_letter"] is False and queue["redrive_to"] == "ProcessingDeadLetterQueue"
-    assert queue["max_receive_count"] == 6
+    assert queue["max_receive_count"] == QUEUE_MAX_RECEIVES
     assert status["queues"]["ProcessingDeadLetterQueue"]["dead_letter"] is True
     assert status["table"] == live_stack.state["table_name"]
     assert set(status["topics"]) == {"AlertsTopic"} and set(status["secrets"]) == {"WebhookSecrets"}
@@ -259,3 +290,30 @@ def test_the_readme_curl_command_posts_a_signed_sample(live_stack):
     if response.get("enqueued"):
         live_stack.enqueued += 1
         live_stack.jobs.setdefault((response["provider"], response["provider_message_id"]), False)
+
+
+def test_a_255_kib_webhook_is_stored_processed_and_read_back_whole(live_stack):
+    # Given a signed 255 KiB Twilio SMS whose text does not compress (its raw payload goes to S3)
+    import random
+    import string
+
+    from switchboard_ops.local.samples import with_changes
+
+    base = with_changes(load_sample("twilio_inbound_sms"), body="x")
+    text = "".join(random.Random(5).choices(string.ascii_letters, k=255 * 1024 - len(base.body) + 1))
+    sample = with_changes(load_sample("twilio_inbound_sms"), body=text)
+
+    # When it is posted to the local stack
+    result = accepted(live_stack, sample)
+
+    # Then it is stored and processed, and `messages get` shows its whole raw payload from the bucket
+    assert result["outcome"] == "stored", result
+    found = live_stack.wait_for_message(
+        "twilio",
+        result["provider_message_id"],
+        lambda found: found["job_state"] == "PROCESSED",
+        timeout=30,
+        what="processed",
+    )
+    assert found["message"]["raw_s3"].startswith("s3://")
+    assert json.loads(found["message"]["raw"])["Body"] == text

@@ -139,3 +139,29 @@ def test_bench_webhooks_are_fresh_signed_messages_our_handler_accepts(stack, lam
     assert json.loads(stored["body"])["provider_message_id"] == message_sid(event)
     assert json.loads(stored["body"])["outcome"] == "stored"
     assert json.loads(repeated["body"])["outcome"] == "duplicate"
+
+
+def test_the_payload_figure_measures_the_old_item_over_the_limit_and_ours_under(monkeypatch):
+    # Given the bench's own environment (its own moto, fresh handler wiring)
+    from bench.ingest import payload
+
+    for key, value in common.BENCH_ENVIRONMENT.items():
+        monkeypatch.setenv(key, value)
+    for name in ("TABLE_NAME", "PROCESSING_QUEUE_URL", "PROCESSING_DLQ_URL", "RAW_PAYLOAD_BUCKET"):
+        monkeypatch.delenv(name, raising=False)  # the bench sets them: put back afterwards
+    for name in ("WEBHOOK_SECRETS_NAME", "BASELINE_MESSAGES_TABLE", "BASELINE_IDEMPOTENCY_TABLE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.delenv("BASELINE_QUEUE_URL", raising=False)
+
+    # When the payload figure measures one webhook of each kind
+    try:
+        measured = payload.measure(1)
+    finally:
+        common.forget_cached_wiring()
+
+    # Then the 255 KiB webhook's old item passes DynamoDB's limit, ours does not, and only it calls S3
+    sizes, results = measured["sizes"], measured["results"]
+    assert sizes["before"] > 409_600 > sizes["oversized"]
+    assert results["normal"]["calls"] == [{"dynamodb.PutItem": 1, "sqs.SendMessage": 1}]
+    assert results["oversized"]["calls"] == [{"dynamodb.PutItem": 1, "s3.PutObject": 1, "sqs.SendMessage": 1}]
+    assert results["compressible"]["calls"] == [{"dynamodb.PutItem": 1, "sqs.SendMessage": 1}]

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import json
+import socket
 from collections import Counter
 from typing import Any
 
+import boto3
 import pytest
-from botocore.exceptions import ClientError
+from botocore.config import Config
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 
 from switchboard.services.ingest import default_service
 from switchboard_ops.project import load_event, load_handler
 
 ingest = load_handler("ingest")
 SAMPLE = "ingest/twilio_inbound_sms"
+SAMPLE_ID = "SM7c1a2b3c4d5e6f708192a3b4c5d6e7f8"
 
 
 def count_calls(*clients: Any) -> Counter[str]:
@@ -189,3 +199,103 @@ def test_repeated_deliveries_store_exactly_one_record(stack, dynamodb, lambda_co
         assert ingest.handler(load_event(SAMPLE), lambda_context)["statusCode"] == 200
 
     assert len(items_in(dynamodb, stack)) == 1
+
+
+def unreachable_client(service: str) -> Any:
+    """A real botocore client whose endpoint is a local port nothing listens on: connection refused."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return boto3.client(
+        service,
+        region_name="us-east-1",
+        endpoint_url=f"http://127.0.0.1:{port}",
+        config=Config(retries={"max_attempts": 1}),  # one refused connection is enough to prove the path
+    )
+
+
+def failing_transport(client: Any, operation: str, error: Exception) -> None:
+    """The client's next `operation` requests fail in botocore's transport, where a real timeout or
+    reset is raised (before-send), so botocore's own retries see the same error a network gives."""
+
+    def fail(**_: Any) -> None:
+        raise error
+
+    client.meta.events.register_first(f"before-send.*.{operation}", fail)
+
+
+TRANSPORT_ERRORS = [
+    EndpointConnectionError(endpoint_url="https://aws.example"),
+    ConnectTimeoutError(endpoint_url="https://aws.example"),
+    ReadTimeoutError(endpoint_url="https://aws.example"),
+    ConnectionClosedError(endpoint_url="https://aws.example"),
+]
+
+
+def test_put_item_on_an_unreachable_endpoint_answers_503_and_enqueues_nothing(stack, sqs, lambda_context):
+    # Given DynamoDB cannot be reached at all
+    warm(lambda_context)
+    default_service().store._dynamodb = unreachable_client("dynamodb")
+
+    # When a webhook arrives
+    response = ingest.handler(load_event(SAMPLE), lambda_context)
+
+    # Then the provider is told to retry, as for any AWS outage, and the message has no job
+    assert response["statusCode"] == 503
+    assert json.loads(response["body"])["error"] == "temporarily_unavailable"
+    assert SAMPLE_ID not in [job["provider_message_id"] for job in jobs_in(sqs, stack)]
+
+
+def test_send_message_on_an_unreachable_endpoint_answers_503(stack, lambda_context):
+    # Given SQS cannot be reached at all
+    warm(lambda_context)
+    default_service().jobs._sqs = unreachable_client("sqs")
+
+    # When a webhook arrives
+    response = ingest.handler(load_event(SAMPLE), lambda_context)
+
+    # Then the provider is told to retry (the stored record finds its job on that retry)
+    assert response["statusCode"] == 503
+    assert json.loads(response["body"])["error"] == "temporarily_unavailable"
+
+
+def test_secrets_on_an_unreachable_endpoint_answer_503(stack, lambda_context):
+    # Given a cold container whose Secrets Manager cannot be reached
+    from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+    default_service().secrets._secrets_provider = SecretsProvider(
+        boto3_client=unreachable_client("secretsmanager")
+    )
+
+    # When a webhook arrives
+    response = ingest.handler(load_event(SAMPLE), lambda_context)
+
+    # Then it is our outage (503, retry), not a forged signature (401)
+    assert response["statusCode"] == 503
+
+
+@pytest.mark.parametrize("error", TRANSPORT_ERRORS, ids=lambda error: type(error).__name__)
+def test_a_transport_failure_of_put_item_answers_503(stack, sqs, lambda_context, error):
+    # Given every PutItem request dies in transport (timeouts, resets)
+    warm(lambda_context)
+    failing_transport(default_service().store.dynamodb, "PutItem", error)
+
+    # When a webhook arrives
+    response = ingest.handler(load_event(SAMPLE), lambda_context)
+
+    # Then the provider is told to retry, and the message has no job
+    assert response["statusCode"] == 503
+    assert SAMPLE_ID not in [job["provider_message_id"] for job in jobs_in(sqs, stack)]
+
+
+@pytest.mark.parametrize("error", TRANSPORT_ERRORS, ids=lambda error: type(error).__name__)
+def test_a_transport_failure_of_send_message_answers_503(stack, lambda_context, error):
+    # Given every SendMessage request dies in transport
+    warm(lambda_context)
+    failing_transport(default_service().jobs.sqs, "SendMessage", error)
+
+    # When a webhook arrives
+    response = ingest.handler(load_event(SAMPLE), lambda_context)
+
+    # Then the provider is told to retry
+    assert response["statusCode"] == 503

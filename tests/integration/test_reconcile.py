@@ -16,11 +16,12 @@ from switchboard.dal.events_table import EventsTable
 from switchboard.dal.jobs_queue import JobsQueue
 from switchboard.dal.reconcile_records import ReconcileRecords
 from switchboard.models import Channel, Direction, Message, StatusUpdate
-from switchboard.providers.listing import Pacing, RetryPolicy, list_twilio_messages
+from switchboard.providers.listing import Pacing, RetryPolicy
+from switchboard.providers.twilio_listing import list_twilio_messages
 from switchboard.providers.twilio_rest import twilio_client
-from switchboard.services import reconcile as reconcile_module
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.reconcile import OpenPhoneSource, Reconciler, TwilioSource
+from switchboard.services.reconcile import wiring as reconcile_module
 from switchboard_ops.local.sqs_events import receive_batch, sqs_event
 from switchboard_ops.project import load_handler
 from switchboard_ops.sandbox import Sandbox
@@ -379,6 +380,54 @@ def test_a_run_checkpoints_before_the_time_limit_and_resumes_where_it_stopped(st
     assert second["stats"]["twilio"]["existing_messages"] == 0  # no page was listed twice
     assert len(queued_jobs(sqs, stack)) == 35
     assert build(stack, [twilio_source(sandbox)]).run("twilio")["totals"]["new_messages"] == 0
+
+
+def test_a_run_checkpointed_by_the_untyped_reconciler_is_resumed_and_completed(stack, sandbox, sqs):
+    # Given a run record as the untyped reconciler stored it at a checkpoint between its two providers
+    # (before the capture-rate counters existed), whose lock has expired meanwhile
+    receive(sandbox, "openphone", 3)
+    now = time.time()
+    started = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(now))
+    sk = f"RUN#{started}"
+    old_stats = {
+        "pages": 2,
+        "messages_processed": 20,
+        "new_messages": 4,
+        "existing_messages": 16,
+        "requeued": 0,
+    }
+    old_stats |= {"statuses_backfilled": 0, "errors": 0, "retries": 0, "throttled": 0}
+    ReconcileRecords(stack.tables["EventsTable"]).put_run(
+        {
+            "sk": sk,
+            "status": "checkpointed",
+            "started": started,
+            "window_start": time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime(now - 48 * HOUR)),
+            "window_end": started,
+            "window_hours": 48.0,
+            "providers": ["twilio", "openphone"],
+            "stats": {"twilio": old_stats, "openphone": {key: 0 for key in old_stats}},
+            "position": 1,
+            "cursor": None,
+            "elapsed_seconds": 2.5,
+            "segments": 1,
+            "done": 0.5,
+            "swept": True,
+            "requeued": 0,
+            "checkpoint": {"run": sk, "provider": "openphone", "cursor": None, "lock": "expired-token"},
+        }
+    )
+
+    # When the typed reconciler resumes it
+    result = build(stack, [twilio_source(sandbox), openphone_source(sandbox)]).run(resume_from=sk)
+
+    # Then it lists the second provider, keeps the first one's counts and completes the same run
+    assert result["status"] == "completed" and result["run"] == sk and result["segments"] == 2
+    assert result["stats"]["twilio"]["new_messages"] == 4 and result["stats"]["twilio"]["inbound_listed"] == 0
+    assert result["stats"]["openphone"]["new_messages"] == 3 and result["totals"]["new_messages"] == 7
+    run = ReconcileRecords(stack.tables["EventsTable"]).get_run(sk)
+    assert run is not None and run["status"] == "completed" and "checkpoint" not in run
+    assert len(queued_jobs(sqs, stack)) == 3
 
 
 # --- the lock ----------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from switchboard.dal.jobs_queue import JobsQueue
 from switchboard.dal.reconcile_records import ReconcileRecords
 from switchboard.errors import StoreUnavailable
 from switchboard.models import Job
-from switchboard.services import reconcile as reconcile_module
+from switchboard.services.reconcile import wiring as reconcile_module
 from switchboard_ops.local.sqs_events import receive_batch
 from switchboard_ops.project import load_handler
 from switchboard_ops.sandbox import Sandbox
@@ -229,7 +229,7 @@ def test_messages_sent_from_other_tools_are_backfilled_but_leave_the_capture_rat
     from datetime import UTC, datetime, timedelta
 
     from switchboard.dal.events_table import EventsTable
-    from switchboard.providers.listing import list_twilio_messages
+    from switchboard.providers.twilio_listing import list_twilio_messages
     from switchboard.providers.twilio_rest import twilio_client
 
     # Given 4 inbound messages of which 3 came by webhook, and 6 sent from the Twilio console (no webhook)

@@ -14,12 +14,8 @@ import pytest
 from switchboard.dal.events_table import EventsTable
 from switchboard.dal.jobs_queue import JobsQueue
 from switchboard.dal.reconcile_records import ReconcileRecords
-from switchboard.providers.listing import (
-    Pacing,
-    RetryPolicy,
-    list_openphone_conversations,
-    openphone_message,
-)
+from switchboard.providers.listing import Pacing, RetryPolicy
+from switchboard.providers.openphone_listing import list_openphone_conversations, openphone_message
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.reconcile import OpenPhoneSource, Reconciler
 from switchboard_ops.sandbox import SANDBOX_NUMBER_A, Sandbox

@@ -11,6 +11,7 @@ from itertools import count
 from typing import Any
 
 import pytest
+from botocore.exceptions import EndpointConnectionError
 
 from switchboard.dal.dead_letters import RetryQueues
 from switchboard.dal.events_table import EventsTable
@@ -18,10 +19,12 @@ from switchboard.dal.items import from_item
 from switchboard.dal.job_records import JobRecords
 from switchboard.dal.jobs_queue import JobsQueue
 from switchboard.dal.outbound_records import OutboundRecords
+from switchboard.errors import EnqueueFailed
 from switchboard.models.outbound import SendRequest
 from switchboard.providers.outbound import SendAmbiguous, SendRejected, SendUnavailable, Sent
 from switchboard.services.ratelimit import TokenBucket
-from switchboard.services.sender import MAX_SEND_ATTEMPTS, Sender
+from switchboard.services.sender import MAX_SEND_ATTEMPTS, OUTBOUND_QUEUE_MAX_RECEIVES, Sender
+from switchboard_ops.iam.calls import attributing
 from switchboard_ops.local.sqs_events import receive_batch
 from switchboard_ops.local.template import load_template
 
@@ -50,7 +53,7 @@ def queues(stack, sqs):
 
 def sender(stack: Any, queues: RetryQueues, provider: Provider) -> Sender:
     table = stack.tables["EventsTable"]
-    return Sender(
+    service = Sender(
         records=OutboundRecords(table),
         consents=JobRecords(table),
         queues=queues,
@@ -59,6 +62,9 @@ def sender(stack: Any, queues: RetryQueues, provider: Provider) -> Sender:
         store=EventsTable(table),
         jobs=JobsQueue(stack.queues["ProcessingQueue"]),
     )
+    # SenderFunction's own code, driven without its handler: its AWS calls still count in the IAM check.
+    service.handle = attributing("SenderFunction", service.handle)  # type: ignore[method-assign]
+    return service
 
 
 def request(**changes: Any) -> SendRequest:
@@ -231,7 +237,64 @@ def test_an_invalid_request_is_dead_lettered(stack, sqs, queues):
     assert len(receive_batch(sqs, stack.queues["OutboundDeadLetterQueue"])) == 1
 
 
-def test_template_allows_exactly_the_attempts_the_sender_makes():
+def test_template_leaves_the_sender_room_to_finish_its_own_dead_lettering():
     queue = load_template()["Resources"]["OutboundQueue"]["Properties"]
 
-    assert queue["RedrivePolicy"]["maxReceiveCount"] == MAX_SEND_ATTEMPTS
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == OUTBOUND_QUEUE_MAX_RECEIVES
+    assert OUTBOUND_QUEUE_MAX_RECEIVES > MAX_SEND_ATTEMPTS
+
+
+def test_a_failed_dead_letter_send_is_finished_on_the_redelivery_and_never_resent(
+    stack, dynamodb, sqs, queues, monkeypatch
+):
+    # Given three transient failures, and the DLQ send of the third failing once in transport
+    provider = Provider(*[SendUnavailable("503 from the provider")] * 3)
+    service = sender(stack, queues, provider)
+    monkeypatch.setattr(queues, "retry_later", lambda handle, seconds: None)
+    dlq = stack.queues["OutboundDeadLetterQueue"]
+    real_send = queues.sqs.send_message
+    dlq_sends: list[str] = []
+
+    def send_message(**kwargs: Any) -> Any:
+        if kwargs["QueueUrl"] == dlq:
+            dlq_sends.append(kwargs["MessageBody"])
+            if len(dlq_sends) == 1:
+                raise EndpointConnectionError(endpoint_url="https://sqs.us-east-1.amazonaws.com")
+        return real_send(**kwargs)
+
+    monkeypatch.setattr(queues.sqs, "send_message", send_message)
+    body = request().model_dump_json()
+    for attempt in (1, 2, 3):
+        with pytest.raises((SendUnavailable, EnqueueFailed)):
+            service.handle(body, receipt_handle="r", receive_count=attempt)
+
+    # When SQS delivers the request a 4th time
+    outcome = service.handle(body, receipt_handle="r", receive_count=4)
+
+    # Then it is dead-lettered once, with its reason and the provider's error, and not sent again
+    assert outcome == "dead_lettered" and len(provider.calls) == 3 and len(dlq_sends) == 2
+    letters = receive_batch(sqs, dlq)
+    assert len(letters) == 1
+    attributes = {k: v["StringValue"] for k, v in letters[0]["MessageAttributes"].items()}
+    assert (attributes["reason"], attributes["attempts"], attributes["error"]) == (
+        "exhausted",
+        "3",
+        "503 from the provider",
+    )
+    assert send_record(dynamodb, stack)["state"] == "FAILED"
+
+
+def test_a_transient_failure_hides_the_received_send_for_its_backoff(stack, sqs, queues):
+    # Given a send request received from OutboundQueue, as the event source hands it to the sender
+    sqs.send_message(QueueUrl=stack.queues["OutboundQueue"], MessageBody=request().model_dump_json())
+    (message,) = receive_batch(sqs, stack.queues["OutboundQueue"])
+
+    # When the provider is unavailable: the failure propagates (SendUnavailable, not EnqueueFailed),
+    # so the visibility change on the source queue was accepted
+    with pytest.raises(SendUnavailable):
+        sender(stack, queues, Provider(SendUnavailable("503"))).handle(
+            message["Body"], receipt_handle=message["ReceiptHandle"], receive_count=1
+        )
+
+    # Then the message stays hidden (its backoff), not redelivered at once
+    assert receive_batch(sqs, stack.queues["OutboundQueue"]) == []

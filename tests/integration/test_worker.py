@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError, EndpointConnectionError
 
 from switchboard.dal.job_records import JobRecords
 from switchboard.services import worker as worker_module
@@ -184,6 +185,92 @@ def test_the_sixth_failure_goes_to_the_dead_letter_queue_at_once(
     assert "injected failure" in attributes["error"]
     message = record(dynamodb, stack, SMS_PK)
     assert (message["job_state"], message["exhausted"], message["attempts"]) == ("FAILED", True, 6)
+
+
+def fail_once(
+    monkeypatch: Any, client: Any, method: str, error: Exception, when: Any
+) -> list[dict[str, Any]]:
+    """The client's real `method`, except that the first call matching `when(kwargs)` raises `error`.
+    Returns the matching calls, to prove the fault was hit."""
+    real = getattr(client, method)
+    matched: list[dict[str, Any]] = []
+
+    def wrapped(**kwargs: Any) -> Any:
+        if when(kwargs):
+            matched.append(kwargs)
+            if len(matched) == 1:
+                raise error
+        return real(**kwargs)
+
+    monkeypatch.setattr(client, method, wrapped)
+    return matched
+
+
+def exhaust_with_a_fault(stack: Any, sqs: Any, lambda_context: Any, monkeypatch: Any) -> list[int]:
+    """A job that always fails, run to its 6th attempt (the fault strikes its dead-lettering) and once more:
+    the redelivery. The queue's visibility is zeroed: the 360 s before a redelivery are not waited out."""
+    ingest_sample("twilio_inbound_sms", lambda_context, Body="always #fail")
+    sqs.set_queue_attributes(QueueUrl=stack.queues["ProcessingQueue"], Attributes={"VisibilityTimeout": "0"})
+    queues = worker_module.default_worker().queues
+    real_retry = queues.retry_later
+    monkeypatch.setattr(queues, "retry_later", lambda handle, seconds: real_retry(handle, 0))
+    return [len(run_worker_once(sqs, stack, lambda_context)["batchItemFailures"]) for _ in range(8)]
+
+
+def assert_dead_lettered_once_with_its_reason(dynamodb: Any, sqs: Any, stack: Any) -> None:
+    letters = dead_letters(sqs, stack)
+    assert len(letters) == 1
+    attributes = {k: v["StringValue"] for k, v in letters[0]["MessageAttributes"].items()}
+    assert (attributes["reason"], attributes["attempts"]) == ("exhausted", "6")
+    assert "injected failure on attempt 6" in attributes["error"]
+    message = record(dynamodb, stack, SMS_PK)
+    assert (message["job_state"], message["exhausted"], message["attempts"]) == ("FAILED", True, 6)
+    assert "unfinished" not in message  # the sparse UnfinishedJobs index holds only records with it
+    assert receive_batch(sqs, stack.queues["ProcessingQueue"]) == []
+
+
+def test_a_failed_dead_letter_send_is_finished_on_the_redelivery_with_its_reason(
+    stack, dynamodb, sqs, lambda_context, monkeypatch
+):
+    # Given the DLQ SendMessage of the exhausting (6th) failure fails once, in transport
+    dlq = stack.queues["ProcessingDeadLetterQueue"]
+    sends = fail_once(
+        monkeypatch,
+        worker_module.default_worker().queues.sqs,
+        "send_message",
+        EndpointConnectionError(endpoint_url="https://sqs.us-east-1.amazonaws.com"),
+        lambda call: call["QueueUrl"] == dlq,
+    )
+
+    # When the job fails six times and its message comes back
+    failures = exhaust_with_a_fault(stack, sqs, lambda_context, monkeypatch)
+
+    # Then the 6th receive stayed failed, the redelivery only finished the dead-lettering (no 7th
+    # attempt), and the DLQ holds exactly one copy, with its reason and error
+    assert failures == [1, 1, 1, 1, 1, 1, 0, 0]
+    assert len(sends) == 2
+    assert_dead_lettered_once_with_its_reason(dynamodb, sqs, stack)
+
+
+def test_a_failed_exhausted_mark_is_finished_on_the_redelivery_without_a_second_copy(
+    stack, dynamodb, sqs, lambda_context, monkeypatch
+):
+    # Given the write that marks the record exhausted fails once on the exhausting (6th) failure
+    marks = fail_once(
+        monkeypatch,
+        worker_module.default_worker().records.dynamodb,
+        "update_item",
+        ClientError({"Error": {"Code": "InternalServerError"}}, "UpdateItem"),
+        lambda call: "exhausted = :yes" in call["UpdateExpression"],
+    )
+
+    # When the job fails six times and its message comes back
+    failures = exhaust_with_a_fault(stack, sqs, lambda_context, monkeypatch)
+
+    # Then nothing reached the DLQ before the record said so, and the redelivery sent exactly one copy
+    assert failures == [1, 1, 1, 1, 1, 1, 0, 0]
+    assert len(marks) == 2
+    assert_dead_lettered_once_with_its_reason(dynamodb, sqs, stack)
 
 
 def test_a_job_whose_record_is_gone_is_dead_lettered_on_the_first_failure(stack, sqs, lambda_context):

@@ -6,7 +6,12 @@ import random
 
 import pytest
 
-from switchboard.services.processing.backoff import MAX_RECEIVES, is_exhausted, next_visibility_timeout
+from switchboard.services.processing.backoff import (
+    MAX_RECEIVES,
+    QUEUE_MAX_RECEIVES,
+    is_exhausted,
+    next_visibility_timeout,
+)
 from switchboard_ops.local.template import load_template
 
 
@@ -37,10 +42,13 @@ def test_receive_counts_start_at_one():
         next_visibility_timeout(0)
 
 
-def test_template_redrive_matches_the_code():
+def test_template_redrive_leaves_the_worker_room_to_finish_its_own_dead_lettering():
+    # The worker dead-letters on the MAX_RECEIVES-th failure; the queue must not move the message itself
+    # until a failed dead-lettering has had its retries (docs/adr/0005).
     queue = load_template()["Resources"]["ProcessingQueue"]["Properties"]
 
-    assert queue["RedrivePolicy"]["maxReceiveCount"] == MAX_RECEIVES
+    assert queue["RedrivePolicy"]["maxReceiveCount"] == QUEUE_MAX_RECEIVES
+    assert QUEUE_MAX_RECEIVES > MAX_RECEIVES
 
 
 def test_queue_visibility_is_at_least_six_times_the_worker_timeout():

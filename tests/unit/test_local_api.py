@@ -1,13 +1,15 @@
-"""The local API's route table (API Gateway's matching rules) and request dispatch, with no sockets."""
+"""The local API's route table (API Gateway's matching rules) and request dispatch, with no network: the
+raw-HTTP cases run the real server class over a socket pair (the unit tier forbids connect())."""
 
 from __future__ import annotations
 
 import base64
 import json
+import socket
 
 import pytest
 
-from switchboard_ops.local.api import LocalApi, response_from_result
+from switchboard_ops.local.api import LocalApi, _RequestHandler, _Server, response_from_result
 from switchboard_ops.local.functions import HttpRoute, function_specs
 from switchboard_ops.local.routes import RouteTable
 from switchboard_ops.local.template import load_template
@@ -151,3 +153,78 @@ def test_responses_follow_payload_format_2():
     assert (inferred.status, json.loads(inferred.body)) == (200, {"ok": True})
     with pytest.raises(ValueError):
         response_from_result({"statusCode": "200"})
+
+
+def exchange(raw_request: bytes) -> tuple[int, dict[str, str], bytes, Recorder]:
+    """Raw bytes through the real HTTP server class and handler: the status, headers and body it wrote."""
+    function = Recorder({"statusCode": 200, "body": "ok"})
+    server = _Server(("127.0.0.1", 0), _RequestHandler, bind_and_activate=False)
+    server.api = api(function)
+    client, served = socket.socketpair()
+    with server, client, served:
+        client.sendall(raw_request)
+        client.shutdown(socket.SHUT_WR)
+        server.finish_request(served, ("127.0.0.1", 50000))  # handles every request until end of input
+        served.close()
+        answer = b"".join(iter(lambda: client.recv(65536), b""))
+    head, _, body = answer.partition(b"\r\n\r\n")
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip() for name, value in (line.split(":", 1) for line in header_lines)}
+    return int(status_line.split()[1]), headers, body, function
+
+
+def request(method: str, host_lines: str = "Host: 127.0.0.1:3000\r\n") -> bytes:
+    return f"{method} /webhooks/twilio HTTP/1.1\r\n{host_lines}Content-Length: 0\r\n\r\n".encode()
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT", "PATCH", "DELETE", "OPTIONS", "FOO"])
+def test_a_method_other_than_post_on_a_webhook_route_gets_the_gateways_json_404(method):
+    # Given the webhook route accepts only POST
+    # When another method, known or not, is used on it
+    status, headers, body, function = exchange(request(method))
+
+    # Then API Gateway's JSON 404 comes back (not an HTML 501), and no function runs
+    assert (status, headers["content-type"]) == (404, "application/json")
+    assert json.loads(body) == {"message": "Not Found"}
+    assert function.events == []
+
+
+def test_head_on_a_webhook_route_gets_a_404_without_a_body():
+    status, headers, body, function = exchange(request("HEAD"))
+
+    assert (status, headers["content-type"], body) == (404, "application/json", b"")
+    assert function.events == []
+
+
+@pytest.mark.parametrize(
+    "host_lines",
+    [
+        "Host: \r\n",
+        "Host: bad host\r\n",
+        "Host: b\u00fccher.example\r\n",  # non-ASCII, sent as UTF-8 bytes
+        "Host: a.example\r\nHost: b.example\r\n",
+    ],
+    ids=["empty", "spaces", "non-ascii", "two-hosts"],
+)
+def test_a_malformed_host_gets_a_json_400_and_reaches_no_function(host_lines):
+    # When a POST to a real route carries a malformed Host header
+    status, headers, body, function = exchange(request("POST", host_lines))
+
+    # Then the gateway answers 400 in its JSON shape, before any function runs
+    assert (status, headers["content-type"]) == (400, "application/json")
+    assert json.loads(body) == {"message": "Bad Request"}
+    assert function.events == []
+
+
+def test_a_well_formed_post_still_reaches_the_function():
+    status, _, body, function = exchange(request("POST", "Host: [::1]:3000\r\n"))
+
+    assert (status, body, len(function.events)) == (200, b"ok", 1)
+
+
+def test_a_malformed_request_line_gets_json_not_an_html_page():
+    status, headers, body, function = exchange(b"POST /webhooks/twilio HTTP/9\r\n\r\n")
+
+    assert (status, headers["content-type"]) == (400, "application/json")
+    assert json.loads(body) == {"message": "Bad Request"}
+    assert function.events == []

@@ -11,6 +11,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from switchboard.services.processing.backoff import QUEUE_MAX_RECEIVES
 from switchboard_ops.local.functions import SqsEventSource, function_specs
 from switchboard_ops.local.provision import provision
 from switchboard_ops.local.sqs_events import batch_outcome
@@ -182,7 +183,7 @@ def test_an_empty_queue_invokes_nothing(sqs):
 
 
 def test_a_function_that_raises_leaves_the_batch_and_the_redrive_policy_moves_it_after_max_receives(sqs):
-    # Given the template's ProcessingQueue (maxReceiveCount 6), its visibility shortened for the test,
+    # Given the template's ProcessingQueue (maxReceiveCount 9), its visibility shortened for the test,
     # and a function that always raises
     with_template = provision(boto3.Session(region_name="us-east-1"), prefix="t")
     url = with_template.queues["ProcessingQueue"]
@@ -197,12 +198,15 @@ def test_a_function_that_raises_leaves_the_batch_and_the_redrive_policy_moves_it
     polling = poller(sqs, url, function)
 
     # When it polls until nothing comes any more
-    outcomes = [polling.poll_once() for _ in range(8)]
+    outcomes = [polling.poll_once() for _ in range(QUEUE_MAX_RECEIVES + 2)]
 
-    # Then six receives failed the whole batch, and then SQS (moto) moved the message to the DLQ
-    assert [o is not None and o.whole_batch_failed for o in outcomes] == [True] * 6 + [False, False]
+    # Then maxReceiveCount receives failed the whole batch, and then SQS (moto) moved the message to the DLQ
+    assert [o is not None and o.whole_batch_failed for o in outcomes] == [True] * QUEUE_MAX_RECEIVES + [
+        False,
+        False,
+    ]
     receive_counts = [e["Records"][0]["attributes"]["ApproximateReceiveCount"] for e in function.events]
-    assert receive_counts == ["1", "2", "3", "4", "5", "6"]
+    assert receive_counts == [str(count) for count in range(1, QUEUE_MAX_RECEIVES + 1)]
     assert visible(sqs, url) == 0 and visible(sqs, dead_letters) == 1
 
 

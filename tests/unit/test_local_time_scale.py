@@ -61,6 +61,7 @@ def resources() -> StackResources:
     return StackResources(
         prefix="switchboard-local",
         tables={"EventsTable": "switchboard-local-EventsTable"},
+        buckets={"RawPayloadBucket": "switchboard-local-rawpayloadbucket"},
         queues={name: queue.format(name) for name in names},
         queue_arns={name: f"arn:aws:sqs:us-east-1:123456789012:{name}" for name in names},
         topics={"AlertsTopic": "arn:aws:sns:us-east-1:123456789012:switchboard-local-AlertsTopic"},

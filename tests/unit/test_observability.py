@@ -53,3 +53,29 @@ def test_ids_and_short_digit_runs_are_not_mistaken_for_numbers():
     assert mask_text("SM7c1a2b3c4d5e6f708192 attempt 3 of 5, 2026-11-25") == (
         "SM7c1a2b3c4d5e6f708192 attempt 3 of 5, 2026-11-25"
     )
+
+
+def test_email_addresses_are_masked_in_every_field_but_their_domain_stays():
+    # Given a log line naming an address in its message, in an id, nested, and URL-encoded
+    stream = io.StringIO()
+    logger = Logger(
+        service=f"mask-test-{uuid.uuid4().hex}", logger_formatter=MaskingFormatter(), stream=stream
+    )
+    logger.info(
+        "reply from maya.chen@northwind-logistics.com",
+        provider_message_id="reply_received:c1:maya.chen@northwind-logistics.com:2026",
+        job={"lead": ["o'brien+tag@example.co.uk"]},
+        url="https://x.test/?email=maya%40northwind-logistics.com",
+    )
+
+    # When it is written, Then no local part is left anywhere
+    line = stream.getvalue()
+    for local in ("maya.chen", "o'brien", "maya%40"):
+        assert local not in line
+    assert "***@northwind-logistics.com" in line
+
+
+def test_text_without_an_address_is_left_alone():
+    assert mask_text("job 42 for campaign b2e4c6a8 @ 10:00, user@ nothing") == (
+        "job 42 for campaign b2e4c6a8 @ 10:00, user@ nothing"
+    )

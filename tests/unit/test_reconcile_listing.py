@@ -14,19 +14,21 @@ from pydantic import ValidationError
 
 from switchboard.function_settings import ReconcileSettings
 from switchboard.models import Direction
-from switchboard.providers import listing as listing_module
+from switchboard.providers import openphone_listing as listing_module
 from switchboard.providers.listing import (
     ListRejected,
     ListUnavailable,
-    OpenPhoneConversation,
     Pacing,
     RetryPolicy,
+    parse_retry_after,
+)
+from switchboard.providers.openphone_listing import (
+    OpenPhoneConversation,
     list_openphone_conversations,
     list_openphone_messages,
     openphone_message,
-    parse_retry_after,
-    twilio_message,
 )
+from switchboard.providers.twilio_listing import twilio_message
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.reconcile import OpenPhoneSource
 
@@ -400,6 +402,7 @@ REQUIRED = {
     "PROCESSING_QUEUE_URL": "q",
     "WEBHOOK_SECRETS_NAME": "s",
     "ALERTS_TOPIC_ARN": "a",
+    "RAW_PAYLOAD_BUCKET": "b",
 }
 
 

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from switchboard.models import Channel, Direction, Message
-from switchboard.services.reconcile import advance_done
-from switchboard.services.reconcile_sources import OpenPhoneSource, TwilioSource
+from switchboard.models.reconcile import ReconcileRun
+from switchboard.services.reconcile.sources import OpenPhoneSource, TwilioSource
 
 END = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
 START = END - timedelta(hours=48)
@@ -47,13 +46,13 @@ def test_openphone_counts_configured_conversations_finished_and_knows_nothing_wh
 
 
 def test_the_runs_share_adds_finished_providers_and_never_moves_back():
-    run: dict[str, Any] = {"providers": ["twilio", "openphone"], "position": 0}
-    advance_done(run, 0.5)
-    assert run["done"] == 0.25
-    run["position"] = 1
-    advance_done(run, None)  # unknown: the second provider counts as just started
-    assert run["done"] == 0.5
-    advance_done(run, 0.5)
-    assert run["done"] == 0.75
-    advance_done(run, 0.1)  # an estimate that went back (a conversation moved) changes nothing
-    assert run["done"] == 0.75
+    run = ReconcileRun.start(["twilio", "openphone"], END, END - START)
+    run.advance_done(0.5)
+    assert run.done == 0.25
+    run.position = 1
+    run.advance_done(None)  # unknown: the second provider counts as just started
+    assert run.done == 0.5
+    run.advance_done(0.5)
+    assert run.done == 0.75
+    run.advance_done(0.1)  # an estimate that went back (a conversation moved) changes nothing
+    assert run.done == 0.75

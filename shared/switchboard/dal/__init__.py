@@ -1,1 +1,2 @@
-"""Data access: the only package (with providers/) that talks to boto3. ClientErrors become domain errors."""
+"""Data access: the only package (with providers/) that talks to boto3. AWS failures, service errors and
+transport errors alike, become domain errors (dal/failures.py)."""

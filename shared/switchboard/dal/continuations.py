@@ -8,6 +8,8 @@ import json
 from typing import Any
 
 from switchboard.dal.aws import InjectedClient
+from switchboard.dal.failures import translated
+from switchboard.errors import EnqueueFailed
 
 
 class ContinuationQueue:
@@ -18,7 +20,8 @@ class ContinuationQueue:
         self._sqs = sqs
 
     def send(self, checkpoint: dict[str, Any]) -> None:
-        self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=continuation_body(checkpoint))
+        with translated(EnqueueFailed, "continuation send"):
+            self.sqs.send_message(QueueUrl=self.queue_url, MessageBody=continuation_body(checkpoint))
 
 
 def continuation_body(checkpoint: dict[str, Any]) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from switchboard.dal.aws import InjectedClient
-from switchboard.dal.table import error_code
+from switchboard.dal.failures import error_code, translated
 from switchboard.errors import EnqueueFailed
 
 
@@ -23,15 +23,11 @@ class RetryQueues:
 
     def retry_later(self, receipt_handle: str, seconds: int) -> None:
         """Hide the failed message for `seconds`: SQS redelivers it then (the backoff)."""
-        try:
+        # Not fatal: the queue's own visibility timeout still brings the message back.
+        with translated(EnqueueFailed, "ChangeMessageVisibility"):
             self.sqs.change_message_visibility(
                 QueueUrl=self.source_url, ReceiptHandle=receipt_handle, VisibilityTimeout=seconds
             )
-        except ClientError as exc:
-            # Not fatal: the queue's own visibility timeout still brings the message back.
-            raise EnqueueFailed(
-                f"ChangeMessageVisibility failed: {exc.response['Error'].get('Code')}"
-            ) from exc
 
     def dead_letter(
         self, body: str, *, error: str, attempts: int, reason: str, provider: str = "", job_type: str = ""
@@ -44,7 +40,7 @@ class RetryQueues:
             "job_type": job_type or "unknown",
             "source_queue": self.source_url,
         }
-        try:
+        with translated(EnqueueFailed, "dead-letter send"):
             self.sqs.send_message(
                 QueueUrl=self.dead_letter_url,
                 MessageBody=body,
@@ -52,8 +48,6 @@ class RetryQueues:
                     k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()
                 },
             )
-        except ClientError as exc:
-            raise EnqueueFailed(f"dead-letter send failed: {exc.response['Error'].get('Code')}") from exc
 
 
 @dataclass(frozen=True)

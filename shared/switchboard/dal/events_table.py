@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchboard.dal.items import from_item, to_attribute_values
+from switchboard.dal.raw_payloads import RawPayloads
 from switchboard.dal.table import Table
 from switchboard.models import Event, Message
 
@@ -68,17 +69,28 @@ class StoreResult:
 
 
 class EventsTable(Table):
+    def __init__(
+        self, table_name: str, dynamodb: Any = None, *, raw_payloads: RawPayloads | None = None
+    ) -> None:
+        super().__init__(table_name, dynamodb)
+        # Without a bucket only payloads that fit the item are storable (the CLI reads, never stores).
+        self.raw_payloads = raw_payloads or RawPayloads()
+
     def store_if_new(
         self, event: Event, *, source: str = "webhook", received_at: float | None = None, job: bool = True
     ) -> StoreResult:
         """One conditional put. A duplicate costs the same single call and tells us the stored job state.
-        `job=False`: stored without a processing job (health-check canaries)."""
+        `job=False`: stored without a processing job (health-check canaries). An oversized raw payload
+        is put in S3 first (dal/raw_payloads.py): one more call, for those payloads only."""
         item = to_item(
             event, source=source, received_at=time.time() if received_at is None else received_at, job=job
         )
+        attributes, upload = self.raw_payloads.fit(item)
+        if upload is not None:
+            self.raw_payloads.put(upload)
         response, old = self.call(
             "put_item",
-            Item=to_attribute_values(item),
+            Item=attributes,
             ConditionExpression="attribute_not_exists(pk)",
             ReturnValuesOnConditionCheckFailure="ALL_OLD",
         )

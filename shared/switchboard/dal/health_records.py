@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import ClientError
-
+from switchboard.dal.failures import translated
 from switchboard.dal.items import from_item, to_attribute_values
-from switchboard.dal.table import Table, error_code
+from switchboard.dal.table import Table
 from switchboard.errors import StoreUnavailable
 
 PARTITION = "HEALTHCHECK"
@@ -82,7 +81,7 @@ class HealthRecords(Table):
         """Checks started at or after the token's time, oldest first."""
         paginator = self.dynamodb.get_paginator("query")
         items: list[dict[str, Any]] = []
-        try:
+        with translated(StoreUnavailable, "history query"):
             for page in paginator.paginate(
                 TableName=self.table_name,
                 KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
@@ -91,6 +90,4 @@ class HealthRecords(Table):
                 ),
             ):
                 items.extend(from_item(item) for item in page.get("Items", []))
-        except ClientError as exc:
-            raise StoreUnavailable(f"history query failed: {error_code(exc)}") from exc
         return items

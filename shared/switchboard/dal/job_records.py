@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 from switchboard.dal.ai_usage import usage_puts
 from switchboard.dal.aws import client
 from switchboard.dal.events_table import unfinished_shard
+from switchboard.dal.failures import error_code, is_condition_failure, translated
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.table import Table
 from switchboard.errors import StoreUnavailable
@@ -36,10 +37,6 @@ class JobAlreadyDone(Exception):
 
 class JobBusy(Exception):
     """Another worker holds a live lease on it: try again later."""
-
-
-def _error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code"))
 
 
 def contact_key(address: str) -> dict[str, str]:
@@ -78,6 +75,7 @@ class JobRecords(Table):
             request["ExpressionAttributeNames"] = names
         return self.dynamodb.update_item(**request)  # type: ignore[no-any-return]
 
+    @translated(StoreUnavailable, "claim")
     def claim(self, key: dict[str, str], now: float, lease_seconds: int) -> dict[str, Any]:
         """RECEIVED/FAILED (or PROCESSING with an expired lease) -> PROCESSING; returns the whole record."""
         try:
@@ -98,8 +96,8 @@ class JobRecords(Table):
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",
             )
         except ClientError as exc:
-            if _error_code(exc) != "ConditionalCheckFailedException":
-                raise StoreUnavailable(f"claim failed: {_error_code(exc)}") from exc
+            if not is_condition_failure(exc):
+                raise
             old = from_item(exc.response.get("Item") or {})
             if not old:
                 raise JobMissing(f"no record {key['pk']} / {key['sk']}") from exc
@@ -108,6 +106,7 @@ class JobRecords(Table):
             raise JobBusy(f"{key['pk']} is being processed (lease until {old.get('lease_until')})") from exc
         return from_item(response["Attributes"])
 
+    @translated(StoreUnavailable, "record_failure")
     def record_failure(self, record: dict[str, Any], error: str, *, now: float, exhausted: bool) -> None:
         """PROCESSING -> FAILED with the error; a no-op when another worker has taken the job over.
         Exhausted: out of the unfinished-jobs index; still retrying: in it."""
@@ -136,38 +135,44 @@ class JobRecords(Table):
                 condition="job_state = :processing AND attempts = :attempt",
             )
         except ClientError as exc:
-            if _error_code(exc) != "ConditionalCheckFailedException":
-                raise StoreUnavailable(f"record_failure failed: {_error_code(exc)}") from exc
+            if not is_condition_failure(exc):
+                raise
 
-    def mark_exhausted(self, key: dict[str, str], error: str, *, now: float) -> None:
-        """Flag the record as dead-lettered whatever state a crash left it in (never resurrects PROCESSED)."""
+    @translated(StoreUnavailable, "mark_exhausted")
+    def mark_exhausted(self, key: dict[str, str], error: str | None, *, now: float) -> str | None:
+        """Flag the record as dead-lettered whatever state a crash left it in (never resurrects PROCESSED).
+        `error` None keeps the recorded one. Returns the last error (None: no record, or PROCESSED)."""
+        values: dict[str, Any] = {
+            ":failed": FAILED,
+            ":now": int(now * 1000),
+            ":yes": True,
+            ":processed": PROCESSED,
+        }
+        expression = "SET job_state = :failed, failed_at = :now, exhausted = :yes"
+        if error is not None:
+            expression += ", last_error = :error"
+            values[":error"] = error[:1000]
         try:
-            self._update(
+            response = self._update(
                 key,
-                "SET job_state = :failed, last_error = :error, failed_at = :now, exhausted = :yes"
-                " REMOVE lease_until, unfinished",
-                {
-                    ":failed": FAILED,
-                    ":error": error[:1000],
-                    ":now": int(now * 1000),
-                    ":yes": True,
-                    ":processed": PROCESSED,
-                },
+                expression + " REMOVE lease_until, unfinished",
+                values,
                 condition="attribute_exists(pk) AND job_state <> :processed",
+                ReturnValues="ALL_NEW",
             )
         except ClientError as exc:
-            if _error_code(exc) != "ConditionalCheckFailedException":
-                raise StoreUnavailable(f"mark_exhausted failed: {_error_code(exc)}") from exc
+            if not is_condition_failure(exc):
+                raise
+            return None
+        return from_item(response["Attributes"]).get("last_error")
 
+    @translated(StoreUnavailable, "suppression read")
     def is_suppressed(self, channel: str, address: str) -> bool:
-        try:
-            response = self.dynamodb.get_item(
-                TableName=self.table_name,
-                Key=to_attribute_values(suppression_key(channel, address)),
-                ConsistentRead=True,
-            )
-        except ClientError as exc:
-            raise StoreUnavailable(f"suppression read failed: {_error_code(exc)}") from exc
+        response = self.dynamodb.get_item(
+            TableName=self.table_name,
+            Key=to_attribute_values(suppression_key(channel, address)),
+            ConsistentRead=True,
+        )
         return bool(from_item(response.get("Item") or {}).get("suppressed"))
 
     def record_consent(self, change: ConsentChange) -> bool:
@@ -207,6 +212,7 @@ class JobRecords(Table):
             names={"#rank": "rank"},
         )
 
+    @translated(StoreUnavailable, "update")
     def _conditional(
         self,
         key: dict[str, str],
@@ -218,11 +224,12 @@ class JobRecords(Table):
         try:
             self._update(key, expression, values, condition=condition, names=names)
         except ClientError as exc:
-            if _error_code(exc) == "ConditionalCheckFailedException":
+            if is_condition_failure(exc):
                 return False
-            raise StoreUnavailable(f"update failed: {_error_code(exc)}") from exc
+            raise
         return True
 
+    @translated(StoreUnavailable, "commit")
     def commit(self, record: dict[str, Any], plan: Plan, *, now: float) -> None:
         """PROCESSING -> PROCESSED with the plan's draft, AI usage and roll-up, in one transaction."""
         actions = [self._completion(record, plan, now)]
@@ -247,21 +254,18 @@ class JobRecords(Table):
                 return
             if reasons and reasons[0] == "ConditionalCheckFailed":
                 raise JobBusy(f"{record['pk']}: lease lost before commit") from exc
-            raise StoreUnavailable(f"commit failed: {_error_code(exc)} {reasons}") from exc
+            raise StoreUnavailable(f"commit failed: {error_code(exc)} {reasons}") from exc
 
     def _complete_alone(self, record: dict[str, Any], update: dict[str, Any]) -> None:
         try:
             self.dynamodb.update_item(**update)
         except ClientError as exc:
-            if _error_code(exc) == "ConditionalCheckFailedException":
+            if is_condition_failure(exc):
                 raise JobBusy(f"{record['pk']}: lease lost before commit") from exc
-            raise StoreUnavailable(f"commit failed: {_error_code(exc)}") from exc
+            raise
 
     def _transact(self, actions: list[dict[str, Any]]) -> None:
-        try:
-            self.dynamodb.transact_write_items(TransactItems=actions)
-        except ClientError as exc:
-            raise StoreUnavailable(f"commit failed: {_error_code(exc)}") from exc
+        self.dynamodb.transact_write_items(TransactItems=actions)
 
     def _completion(self, record: dict[str, Any], plan: Plan, now: float) -> dict[str, Any]:
         values: dict[str, Any] = {
@@ -339,8 +343,6 @@ def scan_job_states(table_name: str, dynamodb: Any = None) -> Iterator[dict[str,
         FilterExpression="attribute_exists(job_state)",
         ProjectionExpression="pk, sk, provider, kind, job_state, attempts, exhausted, recovered",
     )
-    try:
+    with translated(StoreUnavailable, "scan"):
         for page in pages:
             yield from (from_item(item) for item in page.get("Items", []))
-    except ClientError as exc:
-        raise StoreUnavailable(f"scan failed: {_error_code(exc)}") from exc

@@ -5,10 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from switchboard.dal.aws import InjectedClient
-from switchboard.dal.table import error_code
+from switchboard.dal.failures import AWS_ERRORS, translated
 from switchboard.errors import EnqueueFailed
 from switchboard.models import Job
 
@@ -23,10 +21,8 @@ class JobsQueue:
         self._sqs = sqs
 
     def enqueue_job(self, job: Job) -> str:
-        try:
+        with translated(EnqueueFailed, "SQS send"):
             response = self.sqs.send_message(QueueUrl=self.queue_url, **_message(job))
-        except ClientError as exc:
-            raise EnqueueFailed(f"SQS send failed: {error_code(exc)}") from exc
         return str(response["MessageId"])
 
     def enqueue_jobs(self, jobs: Sequence[Job]) -> list[Job]:
@@ -46,7 +42,7 @@ class JobsQueue:
         entries = [{"Id": str(index), **_message(job)} for index, job in enumerate(jobs)]
         try:
             response = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
-        except (ClientError, BotoCoreError):  # the whole request failed: every entry is retried / returned
+        except AWS_ERRORS:  # the whole request failed: every entry is retried / returned
             return jobs
         return [jobs[int(entry["Id"])] for entry in response.get("Failed", [])]
 

@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from switchboard.dal.events_table import UNFINISHED_INDEX, unfinished_shards
+from switchboard.dal.failures import translated
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.table import Table
 from switchboard.errors import StoreUnavailable
@@ -55,10 +56,8 @@ class ReconcileRecords(Table):
                 }
             }
             for attempt in range(self._max_rounds + 1):
-                try:
+                with translated(StoreUnavailable, "DynamoDB batch_get_item"):
                     response = self.dynamodb.batch_get_item(RequestItems=request)
-                except Exception as exc:  # noqa: BLE001 - botocore's ClientError and transport errors
-                    raise StoreUnavailable(f"DynamoDB batch_get_item failed: {type(exc).__name__}") from exc
                 for item in response.get("Responses", {}).get(self.table_name, []):
                     plain = from_item(item)
                     found.add((plain["pk"], plain["sk"]))
@@ -110,7 +109,8 @@ class ReconcileRecords(Table):
     # --- run records -------------------------------------------------------------------------------
 
     def put_run(self, run: dict[str, Any]) -> None:
-        """The run record (sk RUN#<started iso>): at start, after each page, at a checkpoint, at the end."""
+        """The run record (sk RUN#<started iso>): at start, after each page, at a checkpoint, at the end;
+        its fields are ReconcileRun.to_record()'s (models/reconcile.py maps them both ways)."""
         self.call("put_item", Item=to_attribute_values(_decimals({**run, "pk": RECONCILE_PK})))
 
     def get_run(self, sk: str) -> dict[str, Any] | None:

@@ -8,12 +8,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from switchboard.dal.aws import InjectedClient
+from switchboard.dal.failures import is_condition_failure, translated
 from switchboard.dal.items import from_item
 from switchboard.errors import StoreUnavailable
-
-
-def error_code(exc: ClientError) -> str:
-    return str(exc.response.get("Error", {}).get("Code"))
 
 
 class Table:
@@ -25,9 +22,10 @@ class Table:
 
     def call(self, operation: str, **request: Any) -> tuple[dict[str, Any] | None, dict[str, Any]]:
         """(response, {}) — or (None, the old item if returned) when a condition failed."""
-        try:
-            return getattr(self.dynamodb, operation)(TableName=self.table_name, **request), {}
-        except ClientError as exc:
-            if error_code(exc) == "ConditionalCheckFailedException":
+        with translated(StoreUnavailable, f"DynamoDB {operation}"):
+            try:
+                return getattr(self.dynamodb, operation)(TableName=self.table_name, **request), {}
+            except ClientError as exc:
+                if not is_condition_failure(exc):
+                    raise
                 return None, from_item(exc.response.get("Item") or {})
-            raise StoreUnavailable(f"DynamoDB {operation} failed: {error_code(exc)}") from exc

@@ -4,9 +4,22 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
+
+# DynamoDB caps a partition key at 2048 bytes and a sort key at 1024: 512 bytes of UTF-8 leave room for
+# every prefix ("EVT#<provider>#", "STATUS#", "CONTACT#"), where a 512-character limit would not.
+KEY_PART_BYTES = 512
+
+
+def _fits_in_a_key(value: str) -> str:
+    if len(value.encode("utf-8", "surrogatepass")) > KEY_PART_BYTES:
+        raise ValueError(f"must be at most {KEY_PART_BYTES} bytes of UTF-8")
+    return value
+
+
+KeyPart = Annotated[str, AfterValidator(_fits_in_a_key)]  # a value that becomes part of a table key
 
 
 class Channel(StrEnum):
@@ -37,7 +50,7 @@ class _ProviderEvent(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     provider: str = Field(min_length=1)
-    provider_message_id: str = Field(min_length=1, max_length=512)
+    provider_message_id: KeyPart = Field(min_length=1, max_length=KEY_PART_BYTES)
     channel: Channel
     occurred_at: datetime
     event_type: str = Field(min_length=1, description="the provider's own name for the event")
@@ -56,8 +69,9 @@ class Message(_ProviderEvent):
 
     kind: Literal["message"] = "message"
     direction: Direction
-    sender: str = Field(min_length=1, description="E.164 number, e-mail address or profile id")
-    recipient: str | None = Field(default=None, description="E.164 number, e-mail address or profile id")
+    sender: KeyPart = Field(min_length=1, description="E.164 number, e-mail address or profile id")
+    recipient: KeyPart | None = Field(default=None, description="E.164 number, e-mail address or profile id")
+    participants: tuple[str, ...] = Field(default=(), description="a group message's other recipients")
     body: str = ""
     media: tuple[Media, ...] = ()
     status: str | None = None
@@ -70,10 +84,10 @@ class StatusUpdate(_ProviderEvent):
     """A delivery-status change of an outbound message (status callbacks, delivered/bounced events)."""
 
     kind: Literal["status"] = "status"
-    status: str = Field(min_length=1)
+    status: KeyPart = Field(min_length=1)
     error_code: str | None = None
-    sender: str | None = None
-    recipient: str | None = None
+    sender: KeyPart | None = None
+    recipient: KeyPart | None = None
 
 
 Event = Message | StatusUpdate

@@ -4,7 +4,7 @@ turns it into the canonical model. Each provider module satisfies `WebhookProvid
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -34,6 +34,18 @@ class WebhookProvider(Protocol):
 
 
 Parser = Callable[[WebhookRequest, float], Event | None]
+Secrets = Mapping[str, Any] | None
+# What ingest calls: the parser with the route's secrets (a keyed parser derives ids with a keyed hash).
+KeyedParser = Callable[[WebhookRequest, float, Secrets], Event | None]
+
+
+def _unkeyed(parser: Parser) -> KeyedParser:
+    """A parser that needs no secrets, called the way ingest calls every parser."""
+
+    def parse(request: WebhookRequest, received_at: float, secrets: Secrets = None) -> Event | None:
+        return parser(request, received_at)
+
+    return parse
 
 
 @dataclass(frozen=True)
@@ -41,7 +53,7 @@ class Binding:
     """A route's provider module and its parser, once loaded."""
 
     module: WebhookProvider
-    parse: Parser
+    parse: KeyedParser
 
 
 @dataclass(frozen=True)
@@ -50,44 +62,44 @@ class Route:
     provider: str
     load: Callable[[], Binding]
 
-    def parse(self, request: WebhookRequest, received_at: float) -> Event | None:
-        return self.load().parse(request, received_at)
+    def parse(self, request: WebhookRequest, received_at: float, secrets: Secrets = None) -> Event | None:
+        return self.load().parse(request, received_at, secrets)
 
 
 def _twilio_messages() -> Binding:
     from switchboard.providers import twilio
 
-    return Binding(twilio, twilio.parse_message)
+    return Binding(twilio, _unkeyed(twilio.parse_message))
 
 
 def _twilio_statuses() -> Binding:
     from switchboard.providers import twilio
 
-    return Binding(twilio, twilio.parse_status)
+    return Binding(twilio, _unkeyed(twilio.parse_status))
 
 
 def _openphone() -> Binding:
     from switchboard.providers import openphone
 
-    return Binding(openphone, openphone.parse)
+    return Binding(openphone, _unkeyed(openphone.parse))
 
 
 def _ghl() -> Binding:
     from switchboard.providers import ghl
 
-    return Binding(ghl, ghl.parse)
+    return Binding(ghl, _unkeyed(ghl.parse))
 
 
 def _unipile() -> Binding:
     from switchboard.providers import unipile
 
-    return Binding(unipile, unipile.parse)
+    return Binding(unipile, _unkeyed(unipile.parse))
 
 
 def _smartlead() -> Binding:
     from switchboard.providers import smartlead
 
-    return Binding(smartlead, smartlead.parse)
+    return Binding(smartlead, _unkeyed(smartlead.parse))
 
 
 def _instantly() -> Binding:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import hmac
 from collections.abc import Mapping
 from datetime import UTC, datetime
@@ -196,9 +197,24 @@ def first_string(payload: Mapping[str, Any], *names: str) -> str | None:
     return None
 
 
-def composite_id(payload: Mapping[str, Any], *names: str) -> str:
-    """An id joined from provider facts, for events that carry no message id; any part missing is a 400."""
+def _id_facts(payload: Mapping[str, Any], names: tuple[str, ...]) -> list[str]:
     parts = [first_string(payload, name) for name in names]
     if not all(parts):
         raise MalformedPayload(f"no message id, and no {'+'.join(names)} to build one from")
-    return ":".join(part for part in parts if part)
+    return [part for part in parts if part]
+
+
+def composite_id(payload: Mapping[str, Any], *names: str) -> str:
+    """An id joined from provider facts, for events that carry no message id; any part missing is a 400."""
+    return ":".join(_id_facts(payload, names))
+
+
+def keyed_composite_id(payload: Mapping[str, Any], secrets: Mapping[str, Any] | None, *names: str) -> str:
+    """Like composite_id, for facts that hold personal data (a lead's e-mail): `<first fact>:<HMAC-SHA256
+    of them all>`. Keyed with the section's `id_key`, else its shared secret `value`, so the id is stable
+    across the provider's retries and cannot be reversed by hashing guessed addresses."""
+    parts = _id_facts(payload, names)
+    key = require_secret(secrets or {}, "id_key", "value")
+    facts = "\x1f".join(parts)  # a separator no fact contains: no ambiguity
+    digest = hmac.new(key.encode(), facts.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+    return f"{parts[0]}:{digest}"

@@ -7,6 +7,7 @@ become Messages; opens, clicks, bounces and unsubscribes become StatusUpdates; a
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -14,8 +15,8 @@ from switchboard.errors import MalformedPayload
 from switchboard.models import Channel, Direction, Message, StatusUpdate
 from switchboard.providers._common import (
     canonical_event,
-    composite_id,
     first_string,
+    keyed_composite_id,
     require_fields,
     shared_secret_headers,
     string_field,
@@ -36,8 +37,10 @@ STATUSES = {
     "email_bounced": "bounced",
     "lead_unsubscribed": "unsubscribed",
 }
-# Instantly sends no delivery id; without email_id, events are keyed on these facts (providers.md §10).
+# Instantly sends no delivery id; without email_id, events are keyed on these facts (providers.md §10),
+# hashed with a key (the lead's e-mail must not reach a table key or a log line).
 FALLBACK_ID = ("event_type", "campaign_id", "lead_email", "timestamp")
+Secrets = Mapping[str, Any] | None
 
 
 def verify(request: WebhookRequest, secrets: dict[str, Any], now: float) -> None:
@@ -45,15 +48,15 @@ def verify(request: WebhookRequest, secrets: dict[str, Any], now: float) -> None
     verify_shared_secret_header(request, secrets, default_header=DEFAULT_HEADER)
 
 
-def _message_id(payload: dict[str, Any]) -> str:
-    return first_string(payload, "email_id") or composite_id(payload, *FALLBACK_ID)
+def _message_id(payload: dict[str, Any], secrets: Secrets) -> str:
+    return first_string(payload, "email_id") or keyed_composite_id(payload, secrets, *FALLBACK_ID)
 
 
 def _occurred_at(payload: dict[str, Any], received_at: float) -> datetime:
     return timestamp_or_received(payload.get("timestamp"), received_at, field="timestamp")
 
 
-def _message(payload: dict[str, Any], event_type: str, received_at: float) -> Message:
+def _message(payload: dict[str, Any], event_type: str, received_at: float, secrets: Secrets) -> Message:
     inbound = event_type == REPLY
     lead, mailbox = first_string(payload, "lead_email"), first_string(payload, "email_account")
     sender = lead if inbound else mailbox
@@ -63,7 +66,7 @@ def _message(payload: dict[str, Any], event_type: str, received_at: float) -> Me
     return canonical_event(
         Message,
         provider="instantly",
-        provider_message_id=_message_id(payload),
+        provider_message_id=_message_id(payload, secrets),
         channel=Channel.EMAIL,
         direction=Direction.INBOUND if inbound else Direction.OUTBOUND,
         sender=sender,
@@ -76,11 +79,11 @@ def _message(payload: dict[str, Any], event_type: str, received_at: float) -> Me
     )
 
 
-def _status(payload: dict[str, Any], event_type: str, received_at: float) -> StatusUpdate:
+def _status(payload: dict[str, Any], event_type: str, received_at: float, secrets: Secrets) -> StatusUpdate:
     return canonical_event(
         StatusUpdate,
         provider="instantly",
-        provider_message_id=_message_id(payload),
+        provider_message_id=_message_id(payload, secrets),
         channel=Channel.EMAIL,
         status=STATUSES[event_type],
         sender=first_string(payload, "email_account"),
@@ -91,16 +94,19 @@ def _status(payload: dict[str, Any], event_type: str, received_at: float) -> Sta
     )
 
 
-def parse(request: WebhookRequest, received_at: float) -> Message | StatusUpdate | None:
+def parse(
+    request: WebhookRequest, received_at: float, secrets: Secrets = None
+) -> Message | StatusUpdate | None:
+    """`secrets` (the route's WebhookSecrets section) keys the id of events without `email_id`."""
     payload = request.json_object()
     if payload.get("event_type") is None and "custom_interest_value" in payload:
         return None  # custom label events carry event_type null by design
     require_fields(payload, "event_type")
     event_type = string_field(payload, "event_type") or ""
     if event_type in (REPLY, SENT):
-        return _message(payload, event_type, received_at)
+        return _message(payload, event_type, received_at, secrets)
     if event_type in STATUSES:
-        return _status(payload, event_type, received_at)
+        return _status(payload, event_type, received_at, secrets)
     return None
 
 

@@ -119,12 +119,20 @@ def _message_object(payload: dict[str, Any]) -> dict[str, Any]:
     return message
 
 
-def _phone(message: dict[str, Any], name: str) -> str | None:
+def _phones(message: dict[str, Any], name: str) -> list[str]:
+    """`to` is a list in the REST schema, a string in older payloads, and one comma-joined string of
+    numbers in a group message's webhook; every form gives the same list of E.164 numbers."""
     value = message.get(name)
-    if isinstance(value, list):  # `to` is a list in the REST schema, a string in older payloads
-        value = value[0] if value else None
-    text = string_field({name: value}, name)
-    return normalize_phone(text, field=name) if text else None
+    items = value if isinstance(value, list) else [value]
+    texts = [string_field({name: item}, name) for item in items]
+    numbers = [part.strip() for text in texts if text for part in text.split(",")]
+    return [normalize_phone(number, field=name) for number in numbers if number]
+
+
+def _phone(message: dict[str, Any], name: str) -> str | None:
+    """The first number: in a group message, the workspace's own line comes first (see README)."""
+    numbers = _phones(message, name)
+    return numbers[0] if numbers else None
 
 
 def parse(request: WebhookRequest, received_at: float) -> Message | StatusUpdate | None:
@@ -163,6 +171,7 @@ def parse(request: WebhookRequest, received_at: float) -> Message | StatusUpdate
         direction=direction,
         sender=_phone(message, "from"),
         recipient=_phone(message, "to"),
+        participants=tuple(_phones(message, "to")[1:]),  # a group's other members
         body=string_field(message, "text") or string_field(message, "body") or "",
         media=media,
         status=string_field(message, "status"),
@@ -204,3 +213,16 @@ def signature_headers(url: str, body: bytes, client_secrets: dict[str, str], now
     if _is_standard_envelope(body):
         return standard_signature_headers(body, client_secrets["webhook_secret"], now)
     return legacy_signature_headers(body, client_secrets["signing_key"], now)
+
+
+def message_direction(message: dict[str, Any]) -> Direction:
+    """A message object's direction as the webhooks read it (absent: incoming); the message list reuses it."""
+    direction = _DIRECTIONS.get(string_field(message, "direction") or "incoming")
+    if direction is None:
+        raise MalformedPayload("field 'direction' must be incoming or outgoing")
+    return direction
+
+
+def message_phone(message: dict[str, Any], name: str) -> str | None:
+    """A message object's `from`/`to` as E.164 (`to` may be a list); the message list reuses it."""
+    return _phone(message, name)

@@ -30,6 +30,8 @@ SECRET_NAME = "smartlead"  # noqa: S105 - the secret's name in WebhookSecrets, n
 CONTENT_TYPES = frozenset({JSON})
 SECRET_FIELD = "secret_key"  # noqa: S105 - a payload field name, not a value
 REPLY = "EMAIL_REPLY"
+# Replies SmartLead could not match to a campaign lead: the same flat shape, and just as much a reply.
+REPLIES = frozenset({REPLY, "UNTRACKED_REPLIES"})
 SENT = frozenset({"EMAIL_SENT", "FIRST_EMAIL_SENT"})
 STATUSES = {
     "EMAIL_OPEN": "opened",
@@ -53,27 +55,34 @@ def _occurred_at(payload: dict[str, Any], received_at: float) -> datetime:
 
 
 def _message(payload: dict[str, Any], event_type: str, received_at: float) -> Message:
-    if event_type == REPLY:
+    if event_type in REPLIES:
         content = object_field(payload, "reply_message")
         correspondence = object_field(payload, "leadCorrespondence")
-        # Threaded replies: replyReceivedFrom is who actually wrote, which may not be the targeted lead.
-        sender = first_string(correspondence, "replyReceivedFrom") or first_string(payload, "sl_lead_email")
+        # Threaded replies: replyReceivedFrom is who actually wrote, which may not be the targeted lead;
+        # to_email is "the lead that replies" in SmartLead's own field list.
+        sender = first_string(correspondence, "replyReceivedFrom") or first_string(
+            payload, "sl_lead_email", "to_email"
+        )
         # from_email is the campaign mailbox that sent the original e-mail, so it received the reply.
         recipient = first_string(payload, "from_email")
-        body = first_string(content, "text") or first_string(payload, "preview_text")
+        body = first_string(content, "text") or first_string(payload, "preview_text", "reply_body")
+        # The reply's own Message-ID (reply_message.message_id; top-level message_id before 2024) is
+        # stable when SmartLead re-sends the webhook, and is what `messages get` is asked for.
+        message_id = first_string(content, "message_id") or first_string(payload, "message_id")
         direction = Direction.INBOUND
     else:
         content = object_field(payload, "sent_message")
         sender = first_string(payload, "from_email")
         recipient = first_string(payload, "to_email", "sl_lead_email")
         body = first_string(content, "text")
+        message_id = first_string(content, "message_id")
         direction = Direction.OUTBOUND
     if sender is None:
         raise MalformedPayload(f"{event_type} names no sender address")
     return canonical_event(
         Message,
         provider="smartlead",
-        provider_message_id=first_string(content, "message_id") or composite_id(payload, *FALLBACK_ID),
+        provider_message_id=message_id or composite_id(payload, *FALLBACK_ID),
         channel=Channel.EMAIL,
         direction=direction,
         sender=sender,
@@ -114,7 +123,7 @@ def parse(request: WebhookRequest, received_at: float) -> Message | StatusUpdate
     payload = request.json_object()
     require_fields(payload, "event_type")
     event_type = string_field(payload, "event_type") or ""
-    if event_type == REPLY or event_type in SENT:
+    if event_type in REPLIES or event_type in SENT:
         return _message(payload, event_type, received_at)
     if event_type in STATUSES:
         return _status(payload, event_type, received_at)

@@ -11,6 +11,7 @@ from typing import Any
 from switchboard.errors import MalformedPayload, SignatureInvalid
 from switchboard.models import Channel, Direction, Media, Message, StatusUpdate
 from switchboard.providers._common import (
+    canonical_event,
     normalize_phone,
     received_time,
     require_fields,
@@ -93,7 +94,8 @@ def parse_message(request: WebhookRequest, received_at: float) -> Message:
     media = _media(payload)
     if channel is None:
         channel = Channel.MMS if media else Channel.SMS
-    return Message(
+    return canonical_event(
+        Message,
         provider="twilio",
         provider_message_id=sid,
         channel=channel,
@@ -123,7 +125,8 @@ def parse_status(request: WebhookRequest, received_at: float) -> StatusUpdate:
     sender = None
     if payload.get("From"):
         _, sender = _channel_and_number(payload["From"], field="From")
-    return StatusUpdate(
+    return canonical_event(
+        StatusUpdate,
         provider="twilio",
         provider_message_id=sid,
         channel=channel or Channel.SMS,
@@ -152,3 +155,8 @@ def signature_headers(url: str, body: bytes, client_secrets: dict[str, str], now
 
     params = parse_qs(body.decode(), keep_blank_values=True)
     return {SIGNATURE_HEADER: sign(url, params, client_secrets["auth_token"])}
+
+
+def channel_and_number(value: str, *, field: str) -> tuple[Channel | None, str]:
+    """A `From`/`To` value as the webhooks read it: (WHATSAPP or None, E.164); the message list reuses it."""
+    return _channel_and_number(value, field=field)

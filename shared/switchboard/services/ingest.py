@@ -92,8 +92,9 @@ class IngestService:
             given = request.content_type or "no content type"
             raise UnsupportedContentType(f"{given} is not accepted; use {accepted}")
         now = self.clock()
-        module.verify(request, self.secrets.for_provider(module.SECRET_NAME), now)
-        return binding.parse(request, now)
+        secrets = self.secrets.for_provider(module.SECRET_NAME)
+        module.verify(request, secrets, now)
+        return binding.parse(request, now, secrets)
 
 
 def default_service() -> IngestService:
@@ -104,11 +105,12 @@ def default_service() -> IngestService:
         from switchboard.dal.events_table import EventsTable
         from switchboard.dal.health_records import HealthRecords
         from switchboard.dal.jobs_queue import JobsQueue
+        from switchboard.dal.raw_payloads import RawPayloads
         from switchboard.dal.secrets import WebhookSecrets
 
         settings = ingest_settings()
         _default = IngestService(
-            EventsTable(settings.table_name),
+            EventsTable(settings.table_name, raw_payloads=RawPayloads(settings.raw_payload_bucket)),
             JobsQueue(settings.processing_queue_url),
             WebhookSecrets(settings.webhook_secrets_name, settings.secrets_max_age_seconds),
             max_body_bytes=settings.max_body_bytes,

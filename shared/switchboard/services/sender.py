@@ -3,6 +3,8 @@
 PENDING -> SENDING (conditional) -> provider call -> SENT with the provider's id. Rejections are final
 (21610 also suppresses the number); "certainly not accepted" failures retry with backoff, at most three
 attempts, then the dead-letter queue; "maybe sent" outcomes are flagged for review, never re-sent.
+Dead-lettering records FAILED first and sends to the DLQ last; a request back past its last attempt (that
+send failed) is only dead-lettered, never sent again (docs/adr/0005).
 """
 
 from __future__ import annotations
@@ -40,7 +42,9 @@ from switchboard.services.processing import backoff
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.store import EventStore, JobSink, store_and_enqueue
 
-MAX_SEND_ATTEMPTS = 3  # template.yaml's OutboundQueue maxReceiveCount must match (a test checks)
+MAX_SEND_ATTEMPTS = 3
+# template.yaml's OutboundQueue maxReceiveCount (a test checks): room to finish a failed dead-lettering.
+OUTBOUND_QUEUE_MAX_RECEIVES = MAX_SEND_ATTEMPTS + 3
 RETRY_BASE_SECONDS = 30
 
 SendOutcome = Literal["sent", "rejected", "suppressed", "ambiguous", "skipped", "retrying", "dead_lettered"]
@@ -50,6 +54,7 @@ class Records(Protocol):
     def begin_send(self, request: SendRequest, now: float) -> dict[str, Any]: ...
     def finish(self, key: str, state: str, now: float, **fields: Any) -> bool: ...
     def flag_interrupted(self, key: str, now: float) -> None: ...
+    def get(self, key: str) -> dict[str, Any] | None: ...
 
 
 class Consents(Protocol):
@@ -95,6 +100,11 @@ class Sender:
                 job_type="send",
             )
             return "dead_lettered"
+        if receive_count > MAX_SEND_ATTEMPTS:
+            # Back after its last attempt: its dead-lettering failed (or that attempt died). Never send again.
+            record = self.records.get(request.send_key) or {}
+            error = str(record.get("error") or "send attempts exhausted; the last one recorded no error")
+            return self._dead_letter(body, request, error, receive_count)
         try:
             return self.send(request)
         except SendUnavailable as failure:
@@ -103,16 +113,7 @@ class Sender:
                 request.send_key, FAILED if exhausted else RETRY, self.clock(), error=str(failure)[:500]
             )
             if exhausted:
-                self.queues.dead_letter(
-                    body,
-                    error=str(failure),
-                    attempts=receive_count,
-                    reason="exhausted",
-                    provider=request.provider,
-                    job_type="send",
-                )
-                _count("SendsExhausted")
-                return "dead_lettered"
+                return self._dead_letter(body, request, str(failure), receive_count)
             self.queues.retry_later(
                 receipt_handle,
                 backoff.next_visibility_timeout(
@@ -121,6 +122,19 @@ class Sender:
             )
             _count("SendsRetried")
             raise
+
+    def _dead_letter(self, body: str, request: SendRequest, error: str, receive_count: int) -> SendOutcome:
+        """The DLQ send is the last write: a retry of this step can never leave a second copy."""
+        self.queues.dead_letter(
+            body,
+            error=error,
+            attempts=min(receive_count, MAX_SEND_ATTEMPTS),
+            reason="exhausted",
+            provider=request.provider,
+            job_type="send",
+        )
+        _count("SendsExhausted")
+        return "dead_lettered"
 
     def send(self, request: SendRequest) -> SendOutcome:
         key = request.send_key
@@ -222,6 +236,7 @@ def _build_default() -> Sender:
     from switchboard.dal.job_records import JobRecords
     from switchboard.dal.jobs_queue import JobsQueue
     from switchboard.dal.outbound_records import OutboundRecords
+    from switchboard.dal.raw_payloads import RawPayloads
     from switchboard.dal.secrets import WebhookSecrets
     from switchboard.function_settings import sender_settings
     from switchboard.providers import TWILIO_STATUS
@@ -260,7 +275,7 @@ def _build_default() -> Sender:
             "twilio": per_instance(settings.twilio_rate_per_second / settings.sender_concurrency),
             "openphone": per_instance(settings.openphone_rate_per_second / settings.sender_concurrency),
         },
-        store=EventsTable(settings.table_name),
+        store=EventsTable(settings.table_name, raw_payloads=RawPayloads(settings.raw_payload_bucket)),
         jobs=JobsQueue(settings.processing_queue_url),
     )
 

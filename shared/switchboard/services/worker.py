@@ -1,7 +1,10 @@
 """The worker: runs one processing job exactly once in effect, and decides what a failure means.
 
 A retryable failure hides the message for the backoff (1, 2, 4, 8, 16 min) and reports it failed;
-the 6th failure, or any permanent one, goes to the dead-letter queue at once ("exhausted").
+the 6th failure, or any permanent one, goes to the dead-letter queue at once ("exhausted"): the record is
+marked exhausted first, then the job is sent to the DLQ, then the message is acknowledged. A failure of
+either write keeps the message; it comes back past its last attempt and only the dead-lettering is
+finished then, so the DLQ gets one copy, with its reason (template.yaml's maxReceiveCount leaves room).
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ class Records(Protocol):
     def claim(self, key: dict[str, str], now: float, lease_seconds: int) -> dict[str, Any]: ...
     def commit(self, record: dict[str, Any], plan: Plan, *, now: float) -> None: ...
     def record_failure(self, record: dict[str, Any], error: str, *, now: float, exhausted: bool) -> None: ...
-    def mark_exhausted(self, key: dict[str, str], error: str, *, now: float) -> None: ...
+    def mark_exhausted(self, key: dict[str, str], error: str | None, *, now: float) -> str | None: ...
     def is_suppressed(self, channel: str, address: str) -> bool: ...
     def record_consent(self, change: ConsentChange) -> bool: ...
     def merge_delivery(self, merge: DeliveryMerge) -> bool: ...
@@ -101,15 +104,21 @@ class Worker:
 
     def handle(self, body: str, *, receipt_handle: str, receive_count: int) -> Outcome:
         """One SQS record. Returns normally when the message may be deleted; raises to keep it queued."""
-        job: Job | None = None
         try:
             job = Job.model_validate_json(body)
+        except ValidationError as invalid:
+            return self._dead_letter(body, None, _describe(invalid), receive_count, reason="permanent")
+        if receive_count > self.retry.max_receives:
+            # Back after its last attempt: its dead-lettering failed (or that attempt died). Finish the
+            # dead-lettering with the recorded error; the job is not run a 7th time.
+            return self._dead_letter(body, job, None, receive_count, reason="exhausted")
+        try:
             return self.run(job)
         except (PermanentJobError, ValidationError) as permanent:
-            return self._dead_letter(body, job, permanent, receive_count, reason="permanent")
+            return self._dead_letter(body, job, _describe(permanent), receive_count, reason="permanent")
         except Exception as failure:
             if backoff.is_exhausted(receive_count, self.retry.max_receives):
-                return self._dead_letter(body, job, failure, receive_count, reason="exhausted")
+                return self._dead_letter(body, job, _describe(failure), receive_count, reason="exhausted")
             delay = backoff.next_visibility_timeout(
                 receive_count,
                 base_seconds=self.retry.base_seconds,
@@ -155,19 +164,23 @@ class Worker:
         return "processed"
 
     def _dead_letter(
-        self, body: str, job: Job | None, failure: Exception, receive_count: int, *, reason: str
+        self, body: str, job: Job | None, error: str | None, receive_count: int, *, reason: str
     ) -> Outcome:
-        error = _describe(failure)
+        """Record first, DLQ second: SQS standard queues do not dedupe, so only a send that is the last
+        write can never be repeated by a retry of this step. `error` None: use the recorded one."""
+        if job is not None:
+            error = (
+                self.records.mark_exhausted({"pk": job.pk, "sk": job.sk}, error, now=self.clock()) or error
+            )
+        error = error or "attempts exhausted; the last one recorded no error"
         self.queues.dead_letter(
             body,
             error=error,
-            attempts=receive_count,
+            attempts=min(receive_count, self.retry.max_receives),  # receives past it only dead-lettered
             reason=reason,
             provider=job.provider if job else "",
             job_type=job.kind if job else "",
         )
-        if job is not None:
-            self.records.mark_exhausted({"pk": job.pk, "sk": job.sk}, error, now=self.clock())
         _count("JobsExhausted")
         logger.error("job dead-lettered", reason=reason, error=error, receive_count=receive_count)
         return "dead_lettered"

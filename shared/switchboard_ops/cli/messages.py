@@ -7,6 +7,7 @@ import argparse
 from typing import Any
 
 from switchboard.dal.events_table import EventsTable
+from switchboard.dal.raw_payloads import RawPayloads
 from switchboard_ops.cli import aws
 from switchboard_ops.cli.output import CliError, print_json
 from switchboard_ops.cli.target import add_target_arguments, resolve
@@ -71,6 +72,8 @@ def lookup(table: EventsTable, provider: str, message_id: str) -> dict[str, Any]
         items = table.query_partition(pk)
     if not items:
         return None
+    with aws.translated("read an oversized raw payload"):
+        items = [table.raw_payloads.restore(item) for item in items]
     by_sk = {str(item["sk"]): item for item in items}
     message = by_sk.get("MESSAGE")
     statuses = sorted(
@@ -109,7 +112,11 @@ def lookup(table: EventsTable, provider: str, message_id: str) -> dict[str, Any]
 
 def get_message(args: argparse.Namespace) -> int:
     target = resolve(args)
-    table = EventsTable(target.table_name, dynamodb=target.client("dynamodb"))
+    table = EventsTable(
+        target.table_name,
+        dynamodb=target.client("dynamodb"),
+        raw_payloads=RawPayloads(s3=target.client("s3")),  # reads the bucket each pointer names
+    )
     found = lookup(table, args.provider, args.message_id)
     if found is None:
         raise CliError(

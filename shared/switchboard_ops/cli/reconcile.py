@@ -21,7 +21,7 @@ from collections.abc import Callable
 from typing import Any, TextIO
 
 from switchboard.dal.reconcile_records import ReconcileRecords
-from switchboard.services.reconcile import run_summary
+from switchboard.models.reconcile import run_summary
 from switchboard_ops.cli import aws
 from switchboard_ops.cli.output import CliError, print_json, table
 from switchboard_ops.cli.target import Target, add_target_arguments, resolve

@@ -1,16 +1,20 @@
 """The template's HTTP API on localhost: each request becomes an API Gateway v2 event for the function
 its route names, and the function's response (payload format 2.0) is written back. Gateway-level
-answers match API Gateway's: 404 `{"message":"Not Found"}`, 413 over 10 MB, 500 when the function fails."""
+answers match API Gateway's, always JSON `{"message": ...}`: 404 for a route + method that does not exist
+(any method, even an unknown one), 400 for a malformed Host or request line, 413 over 10 MB, 500 when the
+function fails."""
 
 from __future__ import annotations
 
 import base64
 import json
+import re
 import sys
 import time
 import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -21,6 +25,9 @@ from switchboard_ops.local.routes import DEFAULT_ROUTE, RouteTable
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway HTTP API payload limit
 _DRAIN_LIMIT = 64 * 1024 * 1024  # past this an oversized body is not read at all: the connection closes
 _CHUNK = 64 * 1024
+# RFC 3986 host (a registered name or an IP literal) and optional port; headers arrive decoded as Latin-1,
+# so a non-ASCII byte shows up as a character outside this set.
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9\-._~%!$&'()*+,;=]+)(:[0-9]{0,5})?")
 
 
 class Invoker(Protocol):
@@ -72,6 +79,9 @@ class LocalApi:
         self.base_url = base_url.rstrip("/")
 
     def dispatch(self, method: str, target: str, headers: list[tuple[str, str]], body: bytes) -> ApiResponse:
+        hosts = [value for name, value in headers if name.lower() == "host"]
+        if len(hosts) > 1 or (hosts and not _HOST.fullmatch(hosts[0])):
+            return ApiResponse.gateway(400, "Bad Request")  # before routing, as the gateway's front end does
         path = urlsplit(target).path or "/"
         match = self.routes.match(method, path)
         if match is None:
@@ -102,6 +112,7 @@ class LocalApi:
 class _RequestHandler(BaseHTTPRequestHandler):
     server: _Server
     protocol_version = "HTTP/1.1"  # keep-alive, as clients expect from API Gateway
+    default_request_version = "HTTP/1.1"  # a rejected request line still gets a status line (no HTTP/0.9)
 
     def _read_body(self) -> bytes:
         if "chunked" in (self.headers.get("Transfer-Encoding") or "").lower():
@@ -145,6 +156,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
             response = ApiResponse.gateway(400, "Bad Request")
         else:
             response = self.server.api.dispatch(self.command, self.path, list(self.headers.items()), body)
+        self._write(response)
+        elapsed = (time.perf_counter() - started) * 1000
+        via = f" {response.function}" if response.function else ""
+        print(f"{self.command} {self.path} -> {response.status}{via} {elapsed:.0f} ms", file=sys.stderr)
+
+    def _write(self, response: ApiResponse) -> None:
         self.send_response(response.status)
         for name, value in response.headers:
             if name.lower() not in ("content-length", "connection", "transfer-encoding"):
@@ -153,13 +170,20 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
-        if self.command != "HEAD":
+        if getattr(self, "command", None) != "HEAD":
             self.wfile.write(response.body)
-        elapsed = (time.perf_counter() - started) * 1000
-        via = f" {response.function}" if response.function else ""
-        print(f"{self.command} {self.path} -> {response.status}{via} {elapsed:.0f} ms", file=sys.stderr)
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+    def __getattr__(self, name: str) -> Any:
+        # Every method, FOO included, goes to the route table (API Gateway: 404 for a route + method it
+        # lacks), instead of the standard library's HTML 501 for a method without a do_<METHOD>.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """The standard library's own rejections (bad request line, header too long...) as gateway JSON."""
+        self.close_connection = True
+        self._write(ApiResponse.gateway(code, HTTPStatus(code).phrase))
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         pass  # _handle writes one line per request, with the function and the time

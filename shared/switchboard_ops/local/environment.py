@@ -32,7 +32,14 @@ def _resolve(value: Any, resources: StackResources, parameters: dict[str, str]) 
     if kind == "Ref":
         if target in parameters:
             return parameters[target]
-        for physical in (resources.tables, resources.queues, resources.topics, resources.secrets):
+        physical_names = (
+            resources.tables,
+            resources.buckets,
+            resources.queues,
+            resources.topics,
+            resources.secrets,
+        )
+        for physical in physical_names:
             if target in physical:
                 return physical[target]
     if kind == "Fn::GetAtt" and isinstance(target, list) and len(target) == 2:
@@ -46,6 +53,8 @@ def _resolve(value: Any, resources: StackResources, parameters: dict[str, str]) 
             }.get(attribute)
         if logical_id in resources.topics and attribute in ("TopicArn", "Arn"):
             return resources.topics[logical_id]
+        if logical_id in resources.buckets and attribute == "Arn":
+            return f"arn:aws:s3:::{resources.buckets[logical_id]}"
     return None
 
 

@@ -1,4 +1,4 @@
-"""Creates the template's tables, queues (dead-letter queues first), topics and secrets in an AWS
+"""Creates the template's tables, buckets, queues (dead-letter queues first), topics and secrets in an AWS
 endpoint — moto in-process for integration tests, moto's server for the local stack."""
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ class StackResources:
 
     prefix: str
     tables: dict[str, str] = field(default_factory=dict)
+    buckets: dict[str, str] = field(default_factory=dict)
     queues: dict[str, str] = field(default_factory=dict)
     queue_arns: dict[str, str] = field(default_factory=dict)
     topics: dict[str, str] = field(default_factory=dict)
@@ -39,6 +40,7 @@ class StackResources:
             "PROCESSING_QUEUE_URL": self.queues["ProcessingQueue"],
             "PROCESSING_DLQ_URL": self.queues["ProcessingDeadLetterQueue"],
             "WEBHOOK_SECRETS_NAME": self.secrets["WebhookSecrets"],
+            "RAW_PAYLOAD_BUCKET": self.buckets["RawPayloadBucket"],
         }
 
 
@@ -73,6 +75,12 @@ def provision(
         if ttl:
             dynamodb.update_time_to_live(TableName=name, TimeToLiveSpecification=ttl)
         created.tables[logical_id] = name
+
+    s3 = session.client("s3")
+    for logical_id, props in resources_of_type(template, "AWS::S3::Bucket").items():
+        created.buckets[logical_id] = create_bucket(
+            s3, f"{prefix}-{logical_id}".lower(), props, _parameter_defaults(template)
+        )
 
     queues = resources_of_type(template, "AWS::SQS::Queue")
     for logical_id in _queue_order(queues):
@@ -110,6 +118,47 @@ def provision(
             Name=f"{prefix}-{logical_id}", SecretString=value
         )["ARN"]
     return created
+
+
+def _parameter_defaults(template: dict[str, Any]) -> dict[str, Any]:
+    return {name: spec.get("Default") for name, spec in (template.get("Parameters") or {}).items()}
+
+
+def create_bucket(s3: Any, name: str, props: dict[str, Any], parameters: dict[str, Any]) -> str:
+    """A bucket with the template's encryption, public access block and lifecycle expiry (CloudFormation's
+    `ExpirationInDays` spelled as the API's rule); its name. The TLS-only bucket policy needs no local
+    twin: the local stack speaks plain HTTP to moto."""
+    s3.create_bucket(Bucket=name)
+    if "BucketEncryption" in props:
+        rules = [  # CloudFormation's spelling -> the API's
+            {"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+            for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+        ]
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+    if "PublicAccessBlockConfiguration" in props:
+        s3.put_public_access_block(
+            Bucket=name, PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"]
+        )
+    lifecycle = (props.get("LifecycleConfiguration") or {}).get("Rules") or []
+    expiring = [rule for rule in (_expiration(rule, parameters) for rule in lifecycle) if rule]
+    if expiring:
+        s3.put_bucket_lifecycle_configuration(Bucket=name, LifecycleConfiguration={"Rules": expiring})
+    return name
+
+
+def _expiration(rule: dict[str, Any], parameters: dict[str, Any]) -> dict[str, Any] | None:
+    """A CloudFormation expiry rule as the S3 API spells it; a `!Ref` takes the parameter's default."""
+    days = rule.get("ExpirationInDays")
+    if isinstance(days, dict):
+        days = parameters.get(days.get("Ref", ""))
+    if days is None:
+        return None
+    return {
+        "ID": rule.get("Id", "expire"),
+        "Status": rule.get("Status", "Enabled"),
+        "Filter": {"Prefix": rule.get("Prefix", "")},
+        "Expiration": {"Days": int(days)},
+    }
 
 
 ALERTS_INBOX = "alerts-inbox"

@@ -130,6 +130,7 @@ def _canonical(sample: Sample) -> Any:
 
     from switchboard.providers import ROUTES
     from switchboard.webhook_request import WebhookRequest
+    from switchboard_ops.local.secrets import webhook_secrets_document
 
     route = ROUTES.get(sample.route)
     if route is None:
@@ -140,7 +141,8 @@ def _canonical(sample: Sample) -> Any:
         body=sample.body,
         headers={**sample.headers, "content-type": sample.content_type},
     )
-    return route.parse(request, time.time())
+    binding = route.load()
+    return binding.parse(request, time.time(), webhook_secrets_document().get(binding.module.SECRET_NAME))
 
 
 def _replace_text(document: Any, old: str, new: str) -> tuple[Any, int]:

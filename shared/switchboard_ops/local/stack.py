@@ -37,6 +37,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
+from switchboard_ops.iam import calls as iam_calls
 from switchboard_ops.local import api
 from switchboard_ops.local.announce import FAULT_INJECTION, LocalExtras, banner, stack_state
 from switchboard_ops.local.control import ControlApi, ControlServer
@@ -486,6 +487,7 @@ def run(config: StackConfig, *, out: TextIO = sys.stdout, stop: threading.Event 
     if threading.current_thread() is threading.main_thread():
         _stop_on_signals(stop)
     _check_not_running()
+    iam_calls.install_from_env()  # before any handler loads: the test session checks what they call
     running = _bind_api(config)
     try:
         running.control = _start_control(config)

@@ -19,7 +19,7 @@ from switchboard_ops.local.secrets import webhook_secrets_document
 from switchboard_ops.project import load_event
 
 TOKEN = "Bearer s3cret-instantly-0001"
-SECRETS = {"header": "Authorization", "value": TOKEN}
+SECRETS = {"header": "Authorization", "value": TOKEN, "id_key": "local-id-key"}
 RECEIVED_AT = 1_795_593_600  # 2026-11-25T08:00:00Z
 LEAD = "maya.chen@northwind-logistics.com"
 MAILBOX = "alex@switchboard-demo.io"
@@ -55,8 +55,8 @@ def request(body: bytes | dict[str, Any] | list[Any] = REPLY, **headers: str) ->
     )
 
 
-def parse(payload: dict[str, Any]) -> Message | StatusUpdate | None:
-    return instantly.parse(request(payload), received_at=RECEIVED_AT)
+def parse(payload: dict[str, Any], secrets: dict[str, str] | None = SECRETS) -> Message | StatusUpdate | None:
+    return instantly.parse(request(payload), received_at=RECEIVED_AT, secrets=secrets)
 
 
 def without(payload: dict[str, Any], *names: str) -> dict[str, Any]:
@@ -180,14 +180,45 @@ def test_a_reply_without_full_text_uses_the_snippet():
     assert message is not None and message.body == "Yes, Tuesday at 3pm"
 
 
-def test_a_reply_without_email_id_is_keyed_on_event_campaign_lead_and_time():
+def test_a_reply_without_email_id_is_keyed_on_a_keyed_hash_of_event_campaign_lead_and_time():
     # Given a reply without email_id
     # When it is parsed
     message = parse(without(REPLY, "email_id"))
 
-    # Then its id is built from provider facts (providers.md §10), never a body hash
-    expected = f"reply_received:{CAMPAIGN}:{LEAD}:2026-11-25T08:00:00.000Z"
+    # Then its id is the HMAC-SHA256 (key: id_key) of the provider facts (providers.md §10), never the
+    # lead's e-mail itself: known answer of "reply_received␟campaign␟lead␟timestamp"
+    expected = "reply_received:4c4f943cc74af0513c04e4f4cd5e4511b2d7c62e47f93a5c62398e37f0127437"
     assert message is not None and message.provider_message_id == expected
+
+
+def test_the_hashed_id_is_the_same_when_instantly_resends_the_event():
+    # Given the same reply without email_id delivered twice (a retry)
+    # When both are parsed, Then they share one id: the idempotency key holds
+    first, second = parse(without(REPLY, "email_id")), parse(without(REPLY, "email_id"))
+    assert first is not None and second is not None
+    assert first.provider_message_id == second.provider_message_id
+
+
+def test_the_hashed_id_changes_with_the_event_time():
+    # Given two replies of one lead at different times, Then they are two messages
+    first = parse(without(REPLY, "email_id"))
+    later = parse({**without(REPLY, "email_id"), "timestamp": "2026-11-25T09:00:00.000Z"})
+    assert first is not None and later is not None
+    assert first.provider_message_id != later.provider_message_id
+
+
+def test_without_an_id_key_the_shared_secret_keys_the_hash():
+    # Given a section without id_key (the documented fallback: the header's secret value)
+    message = parse(without(REPLY, "email_id"), secrets={"value": "local-id-key"})
+
+    # Then the id is the one an id_key of that value gives
+    assert message is not None
+    assert message.provider_message_id == parse(without(REPLY, "email_id")).provider_message_id  # type: ignore[union-attr]
+
+
+def test_without_any_key_a_reply_without_email_id_is_refused_as_not_configured():
+    with pytest.raises(NotConfigured):
+        parse(without(REPLY, "email_id"), secrets=None)
 
 
 def test_email_sent_becomes_an_outbound_email():
@@ -225,13 +256,13 @@ def test_engagement_events_become_status_updates(event_type, status):
     assert (update.channel, update.sender, update.recipient) == (Channel.EMAIL, MAILBOX, LEAD)
 
 
-def test_a_status_without_email_id_is_keyed_on_event_campaign_lead_and_time():
+def test_a_status_without_email_id_is_keyed_on_a_keyed_hash_of_its_facts():
     # Given a lead_unsubscribed event without email_id
     # When it is parsed
     update = parse({**without(BASE, "email_id"), "event_type": "lead_unsubscribed"})
 
-    # Then its id is built from provider facts
-    expected = f"lead_unsubscribed:{CAMPAIGN}:{LEAD}:2026-11-25T08:00:00.000Z"
+    # Then its id is a keyed hash of provider facts, without the lead's address
+    expected = "lead_unsubscribed:5283e3d08f06f62b115844a274c11ed57f20ad1d6a3f1b5a3b40baa9524b6f52"
     assert update is not None and update.provider_message_id == expected
 
 

@@ -459,3 +459,22 @@ def test_garbage_bodies_are_malformed(body):
     # When / Then
     with pytest.raises(MalformedPayload):
         parse(body)
+
+
+def test_a_group_message_with_comma_joined_to_keeps_the_workspace_line_and_the_other_members():
+    # Given the captured group-message sample: `to` is one comma-joined string of numbers
+    from switchboard_ops.local.samples import load_sample
+
+    # When it is parsed
+    event = parse(load_sample("openphone_group_message_received").body)
+
+    # Then the first number (the workspace's line) is the recipient and the others are participants
+    assert isinstance(event, Message)
+    assert event.provider_message_id == "AC3e9a7c5b1d2f4068a9b7c5d3e1f2a4b6"
+    assert (event.sender, event.recipient) == ("+14155550123", "+14155559876")
+    assert event.participants == ("+14155550177", "+14155550188")
+
+
+def test_a_group_with_a_number_that_is_no_number_is_still_a_400():
+    with pytest.raises(MalformedPayload):
+        parse(legacy_envelope(to="+14155559876,not-a-number"))

@@ -222,6 +222,44 @@ def test_a_reply_without_a_message_id_is_keyed_on_stats_id_event_type_and_time()
     assert message is not None and message.provider_message_id == expected
 
 
+def test_a_reply_in_the_pre_2024_shape_is_keyed_by_its_top_level_message_id():
+    # Given a reply with the deprecated top-level message_id and reply_body instead of reply_message
+    payload = {**without(REPLY, "reply_message", "preview_text"), "message_id": REPLY_ID, "reply_body": "Yes"}
+
+    # When it is parsed, Then it is keyed by the reply's own Message-ID, not stats_id + time
+    message = parse(payload)
+    assert message is not None and (message.provider_message_id, message.body) == (REPLY_ID, "Yes")
+
+
+def test_a_re_sent_reply_with_a_new_timestamp_keeps_its_id():
+    # Given the same reply delivered again later (new event_timestamp), in the pre-2024 shape
+    payload = {**without(REPLY, "reply_message"), "message_id": REPLY_ID}
+    again = {**payload, "event_timestamp": "2026-11-25T08:05:00.000Z"}
+
+    # When both are parsed, Then they share one id: one stored message
+    first, second = parse(payload), parse(again)
+    assert first is not None and second is not None
+    assert first.provider_message_id == second.provider_message_id == REPLY_ID
+
+
+def test_the_untracked_reply_sample_is_an_inbound_reply_keyed_by_its_message_id():
+    # Given the UNTRACKED_REPLIES sample: a reply SmartLead matched to no campaign lead
+    from switchboard_ops.local.samples import load_sample
+
+    # When it is parsed
+    message = smartlead.parse(request(load_sample("smartlead_untracked_reply").body), received_at=RECEIVED_AT)
+
+    # Then it is stored and processed like any reply: inbound, from who wrote, to the mailbox
+    assert isinstance(message, Message)
+    assert message.provider_message_id == "<CAH2k9Wm4Tq7Rz1Xc8Vb3Nn6Lp0Jd5Sf@mail.gmail.com>"
+    assert (message.direction, message.event_type) == (Direction.INBOUND, "UNTRACKED_REPLIES")
+    assert (message.sender, message.recipient) == (
+        "sam.ortiz@harborfreight-partners.com",
+        "alex@switchboard-demo.io",
+    )
+    assert message.body == "Maya forwarded this - can we talk Thursday?"
+
+
 def test_the_stored_raw_payload_drops_the_secret_key():
     # Given a reply carrying secret_key
     # When it is parsed
@@ -321,7 +359,7 @@ def test_the_nested_doc_variant_is_a_400_not_silently_ignored():
     [
         without(REPLY, "event_type"),
         {**REPLY, "event_type": ""},
-        {**without(REPLY, "leadCorrespondence", "sl_lead_email")},  # no sender
+        {**without(REPLY, "leadCorrespondence", "sl_lead_email", "to_email")},  # no sender
         {**without(REPLY, "reply_message", "stats_id")},  # no id and nothing to build one from
         {**REPLY, "event_timestamp": "last tuesday"},
         {**REPLY, "reply_message": "not an object"},

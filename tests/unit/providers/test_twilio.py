@@ -207,3 +207,22 @@ def test_json_payload_parses_like_a_form():
     )
 
     assert twilio.parse_message(request, received_at=0).provider_message_id == "SM0123"
+
+
+@pytest.mark.parametrize(
+    ("parse", "status"),
+    [(twilio.parse_message, None), (twilio.parse_status, "delivered")],
+    ids=["message", "status"],
+)
+def test_an_over_long_message_sid_is_a_malformed_payload_not_a_crash(parse, status):
+    # Given a webhook whose MessageSid is longer than the canonical model allows
+    params = {"MessageSid": "SM" + "a" * 600, "From": "+14155559876", "To": "+14155550123"}
+    if status:
+        params["MessageStatus"] = status
+    request = WebhookRequest(
+        route="twilio", url=URL, body=urlencode(params).encode(), headers={"content-type": FORM}
+    )
+
+    # When it is parsed, Then it is refused as malformed (a 400), naming the field
+    with pytest.raises(MalformedPayload, match="provider_message_id"):
+        parse(request, 0)

@@ -1,6 +1,8 @@
 """Retry schedule for processing jobs: 1, 2, 4, 8, 16 minutes, then the dead-letter queue.
 
-MAX_RECEIVES is the one source of truth: template.yaml's maxReceiveCount must equal it (a test checks).
+MAX_RECEIVES is the one source of truth for attempts. template.yaml's maxReceiveCount is QUEUE_MAX_RECEIVES,
+a few receives more (a test checks): the worker dead-letters a job itself, with its reason, and a message
+back past its last attempt only finishes that; the queue's redrive is the backstop (docs/adr/0005).
 """
 
 from __future__ import annotations
@@ -8,6 +10,7 @@ from __future__ import annotations
 import random
 
 MAX_RECEIVES = 6  # 1 try + 5 retries; the 6th failure is "exhausted"
+QUEUE_MAX_RECEIVES = MAX_RECEIVES + 3  # 3 more tries at dead-lettering before SQS's redrive takes over
 BASE_SECONDS = 60
 CAP_SECONDS = 16 * 60
 SQS_MAX_VISIBILITY_SECONDS = 12 * 60 * 60

@@ -41,7 +41,7 @@ class TwilioSource:
     name: str = "twilio"
 
     def pages(self, start: datetime, end: datetime, cursor: Any) -> Iterator[Page]:
-        from switchboard.providers.listing import list_twilio_messages
+        from switchboard.providers.twilio_listing import list_twilio_messages
 
         return list_twilio_messages(
             self.credentials,
@@ -112,7 +112,7 @@ class OpenPhoneSource:
     def _messages(
         self, phone_number_id: str, participants: Sequence[str], start: datetime, end: datetime, token: Any
     ) -> Iterator[Page]:
-        from switchboard.providers.listing import list_openphone_messages
+        from switchboard.providers.openphone_listing import list_openphone_messages
 
         return list_openphone_messages(
             self.credentials,
@@ -141,7 +141,7 @@ class OpenPhoneSource:
                     yield items, None
 
     def _discovered(self, start: datetime, end: datetime, cursor: Any) -> Iterator[Page]:
-        from switchboard.providers.listing import list_openphone_conversations
+        from switchboard.providers.openphone_listing import list_openphone_conversations
 
         state = cursor or {}
         token: str | None = state.get("conversations_token") or None

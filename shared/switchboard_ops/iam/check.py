@@ -1,0 +1,77 @@
+"""The IAM check: every recorded call allowed by its function's rendered policy; grants no call used.
+
+Besides the calls the handlers make, each SQS event source needs its function's role to receive,
+delete and read the attributes of its queue (Lambda polls with that role), so those are checked too."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from switchboard_ops.iam.calls import Call
+from switchboard_ops.iam.policy import FunctionPolicy, Grant, resource_arn
+
+# What the Lambda service itself does with a function's role, not the function's code: writing its logs
+# and traces. These grants are never exercised by a test and are not reported as unused.
+RUNTIME_PREFIXES = ("logs:", "xray:")
+EVENT_SOURCE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+
+
+def event_source_calls(template: dict[str, Any]) -> set[Call]:
+    from switchboard_ops.local.functions import function_specs
+
+    return {
+        Call(spec.logical_id, action, resource_arn("sqs", source.queue), "EventSourceMapping")
+        for spec in function_specs(template).values()
+        for source in spec.sqs_events
+        for action in EVENT_SOURCE_ACTIONS
+    }
+
+
+def denied(policies: dict[str, FunctionPolicy], calls: Iterable[Call]) -> list[Call]:
+    """Calls their function's policy does not allow (a function missing from the template allows nothing)."""
+    return sorted(
+        call
+        for call in calls
+        if call.function not in policies or not policies[call.function].allows(call.action, call.resource)
+    )
+
+
+def unexercised(policies: dict[str, FunctionPolicy], calls: Iterable[Call]) -> dict[str, list[Grant]]:
+    """Each function's grants that no call matched (runtime grants aside)."""
+    made = list(calls)
+    unused: dict[str, list[Grant]] = {}
+    for function, policy in sorted(policies.items()):
+        mine = [call for call in made if call.function == function]
+        grants = [
+            grant
+            for grant in policy.grants()
+            if not grant.action.startswith(RUNTIME_PREFIXES)
+            and not any(grant.allows(call.action, call.resource) for call in mine)
+        ]
+        if grants:
+            unused[function] = grants
+    return unused
+
+
+def any_resource(policies: dict[str, FunctionPolicy]) -> dict[str, list[Grant]]:
+    """Grants on every resource (`*`), runtime grants aside: wider than any call needs."""
+    wide = {
+        function: [
+            g for g in policy.grants() if g.resource == "*" and not g.action.startswith(RUNTIME_PREFIXES)
+        ]
+        for function, policy in sorted(policies.items())
+    }
+    return {function: grants for function, grants in wide.items() if grants}
+
+
+def describe_denied(calls: list[Call]) -> str:
+    lines = [f"  {call.function}: {call.action} on {call.resource} ({call.operation})" for call in calls]
+    return "\n".join(["Calls the template's IAM policies deny:", *lines])
+
+
+def describe_grants(title: str, grants: dict[str, list[Grant]]) -> str:
+    lines = [
+        f"  {function}: {g.action} on {g.resource}" for function, listed in grants.items() for g in listed
+    ]
+    return "\n".join([title, *lines])
