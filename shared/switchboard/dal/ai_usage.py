@@ -15,8 +15,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from switchboard.dal.failures import error_code
 from switchboard.dal.items import from_item, to_attribute_values
-from switchboard.dal.table import Table, error_code
+from switchboard.dal.table import Table
 from switchboard.errors import StoreUnavailable
 from switchboard.models.ai_usage import AiCall
 
