@@ -6,11 +6,13 @@ shared fields come from the mixins in switchboard.settings_base.
 
 from __future__ import annotations
 
-from typing import Literal
+import json
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
 from switchboard.container import once_per_container
+from switchboard.models.ai_usage import DEFAULT_PRICES, ModelPrice
 from switchboard.retry import PROCESSING_JOBS
 from switchboard.settings_base import (
     AlertsSettings,
@@ -36,14 +38,45 @@ class WorkerSettings(Settings, EventsTableSettings, ProcessingQueueSettings, Web
     backoff_jitter: bool = Field(default=PROCESSING_JOBS.jitter, alias="BACKOFF_JITTER")
     # Longer than the worker's timeout, so a live worker is never taken over; a crashed one is.
     job_lease_seconds: int = Field(default=120, gt=0, alias="JOB_LEASE_SECONDS")
-    # Empty = the rules classifier; a URL = switchboard.providers.llm_classifier.HttpClassifier.
-    classifier_url: str = Field(default="", alias="CLASSIFIER_URL")
+    # Off by default (empty: the rules classifier). bedrock = the Converse API through boto3 (IAM);
+    # openai = any OpenAI-compatible chat completions endpoint, its key the secret's "llm"."api_key".
+    llm_provider: str = Field(default="", pattern="^(|bedrock|openai)$", alias="LLM_PROVIDER")
+    llm_model: str = Field(default="", alias="LLM_MODEL", validate_default=True)
+    # openai: the API base with its version path (https://api.openai.com/v1); bedrock: an endpoint
+    # override (empty: the region's bedrock-runtime).
+    llm_base_url: str = Field(default="", alias="LLM_BASE_URL", validate_default=True)
+    llm_timeout_seconds: float = Field(default=10.0, gt=0, le=60, alias="LLM_TIMEOUT_SECONDS")
+    # JSON {"model": {"input": USD/1M, "output": USD/1M, "verified_at": "YYYY-MM-DD"}}, over the defaults.
+    llm_prices: dict[str, ModelPrice] = Field(
+        default_factory=lambda: dict(DEFAULT_PRICES), alias="LLM_PRICES"
+    )
     # Local stack and tests only: a message whose body contains "#fail" fails ("#fail3": its first 3 tries).
     fault_injection: bool = Field(default=False, alias="SWITCHBOARD_FAULT_INJECTION")
     # "" (off) or "us_states": narrower send windows in some US states. Configuration, not legal advice.
     reminder_compliance_profile: Literal["", "us_states"] = Field(
         default="", alias="REMINDER_COMPLIANCE_PROFILE"
     )
+
+    @field_validator("llm_prices", mode="before")
+    @classmethod
+    def _prices_over_defaults(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            value = json.loads(value) if value.strip() else {}
+        return {**DEFAULT_PRICES, **value} if isinstance(value, dict) else value
+
+    @field_validator("llm_model")
+    @classmethod
+    def _a_provider_needs_a_model(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("llm_provider") and not value.strip():
+            raise ValueError("LLM_PROVIDER needs LLM_MODEL")
+        return value
+
+    @field_validator("llm_base_url")
+    @classmethod
+    def _openai_needs_a_base_url(cls, value: str, info: ValidationInfo) -> str:
+        if info.data.get("llm_provider") == "openai" and not value.strip():
+            raise ValueError("LLM_PROVIDER=openai needs LLM_BASE_URL (e.g. https://api.openai.com/v1)")
+        return value
 
 
 @once_per_container

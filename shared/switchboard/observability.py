@@ -117,7 +117,12 @@ def count_by_provider(name: str, provider: str, value: float = 1) -> None:
     _single_metric(name, value, None, provider=provider)
 
 
-def _single_metric(name: str, value: float, unit: Any, *, provider: str | None = None) -> None:
+def metric_by(name: str, value: float, unit: Any = None, **dimensions: str) -> None:
+    """A metric with its own dimensions (e.g. feature=...), flushed on its own like count_by_provider."""
+    _single_metric(name, value, unit, **dimensions)
+
+
+def _single_metric(name: str, value: float, unit: Any, **dimensions: str) -> None:
     from aws_lambda_powertools.metrics import MetricUnit, single_metric
 
     with single_metric(
@@ -127,5 +132,5 @@ def _single_metric(name: str, value: float, unit: Any, *, provider: str | None =
         namespace=NAMESPACE,
         default_dimensions={"service": "switchboard"},
     ) as metric:
-        if provider is not None:
-            metric.add_dimension(name="provider", value=provider)
+        for dimension, dimension_value in dimensions.items():
+            metric.add_dimension(name=dimension, value=dimension_value)

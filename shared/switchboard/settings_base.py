@@ -64,7 +64,14 @@ def load_settings(model: type[SettingsT], function: str) -> SettingsT:
     try:
         return model.model_validate(dict(os.environ))
     except ValidationError as exc:
-        names = ", ".join(str(err["loc"][0]) for err in exc.errors())
+        names = ", ".join(_variable(model, err["loc"]) for err in exc.errors())
         raise ConfigurationError(
             f"{function} is misconfigured; check environment variable(s): {names}"
         ) from exc
+
+
+def _variable(model: type[BaseModel], loc: tuple[int | str, ...]) -> str:
+    """The environment variable behind an error: a defaulted field's error carries its name, not its alias."""
+    name = str(loc[0]) if loc else "?"
+    field = model.model_fields.get(name)
+    return field.alias if field is not None and field.alias else name

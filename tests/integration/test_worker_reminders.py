@@ -20,15 +20,8 @@ BOOKING_ID = "9f3c2a7e-4b1d-4e8a-a6c5-2d7f0b9e1c34"
 
 @pytest.fixture(autouse=True)
 def fresh_worker(stack):
-    from switchboard.function_settings import worker_settings
-
-    worker_settings.cache_clear()
-    worker_module._default = None
     worker_module.default_worker().clock = lambda: EVENTS_NOW
     default_service().clock = lambda: EVENTS_NOW
-    yield
-    worker_settings.cache_clear()
-    worker_module._default = None
 
 
 def deliver_and_process(name: str, sqs: Any, stack: Any, lambda_context: Any) -> dict[str, Any]:

@@ -160,3 +160,27 @@ def test_status_events_plan_a_delivery_merge_only():
 
     assert (plan.delivery.status, plan.delivery.rank) == ("delivered", status_rank("delivered"))
     assert plan.rollup is None
+
+
+QUOTED_EMAIL = (
+    "Yes, let's talk Tuesday.\n\nBest,\nMaya\n\n"
+    "On Mon, Nov 24, 2026 at 3:30 PM Alex <alex@example.com> wrote:\n"
+    "> Not interested? Reply to unsubscribe."
+)
+
+
+def test_an_email_reply_is_classified_on_its_new_text_only():
+    # Given an e-mail reply whose quoted history holds opt-out words
+    item = inbound(QUOTED_EMAIL, channel="email", sender="maya@example.com", recipient="alex@example.com")
+    # When planned
+    plan = plan_event(item, PipelineConfig(), RulesClassifier(), never_suppressed)
+    # Then the new text decides: a meeting request, not an opt-out
+    assert plan.annotations["intent"] == "Meeting Requested"
+    assert plan.consent is None
+
+
+def test_an_sms_body_is_classified_whole():
+    # Given an SMS that merely looks like a quoted e-mail
+    plan = plan_event(inbound("> unsubscribe"), PipelineConfig(), RulesClassifier(), never_suppressed)
+    # Then nothing is stripped from it
+    assert plan.annotations["intent"] == "Opt-out"

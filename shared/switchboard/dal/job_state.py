@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+from switchboard.dal.ai_usage import usage_puts
 from switchboard.dal.aws import client
 from switchboard.dal.contacts import Contacts
 from switchboard.dal.events_table import unfinished_shard
@@ -103,9 +104,9 @@ class JobStates(Contacts):
         return from_item(response["Attributes"]).get("last_error")  # type: ignore[no-any-return]
 
     def commit(self, record: dict[str, Any], plan: Plan, *, now: float) -> None:
-        """PROCESSING -> PROCESSED together with the plan's roll-up and draft, in one transaction."""
+        """PROCESSING -> PROCESSED with the plan's draft, AI usage and roll-up, in one transaction."""
         completion = self._completion(record, plan, now)
-        if not plan.draft and not plan.rollup:
+        if not plan.draft and not plan.rollup and not plan.ai_calls:
             # A transaction of one costs twice the writes.
             response, _ = self.call("update_item", **completion)
             if response is None:
@@ -114,6 +115,9 @@ class JobStates(Contacts):
         actions = [{"Update": {"TableName": self.table_name, **completion}}]
         if plan.draft:
             actions.append(self.draft_action(record, plan.draft, now))
+        actions += usage_puts(
+            self.table_name, plan.ai_calls, job_pk=record["pk"], now=now
+        )  # roll-up stays last
         if plan.rollup:
             actions.append(self.rollup_action(plan.rollup, now, advance=True))
         response, cancelled = self.call("transact_write_items", TransactItems=actions)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from switchboard.models.ai_usage import AiCall
+
 
 class Intent(StrEnum):
     INTERESTED = "Interested"
@@ -24,6 +26,8 @@ class Classification:
     intent: Intent
     sentiment: str  # positive | negative | neutral
     classifier: str
+    fallback: str | None = None  # why the rules answered instead of the model (its call's outcome)
+    calls: tuple[AiCall, ...] = ()  # the model calls this classification made, for telemetry
 
     @classmethod
     def of(cls, intent: Intent, classifier: str) -> Classification:

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from switchboard.models.ai_usage import AiCall
+
 
 class Consent(StrEnum):
     OPT_OUT = "opt_out"
@@ -58,3 +60,4 @@ class Plan:
     draft: DraftReply | None = None
     delivery: DeliveryMerge | None = None
     annotations: dict[str, Any] = field(default_factory=dict)
+    ai_calls: list[AiCall] = field(default_factory=list)  # committed with the job as usage records

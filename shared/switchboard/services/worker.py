@@ -14,7 +14,7 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import replace
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from pydantic import ValidationError
 
@@ -25,7 +25,12 @@ from switchboard.models.plan import ConsentChange, DeliveryMerge, Plan
 from switchboard.observability import logger, metrics
 from switchboard.retry import PROCESSING_JOBS, QueueRetry
 from switchboard.services.processing.classify import Classifier, RulesClassifier
+from switchboard.services.processing.model_calls import publish_metrics
 from switchboard.services.processing.pipeline import PipelineConfig, plan_event
+
+if TYPE_CHECKING:
+    from switchboard.dal.secrets import WebhookSecrets
+    from switchboard.function_settings import WorkerSettings
 
 
 class PermanentJobError(Exception):
@@ -138,6 +143,7 @@ class Worker:
             if self.fault_injection:
                 injected_fault(str(record.get("body", "")), int(record["attempts"]))
             plan = plan_event(record, self.config, self.classifier, self.records.is_suppressed)
+            publish_metrics(plan.ai_calls)  # the calls were made (and billed) whatever happens next
             if plan.consent:
                 self.records.record_consent(plan.consent)
             if plan.delivery:
@@ -182,12 +188,23 @@ def _describe(failure: Exception) -> str:
     return f"{type(failure).__name__}: {failure}"[:1000]
 
 
-def _classifier(url: str) -> Classifier:
-    if not url:
+def _classifier(settings: WorkerSettings, secrets: WebhookSecrets) -> Classifier:
+    """The rules, unless LLM_PROVIDER names a model API (the rules then stay as its fallback)."""
+    if not settings.llm_provider:
         return RulesClassifier()
-    from switchboard.providers.llm_classifier import HttpClassifier
+    from switchboard.providers.llm import llm_client
+    from switchboard.services.processing.llm_classify import LlmClassifier
+    from switchboard.services.processing.model_calls import ModelCaller
 
-    return HttpClassifier(url)
+    client = llm_client(
+        settings.llm_provider,
+        settings.llm_model,
+        base_url=settings.llm_base_url,
+        timeout_seconds=settings.llm_timeout_seconds,
+        # Read per call: Powertools caches the secret (5 min), so a rotated key arrives without a restart.
+        api_key=lambda: str(secrets.for_provider("llm").get("api_key") or ""),
+    )
+    return LlmClassifier(ModelCaller(client, settings.llm_prices))
 
 
 @once_per_container
@@ -202,15 +219,13 @@ def default_worker() -> Worker:
 
     settings = worker_settings()
     steps = frozenset(s.strip() for s in settings.pipeline_steps.split(",") if s.strip()) or ALL_STEPS
-    records = JobRecords(
-        settings.table_name,
-        address_keys=AddressKeys.from_secrets(WebhookSecrets(settings.webhook_secrets_name)),
-    )
+    secrets = WebhookSecrets(settings.webhook_secrets_name)
+    records = JobRecords(settings.table_name, address_keys=AddressKeys.from_secrets(secrets))
     return Worker(
         records,
         RetryQueues(settings.processing_queue_url, settings.processing_dlq_url),
         config=PipelineConfig(steps=steps & ALL_STEPS, auto_send=settings.auto_send_enabled),
-        classifier=_classifier(settings.classifier_url),
+        classifier=_classifier(settings, secrets),
         retry=replace(
             PROCESSING_JOBS,
             base_seconds=settings.backoff_base_seconds,

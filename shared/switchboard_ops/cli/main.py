@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 
 from switchboard_ops.cli import (
+    ai,
     alerts,
     dlq,
     health,
@@ -23,7 +24,7 @@ from switchboard_ops.cli import (
 )
 from switchboard_ops.cli.output import CliError, print_error
 
-COMMANDS = (local, messages, recipients, status, dlq, jobs, health, send, alerts, reconcile)
+COMMANDS = (local, messages, recipients, status, dlq, jobs, health, send, alerts, reconcile, ai)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -31,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="switchboard",
         description="Operate Switchboard: the local stack, stored messages, queue status, dead-letter "
         "queues, job statistics, the health check, sending a message, alerts, reconciliation, reminder "
-        "recipients.",
+        "recipients, AI usage.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:

@@ -54,6 +54,7 @@ JOB_FIELDS = (
     "intent",
     "sentiment",
     "classifier",
+    "classifier_fallback",
     "consent",
 )
 

@@ -33,6 +33,8 @@ _ACTION_OF = {
     "s3:CreateMultipartUpload": "s3:PutObject",
     "s3:UploadPart": "s3:PutObject",
     "s3:CompleteMultipartUpload": "s3:PutObject",
+    # Bedrock authorizes Converse as InvokeModel on the model (or inference profile) it names.
+    "bedrock:Converse": "bedrock:InvokeModel",
 }
 _IAM_PREFIX = {"monitoring": "cloudwatch", "email": "ses"}
 _TRANSACT_ACTIONS = {
@@ -65,6 +67,17 @@ def _secret(secret_id: str) -> str:
     return resource_arn("secretsmanager", logical_name(name))
 
 
+def _bedrock_model(model_id: str) -> str:
+    """An inference profile ("us.amazon.nova-micro-v1:0") or a foundation model, as IAM names them."""
+    from switchboard_ops.iam.policy import ACCOUNT, REGION
+
+    if model_id.startswith("arn:"):
+        return model_id
+    if model_id.split(".", 1)[0] in ("us", "eu", "apac", "us-gov", "global"):
+        return f"arn:aws:bedrock:{REGION}:{ACCOUNT}:inference-profile/{model_id}"
+    return f"arn:aws:bedrock:{REGION}::foundation-model/{model_id}"
+
+
 def _table(name: str, index: str | None = None) -> str:
     arn = resource_arn("dynamodb", logical_name(name))
     return f"{arn}/index/{index}" if index else arn
@@ -85,6 +98,8 @@ def requirements(prefix: str, operation: str, params: dict[str, Any]) -> list[tu
         ]
     if prefix == "dynamodb" and operation in ("BatchGetItem", "BatchWriteItem"):
         return [(action, _table(name)) for name in params.get("RequestItems", {})]
+    if prefix == "bedrock" and "modelId" in params:
+        return [(action, _bedrock_model(params["modelId"]))]
     if "TableName" in params:
         return [(action, _table(params["TableName"], params.get("IndexName")))]
     if "QueueUrl" in params:

@@ -65,10 +65,15 @@ def sandbox_environment(
     the sandbox: both providers' REST APIs at the sandbox's URL, status callbacks to the local API, the
     canary sent from one sandbox-owned number to the other, and the sender's share of the provider rate
     limits for how many senders really run at once here (the pollers take turns: one). The sandbox holds
-    both providers' lists, so reconciliation covers both (a deployment chooses in RECONCILE_PROVIDERS)."""
+    both providers' lists, so reconciliation covers both (a deployment chooses in RECONCILE_PROVIDERS).
+    The worker classifies through the sandbox's chat completions (`--env LLM_PROVIDER=` turns it off;
+    `--env LLM_PROVIDER=bedrock --env LLM_BASE_URL=<sandbox URL>` speaks Converse to it instead)."""
     return {
         "TWILIO_API_BASE_URL": sandbox_url,
         "OPENPHONE_API_BASE_URL": sandbox_url,
+        "LLM_PROVIDER": "openai",
+        "LLM_MODEL": "gpt-4o-mini",
+        "LLM_BASE_URL": f"{sandbox_url}/v1",
         "CALLBACK_BASE_URL": api_url,
         "CANARY_FROM_NUMBER": canary_from,
         "CANARY_TO_NUMBER": canary_to,

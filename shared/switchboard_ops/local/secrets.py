@@ -31,6 +31,7 @@ LOCAL_SECRETS: dict[str, dict[str, str]] = {
     "calcom": {"secret": "local-calcom-secret"},
     "calendly": {"signing_key": "local-calendly-signing-key"},
     "calendar": {"webhook_secret": "whsec_bG9jYWwtc3dpdGNoYm9hcmQtY2FsZW5kYXItc2VjcmV0"},
+    "llm": {"api_key": "local-llm-api-key"},  # OpenAI-compatible chat completions (the sandbox's)
 }
 
 

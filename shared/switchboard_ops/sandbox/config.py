@@ -24,6 +24,8 @@ DEFAULT_TWILIO_NUMBERS = (SANDBOX_NUMBER_A, SANDBOX_NUMBER_B)
 SANDBOX_OPENPHONE_NUMBERS = {SANDBOX_NUMBER_A: "PNsandbox0A", SANDBOX_NUMBER_B: "PNsandbox0B"}
 
 OUTCOMES = ("delivered", "undelivered", "failed")
+LLM_ANSWERS = ("ok", "not_json", "off_schema", "refusal")  # how the LLM routes shape a structured answer
+DEFAULT_LLM_API_KEY = "local-llm-api-key"
 
 
 class ConfigError(ValueError):
@@ -50,6 +52,8 @@ class SandboxConfig:
     openphone_user_id: str = DEFAULT_OPENPHONE_USER_ID
     webhook_timeout: float = 5.0
     retry_delay: float = 0.5  # before the one retry of a webhook that failed
+    llm_latency: float = 0.0  # seconds before every LLM answer (Bedrock and chat completions)
+    llm_answer: str = "ok"  # one of LLM_ANSWERS: malformed answers on demand
 
     def describe(self) -> dict[str, Any]:
         values = dataclasses.asdict(self)
@@ -153,6 +157,12 @@ def _twilio_numbers(name: str, value: Any) -> tuple[str, ...]:
     return tuple(value)
 
 
+def _llm_answer(name: str, value: Any) -> str:
+    if value not in LLM_ANSWERS:
+        raise ConfigError(f"{name} must be one of {', '.join(LLM_ANSWERS)}")
+    return str(value)
+
+
 def _user(name: str, value: Any) -> str:
     if not isinstance(value, str) or not value.startswith("US"):
         raise ConfigError(f"{name} must be a user id starting with US")
@@ -174,4 +184,6 @@ _CHECKS = {
     "openphone_user_id": _user,
     "webhook_timeout": _positive,
     "retry_delay": _non_negative,
+    "llm_latency": _non_negative,
+    "llm_answer": _llm_answer,
 }

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from switchboard_ops.sandbox.config import (
+    DEFAULT_LLM_API_KEY,
     DEFAULT_OPENPHONE_API_KEY,
     DEFAULT_TWILIO_ACCOUNT_SID,
     SandboxConfig,
@@ -51,6 +52,7 @@ class Context:
         self.twilio_auth_token = twilio["auth_token"]
         self.openphone_api_key = openphone.get("api_key") or DEFAULT_OPENPHONE_API_KEY
         self.openphone_signing_key = openphone["signing_key"]
+        self.llm_api_key = dict(secrets.get("llm") or {}).get("api_key") or DEFAULT_LLM_API_KEY
         self.store = Store()
         self.delivery = DeliveryWorker(
             self.store, timeout=config.webhook_timeout, retry_delay=config.retry_delay

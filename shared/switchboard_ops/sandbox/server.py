@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from switchboard_ops.sandbox import openphone_api, twilio_api
+from switchboard_ops.sandbox import llm_api, openphone_api, twilio_api
 from switchboard_ops.sandbox.config import ConfigError, SandboxConfig
 from switchboard_ops.sandbox.core import Context, bad_request
 from switchboard_ops.sandbox.faults import FaultError, FaultRule, rules_from_json
@@ -72,6 +72,11 @@ class SandboxApp:
 
     @staticmethod
     def _provider_for(path: str) -> Any:
+        # Before OpenPhone's "/v1/": chat completions share the prefix.
+        if path.rstrip("/") == llm_api.OPENAI_PATH:
+            return llm_api.OpenAiApi
+        if path.startswith(llm_api.BEDROCK_PREFIX):
+            return llm_api.BedrockApi
         if path.startswith(twilio_api.PREFIX):
             return twilio_api
         if path.startswith(openphone_api.PREFIX):

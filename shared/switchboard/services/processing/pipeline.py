@@ -19,6 +19,7 @@ from switchboard.models.plan import Consent, ConsentChange, ContactRollup, Deliv
 from switchboard.services.processing.classify import Classifier
 from switchboard.services.processing.delivery import status_rank
 from switchboard.services.processing.keywords import consent_change
+from switchboard.services.processing.reply_text import reply_text
 
 ALL_STEPS = frozenset({"consent", "classify", "rollup", "draft", "delivery"})
 DEFAULT_DRAFT = "Thanks for getting back to us! We'll follow up shortly to find a time that suits you."
@@ -77,8 +78,11 @@ def _plan_message(
     contact = item.get("sender") if inbound else item.get("recipient")
     channel = item.get("channel", "other")
     body = item.get("body", "")
+    # An e-mail reply is judged on its new text alone: quoted history and signatures would mislead (the
+    # record keeps the body as received).
+    text = reply_text(body) if channel == "email" and inbound else body
 
-    consent = consent_change(body, item.get("opt_out_type")) if inbound else None
+    consent = consent_change(text, item.get("opt_out_type")) if inbound else None
     if consent and "consent" in config.steps and contact:
         plan.consent = ConsentChange(
             channel=channel, address=contact, consent=consent, at=item["occurred_at"], message_pk=item["pk"]
@@ -87,7 +91,10 @@ def _plan_message(
 
     classification: Classification | None = None
     if inbound and "classify" in config.steps:
-        classification = classifier.classify(body)
+        classification = classifier.classify(text)
+        plan.ai_calls.extend(classification.calls)
+        if classification.fallback:
+            plan.annotations["classifier_fallback"] = classification.fallback
         plan.annotations.update(
             intent=classification.intent.value,
             sentiment=classification.sentiment,
