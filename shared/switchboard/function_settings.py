@@ -104,7 +104,11 @@ class ReplyApiSettings:
         from importlib import import_module
 
         module = import_module(f"switchboard.providers.{provider}_send")
-        return module, getattr(self, f"{provider}_api_base_url") or None, getattr(self, f"{provider}_rate_per_second")
+        return (
+            module,
+            getattr(self, f"{provider}_api_base_url") or None,
+            getattr(self, f"{provider}_rate_per_second"),
+        )
 
 
 class SenderSettings(

@@ -23,7 +23,13 @@ PHONE_CHANNELS = frozenset({"sms", "whatsapp"})
 # What each provider's reply API needs from the thread; a request without it is refused here, not there.
 THREAD_FIELDS: dict[str, tuple[str, ...]] = {
     "ghl": ("contactId", "type"),
-    "smartlead": ("campaign_id", "email_stats_id", "reply_message_id", "reply_email_time", "reply_email_body"),
+    "smartlead": (
+        "campaign_id",
+        "email_stats_id",
+        "reply_message_id",
+        "reply_email_time",
+        "reply_email_body",
+    ),
     "instantly": ("reply_to_uuid", "eaccount"),
     "unipile": ("chat_id",),
 }

@@ -41,7 +41,9 @@ def _text(payload: Mapping[str, Any], *path: str) -> str | None:
     value: Any = payload
     for name in path:
         value = value.get(name) if isinstance(value, Mapping) else None
-    return str(value) if isinstance(value, str | int) and not isinstance(value, bool) and value != "" else None
+    return (
+        str(value) if isinstance(value, str | int) and not isinstance(value, bool) and value != "" else None
+    )
 
 
 def _required(payload: Mapping[str, Any], what: str, *path: str) -> str:

@@ -31,9 +31,9 @@ def build(request: SendRequest, credentials: dict[str, Any], base_url: str | Non
     if not isinstance(key, str) or not key:
         raise SendRejected("not_configured", f"the WebhookSecrets smartlead section has no {KEY_FIELD}")
     thread = request.thread or {}
-    campaign = thread["campaign_id"]
+    campaign = quote(thread["campaign_id"], safe="")
     return ReplyCall(
-        url=f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}/api/v1/campaigns/{quote(campaign, safe="")}/reply-email-thread",
+        url=f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}/api/v1/campaigns/{campaign}/reply-email-thread",
         headers={"Accept": "application/json"},
         params={"api_key": key},
         json={

@@ -28,8 +28,9 @@ def build(request: SendRequest, credentials: dict[str, Any], base_url: str | Non
     fields = {"text": request.body}
     if thread.get("account_id"):
         fields["account_id"] = thread["account_id"]
+    chat = quote(thread["chat_id"], safe="")
     return ReplyCall(
-        url=f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}/api/v1/chats/{quote(thread['chat_id'], safe='')}/messages",
+        url=f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}/api/v1/chats/{chat}/messages",
         headers={"X-API-KEY": key, "Accept": "application/json"},
         multipart=fields,
     )

@@ -25,8 +25,15 @@ LOCAL_SECRETS: dict[str, dict[str, str]] = {
         "webhook_secret": "whsec_bG9jYWwtb3BlbnBob25lLXdlYmhvb2stc2VjcmV0LTE=",
     },
     # access_token / api_key: the reply APIs' keys (the sandbox's), for auto-replies
-    "ghl": {"ed25519_private_key_pem": LOCAL_GHL_ED25519_PRIVATE_KEY_PEM, "access_token": "local-ghl-access-token"},
-    "unipile": {"header": "Unipile-Auth", "value": "local-unipile-secret", "api_key": "local-unipile-api-key"},
+    "ghl": {
+        "ed25519_private_key_pem": LOCAL_GHL_ED25519_PRIVATE_KEY_PEM,
+        "access_token": "local-ghl-access-token",
+    },
+    "unipile": {
+        "header": "Unipile-Auth",
+        "value": "local-unipile-secret",
+        "api_key": "local-unipile-api-key",
+    },
     "smartlead": {"secret_key": "local-smartlead-secret", "api_key": "local-smartlead-api-key"},
     "instantly": {
         "header": "Authorization",

@@ -34,12 +34,19 @@ DEFAULT_KEYS = {
     "instantly": "local-instantly-api-key",
     "unipile": "local-unipile-api-key",
 }
-_TITLES = {400: "Bad Request", 401: "Unauthorized", 404: "Not Found", 422: "Unprocessable Entity",
-           429: "Too Many Requests", 500: "Internal Server Error", 503: "Service Unavailable"}
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    404: "Not Found",
+    422: "Unprocessable Entity",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
 
 
 def api_key(ctx: Context, provider: str) -> str:
-    """The key a client must present: the secrets' (`access_token` for GHL, else `api_key`), or the default."""
+    """The key a client must present: the secrets' (GHL's `access_token`, else `api_key`) or the default."""
     section = ctx.reply_secrets.get(provider) or {}
     return str(section.get("access_token" if provider == "ghl" else "api_key") or DEFAULT_KEYS[provider])
 
@@ -55,8 +62,13 @@ def _retry_after(status: int) -> dict[str, str]:
 def _record(ctx: Context, provider: str, thread: Mapping[str, Any], payload: Mapping[str, Any]) -> str:
     reply_id = str(uuid.uuid4())
     ctx.store.add_reply(
-        {"provider": provider, "id": reply_id, "thread": dict(thread), "request": dict(payload),
-         "received_at": ctx.now()}
+        {
+            "provider": provider,
+            "id": reply_id,
+            "thread": dict(thread),
+            "request": dict(payload),
+            "received_at": ctx.now(),
+        }
     )
     return reply_id
 
@@ -90,8 +102,12 @@ def ghl_handle(ctx: Context, request: Request) -> Response:
     if problems:
         raise ghl_error(422, problems)
     reply_id = _record(ctx, "ghl", {"contactId": payload["contactId"]}, payload)
-    answer = {"conversationId": "conv" + reply_id[:8], "messageId": reply_id, "msg": "Message queued",
-              "status": "pending"}
+    answer = {
+        "conversationId": "conv" + reply_id[:8],
+        "messageId": reply_id,
+        "msg": "Message queued",
+        "status": "pending",
+    }
     if email:
         answer["emailMessageId"] = f"<{reply_id}@sandbox.leadconnectorhq.com>"
     return Response.json(200, answer)
@@ -99,7 +115,13 @@ def ghl_handle(ctx: Context, request: Request) -> Response:
 
 # --- SmartLead -----------------------------------------------------------------------------------
 
-_SMARTLEAD_FIELDS = ("email_stats_id", "email_body", "reply_message_id", "reply_email_time", "reply_email_body")
+_SMARTLEAD_FIELDS = (
+    "email_stats_id",
+    "email_body",
+    "reply_message_id",
+    "reply_email_time",
+    "reply_email_body",
+)
 
 
 def smartlead_error(status: int, message: str | None = None) -> HttpError:
@@ -151,23 +173,40 @@ def instantly_handle(ctx: Context, request: Request) -> Response:
     if missing:
         raise instantly_error(400, f"body must have required property {missing[0]}")
     reply_id = _record(ctx, "instantly", {"reply_to_uuid": payload["reply_to_uuid"]}, payload)
-    answer = {"id": reply_id, "message_id": f"<{reply_id}@sandbox.instantly.ai>",
-              "timestamp_email": datetime.fromtimestamp(ctx.now(), tz=UTC).isoformat(),
-              "eaccount": payload["eaccount"], "subject": payload["subject"], "is_auto_reply": 0}
+    answer = {
+        "id": reply_id,
+        "message_id": f"<{reply_id}@sandbox.instantly.ai>",
+        "timestamp_email": datetime.fromtimestamp(ctx.now(), tz=UTC).isoformat(),
+        "eaccount": payload["eaccount"],
+        "subject": payload["subject"],
+        "is_auto_reply": 0,
+    }
     return Response.json(200, answer)
 
 
 # --- Unipile -------------------------------------------------------------------------------------
 
-_UNIPILE_TYPES = {400: "invalid_parameters", 401: "invalid_credentials", 404: "resource_not_found",
-                  415: "unsupported_media_type", 422: "invalid_message", 429: "too_many_requests",
-                  500: "unexpected_error", 503: "service_unavailable", 504: "request_timeout"}
+_UNIPILE_TYPES = {
+    400: "invalid_parameters",
+    401: "invalid_credentials",
+    404: "resource_not_found",
+    415: "unsupported_media_type",
+    422: "invalid_message",
+    429: "too_many_requests",
+    500: "unexpected_error",
+    503: "service_unavailable",
+    504: "request_timeout",
+}
 
 
 def unipile_error(status: int, detail: str | None = None) -> HttpError:
-    payload = {"title": _TITLES.get(status, "Error"), "detail": detail or _TITLES.get(status, "Error"),
-               "instance": None, "type": f"errors/{_UNIPILE_TYPES.get(status, 'unexpected_error')}",
-               "status": status}
+    payload = {
+        "title": _TITLES.get(status, "Error"),
+        "detail": detail or _TITLES.get(status, "Error"),
+        "instance": None,
+        "type": f"errors/{_UNIPILE_TYPES.get(status, 'unexpected_error')}",
+        "status": status,
+    }
     return HttpError(status, payload, _retry_after(status))
 
 

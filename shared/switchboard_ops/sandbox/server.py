@@ -42,7 +42,9 @@ class SandboxApp:
             ("GET", "/sandbox/opt-outs"): lambda request: {"opt_outs": ctx.store.opt_outs()},
             ("POST", "/sandbox/opt-outs"): self._set_opt_out,
             ("GET", "/sandbox/messages"): self._messages,
-            ("GET", "/sandbox/replies"): lambda request: {"replies": ctx.store.replies(request.arg("provider"))},
+            ("GET", "/sandbox/replies"): lambda request: {
+                "replies": ctx.store.replies(request.arg("provider"))
+            },
             ("GET", "/sandbox/deliveries"): lambda request: {"deliveries": ctx.delivery.recent()},
             ("POST", "/sandbox/reset"): self._reset,
             ("POST", "/sandbox/flush"): self._flush,
