@@ -231,3 +231,59 @@ def test_a_reply_to_a_thread_the_provider_does_not_know_fails_the_draft(
     assert replies_on.replies(provider) == []
     draft = draft_of(dynamodb, stack, provider)
     assert (draft["status"], draft["error"].split(":")[0]) == ("failed", str(status))
+
+
+def test_a_reply_still_rate_limited_at_its_last_attempt_fails_the_draft(
+    replies_on, stack, dynamodb, sqs, lambda_context, monkeypatch, capsys
+):
+    # Given a provider that answers 429 to every attempt the sender has (three)
+    enqueue(sqs, stack, approved_reply(stack, dynamodb, "instantly", monkeypatch, lambda_context))
+    replies_on.add_faults({"path": CASES["instantly"][3], "method": "POST", "status": 429, "count": 3})
+    capsys.readouterr()
+
+    # When SenderFunction takes it on each of its three receives
+    for receive_count in (1, 2, 3):
+        result = run_sender(sqs, stack, lambda_context, receive_count=receive_count)
+        if result["handles"] and result["batchItemFailures"]:
+            sqs.change_message_visibility(
+                QueueUrl=stack.queues["OutboundQueue"],
+                ReceiptHandle=result["handles"][0],
+                VisibilityTimeout=0,
+            )
+
+    # Then the send is dead-lettered, and the draft failed with the last 429 and counted once
+    assert receive_batch(sqs, stack.queues["OutboundDeadLetterQueue"])
+    draft = draft_of(dynamodb, stack, "instantly")
+    assert (draft["status"], "429" in draft["error"]) == ("failed", True)
+    assert emitted(capsys.readouterr().out, "AutoReplyFailures") == 1
+
+
+def test_a_draft_left_approved_by_a_crash_after_the_send_is_marked_sent_on_redelivery(
+    replies_on, stack, dynamodb, sqs, lambda_context, monkeypatch
+):
+    # Given a sender that dies after recording the send, before moving the draft
+    from switchboard.dal.drafts import DraftRecords
+
+    enqueue(sqs, stack, approved_reply(stack, dynamodb, "unipile", monkeypatch, lambda_context))
+
+    def crash(*args: Any, **kwargs: Any) -> bool:
+        raise SystemExit("Lambda timed out")
+
+    url = stack.queues["OutboundQueue"]
+    messages = receive_batch(sqs, url)
+    with monkeypatch.context() as patched:
+        patched.setattr(DraftRecords, "finish_send", crash)
+        with pytest.raises(SystemExit):
+            sender.handler(sqs_event(messages, stack.queue_arns["OutboundQueue"]), lambda_context)
+    assert draft_of(dynamodb, stack, "unipile")["status"] == "approved"
+
+    # When SQS delivers the request again
+    sqs.change_message_visibility(
+        QueueUrl=url, ReceiptHandle=messages[0]["ReceiptHandle"], VisibilityTimeout=0
+    )
+    run_sender(sqs, stack, lambda_context, receive_count=2)
+
+    # Then the reply was sent once and the draft is sent with its id
+    [reply] = replies_on.replies("unipile")
+    draft = draft_of(dynamodb, stack, "unipile")
+    assert (draft["status"], draft["provider_message_id"]) == ("sent", reply["id"])
