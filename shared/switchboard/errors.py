@@ -88,3 +88,8 @@ class SendFinished(SwitchboardError):
 
 class SendInterrupted(SwitchboardError):
     """Found SENDING: an earlier attempt died mid-send."""
+
+
+class ReplyNotPossible(SwitchboardError):
+    """A stored message cannot be answered in its own thread (no thread id, an unsupported channel...):
+    permanent, so the caller records it on the draft instead of retrying."""

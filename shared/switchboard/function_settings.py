@@ -84,6 +84,33 @@ def worker_settings() -> WorkerSettings:
     return load_settings(WorkerSettings, "worker")
 
 
+class ReplyApiSettings:
+    """The reply APIs an auto-reply goes out through (outbound-apis.md 1-4): base URLs and rates."""
+
+    # Empty = the provider's real API; the local stack points them at the sandbox provider.
+    ghl_api_base_url: str = Field(default="", alias="GHL_API_BASE_URL")
+    smartlead_api_base_url: str = Field(default="", alias="SMARTLEAD_API_BASE_URL")
+    instantly_api_base_url: str = Field(default="", alias="INSTANTLY_API_BASE_URL")
+    # Unipile's is per account (its DSN): https://apiN.unipile.com:PORT
+    unipile_api_base_url: str = Field(default="", alias="UNIPILE_API_BASE_URL")
+    # Published limits: GHL 100 per 10 s, SmartLead 60/min, Instantly 100/s; Unipile's are per account.
+    ghl_rate_per_second: float = Field(default=10.0, gt=0, alias="GHL_RATE_PER_SECOND")
+    smartlead_rate_per_second: float = Field(default=1.0, gt=0, alias="SMARTLEAD_RATE_PER_SECOND")
+    instantly_rate_per_second: float = Field(default=10.0, gt=0, alias="INSTANTLY_RATE_PER_SECOND")
+    unipile_rate_per_second: float = Field(default=1.0, gt=0, alias="UNIPILE_RATE_PER_SECOND")
+
+    def reply_api(self, provider: str) -> tuple[Any, str | None, float]:
+        """(client module, base URL or None for the real API, requests a second) of a reply provider."""
+        from importlib import import_module
+
+        module = import_module(f"switchboard.providers.{provider}_send")
+        return (
+            module,
+            getattr(self, f"{provider}_api_base_url") or None,
+            getattr(self, f"{provider}_rate_per_second"),
+        )
+
+
 class SenderSettings(
     Settings,
     EventsTableSettings,
@@ -91,6 +118,7 @@ class SenderSettings(
     WebhookSecretsSettings,
     RawPayloadSettings,
     ProviderApiSettings,
+    ReplyApiSettings,
 ):
     outbound_queue_url: str = Field(min_length=1, alias="OUTBOUND_QUEUE_URL")
     outbound_dlq_url: str = Field(min_length=1, alias="OUTBOUND_DLQ_URL")

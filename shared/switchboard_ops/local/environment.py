@@ -71,6 +71,7 @@ def sandbox_environment(
     return {
         "TWILIO_API_BASE_URL": sandbox_url,
         "OPENPHONE_API_BASE_URL": sandbox_url,
+        **{f"{name}_API_BASE_URL": sandbox_url for name in ("GHL", "SMARTLEAD", "INSTANTLY", "UNIPILE")},
         "LLM_PROVIDER": "openai",
         "LLM_MODEL": "gpt-4o-mini",
         "LLM_BASE_URL": f"{sandbox_url}/v1",

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from switchboard_ops.sandbox import llm_api, openphone_api, twilio_api
+from switchboard_ops.sandbox import llm_api, openphone_api, reply_apis, twilio_api
 from switchboard_ops.sandbox.config import ConfigError, SandboxConfig
 from switchboard_ops.sandbox.core import Context, bad_request
 from switchboard_ops.sandbox.faults import FaultError, FaultRule, rules_from_json
@@ -42,6 +42,9 @@ class SandboxApp:
             ("GET", "/sandbox/opt-outs"): lambda request: {"opt_outs": ctx.store.opt_outs()},
             ("POST", "/sandbox/opt-outs"): self._set_opt_out,
             ("GET", "/sandbox/messages"): self._messages,
+            ("GET", "/sandbox/replies"): lambda request: {
+                "replies": ctx.store.replies(request.arg("provider"))
+            },
             ("GET", "/sandbox/deliveries"): lambda request: {"deliveries": ctx.delivery.recent()},
             ("POST", "/sandbox/reset"): self._reset,
             ("POST", "/sandbox/flush"): self._flush,
@@ -77,6 +80,8 @@ class SandboxApp:
             return llm_api.OpenAiApi
         if path.startswith(llm_api.BEDROCK_PREFIX):
             return llm_api.BedrockApi
+        if reply_api := reply_apis.api_for(path):
+            return reply_api
         if path.startswith(twilio_api.PREFIX):
             return twilio_api
         if path.startswith(openphone_api.PREFIX):
@@ -390,6 +395,10 @@ class Sandbox:
 
     def messages(self, provider: str | None = None) -> list[StoredMessage]:
         return self.ctx.store.messages(provider)
+
+    def replies(self, provider: str | None = None) -> list[dict[str, Any]]:
+        """What the reply APIs accepted (as `GET /sandbox/replies?provider=`)."""
+        return self.ctx.store.replies(provider)
 
     def deliveries(self) -> list[dict[str, Any]]:
         return self.ctx.delivery.recent()

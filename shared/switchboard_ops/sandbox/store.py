@@ -24,6 +24,7 @@ STAT_NAMES = (
     "retries",  # second attempts after a connection error or a 5xx
     "rate_limited",  # 429s answered
     "faults",  # requests a fault rule answered (or delayed, or hung up on)
+    "replies",  # replies the reply APIs (GHL, SmartLead, Instantly, Unipile) accepted
 )
 
 
@@ -72,6 +73,7 @@ class Store:
         self._seq = 0
         self._opt_outs: set[tuple[str, str]] = set()  # (business number, customer number)
         self._stats: Counter[str] = Counter()
+        self._replies: list[dict[str, Any]] = []  # what the reply APIs accepted, in arrival order
 
     def next_seq(self) -> int:
         with self._lock:
@@ -102,6 +104,15 @@ class Store:
             found = [m for m in self._messages.values() if provider is None or m.provider == provider]
         return sorted(found, key=lambda message: message.seq)
 
+    def add_reply(self, reply: dict[str, Any]) -> None:
+        with self._lock:
+            self._replies.append(reply)
+            self._stats["replies"] += 1
+
+    def replies(self, provider: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(r) for r in self._replies if provider is None or r["provider"] == provider]
+
     def set_opt_out(self, business: str, customer: str, opted_out: bool = True) -> None:
         with self._lock:
             if opted_out:
@@ -131,5 +142,6 @@ class Store:
     def clear(self) -> None:
         with self._lock:
             self._messages.clear()
+            self._replies.clear()
             self._opt_outs.clear()
             self._stats.clear()
