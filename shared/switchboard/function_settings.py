@@ -20,13 +20,16 @@ from switchboard.settings_base import (
     ProcessingQueueSettings,
     ProviderApiSettings,
     RawPayloadSettings,
+    RolloutSettings,
     Settings,
     WebhookSecretsSettings,
     load_settings,
 )
 
 
-class WorkerSettings(Settings, EventsTableSettings, ProcessingQueueSettings, WebhookSecretsSettings):
+class WorkerSettings(
+    Settings, EventsTableSettings, ProcessingQueueSettings, WebhookSecretsSettings, RolloutSettings
+):
     processing_dlq_url: str = Field(min_length=1, alias="PROCESSING_DLQ_URL")
     # Comma-separated subset of consent,classify,rollup,draft,delivery; empty = all of them.
     pipeline_steps: str = Field(default="", alias="PIPELINE_STEPS")
