@@ -88,3 +88,11 @@ class SendFinished(SwitchboardError):
 
 class SendInterrupted(SwitchboardError):
     """Found SENDING: an earlier attempt died mid-send."""
+
+
+class ReminderNotCancellable(SwitchboardError):
+    """The reminder is not scheduled any more (sent, delivered, failed or already cancelled), or unknown."""
+
+    def __init__(self, state: str | None) -> None:
+        super().__init__(state or "not_found")
+        self.state = state

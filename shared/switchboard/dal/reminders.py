@@ -11,6 +11,7 @@ a slot is taken by a conditional add, so the daily limit holds under concurrent 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -20,6 +21,7 @@ from switchboard.models.reminders import ReminderPlan, ReminderState
 
 REMINDER_SK = "REMINDER"
 DUE_INDEX = "RemindersDue"  # template.yaml: HASH due_shard, RANGE due_at
+AUDIT_PK = "AUDIT#reminders"  # operators' pauses and resumes, newest last
 DUE_SHARDS = 8  # a minute's reminders spread over 8 partitions; the dispatcher queries each
 
 
@@ -154,3 +156,53 @@ class ReminderRecords(Table):
             UpdateExpression="DELETE ids :id",
             ExpressionAttributeValues=to_attribute_values({":id": {event_id}}),
         )
+
+    def scheduled(self, *, due_from: int = 0, due_until: int | None = None) -> Iterator[dict[str, Any]]:
+        """Scheduled reminders due in [due_from, due_until] (ms), from the RemindersDue index: each
+        {pk, sk, due_shard, due_at, version, send_key} plus its calendar and event id."""
+        for shard in due_shards():
+            values: dict[str, Any] = {":shard": shard, ":from": due_from}
+            window = "due_at >= :from"
+            if due_until is not None:
+                window, values[":until"] = "due_at BETWEEN :from AND :until", due_until
+            request: dict[str, Any] = {
+                "IndexName": DUE_INDEX,
+                "KeyConditionExpression": f"due_shard = :shard AND {window}",
+                "ExpressionAttributeValues": to_attribute_values(values),
+            }
+            while True:
+                response, _ = self.call("query", **request)
+                for item in (response or {}).get("Items", []):
+                    yield with_event_id(from_item(item))
+                if not (response or {}).get("LastEvaluatedKey"):
+                    break
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]  # type: ignore[index]
+
+    def scan_by_state(self, state: str) -> Iterator[dict[str, Any]]:
+        """Every reminder in `state`: a filtered scan of the whole table, for an operator, never a hot path
+        (only scheduled reminders are indexed)."""
+        request: dict[str, Any] = {
+            "FilterExpression": "kind = :kind AND #state = :state",
+            "ExpressionAttributeNames": {"#state": "state"},
+            "ExpressionAttributeValues": to_attribute_values({":kind": "reminder", ":state": state}),
+        }
+        while True:
+            response, _ = self.call("scan", **request)
+            for item in (response or {}).get("Items", []):
+                yield from_item(item)
+            if not (response or {}).get("LastEvaluatedKey"):
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]  # type: ignore[index]
+
+    def record_audit(self, action: str, details: dict[str, Any], *, now: float) -> dict[str, Any]:
+        """An operator's action on reminders (pause, resume), kept in the table for the record."""
+        stamp = datetime.fromtimestamp(now, tz=UTC).isoformat(timespec="milliseconds")
+        item = {"pk": AUDIT_PK, "sk": f"{stamp}#{action}", "kind": "audit", "action": action, **details}
+        self.call("put_item", Item=to_attribute_values(item))
+        return item
+
+
+def with_event_id(item: dict[str, Any]) -> dict[str, Any]:
+    """A reminder's calendar and event id, read back from its pk `EVT#<calendar>#<event id>`."""
+    _, calendar, event_id = str(item["pk"]).split("#", 2)
+    return {**item, "calendar": calendar, "event_id": event_id}
