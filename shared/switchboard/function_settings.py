@@ -108,6 +108,19 @@ def sender_settings() -> SenderSettings:
     return load_settings(SenderSettings, "sender")
 
 
+class PlannerSettings(Settings, EventsTableSettings, WebhookSecretsSettings, RolloutSettings):
+    """The daily reminder planner: the worker's rules, judged again when a recipient's day begins."""
+
+    reminder_compliance_profile: Literal["", "us_states"] = Field(
+        default="", alias="REMINDER_COMPLIANCE_PROFILE"
+    )
+
+
+@once_per_container
+def planner_settings() -> PlannerSettings:
+    return load_settings(PlannerSettings, "reminder planner")
+
+
 class HealthSettings(Settings, EventsTableSettings, AlertsSettings):
     outbound_queue_url: str = Field(min_length=1, alias="OUTBOUND_QUEUE_URL")
     health_verify_queue_url: str = Field(min_length=1, alias="HEALTH_VERIFY_QUEUE_URL")
