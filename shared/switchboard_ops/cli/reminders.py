@@ -164,7 +164,7 @@ def change_rollout(args: argparse.Namespace) -> int:
         if not 0 <= args.percent <= 100:
             raise CliError("--percent must be 0-100", error="invalid", exit_code=BAD_INPUT)
         changes["percent"] = args.percent
-    keys = address_keys(target) if args.internal is not None or args.beta is not None else None
+    keys = address_keys(target)  # reads the contact key only when a number is given
     for group in ("internal", "beta"):
         numbers = getattr(args, group)
         if numbers is not None:

@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from switchboard_ops.cli.output import CliError
 from switchboard_ops.local.state import pid_alive, read_state, state_path
+
+if TYPE_CHECKING:
+    from switchboard.dal.address_keys import AddressKeys
 
 NOT_RUNNING = 2
 
@@ -125,7 +128,7 @@ def resolve(args: argparse.Namespace) -> Target:
     return _local()
 
 
-def address_keys(target: Target) -> Any:
+def address_keys(target: Target) -> AddressKeys:
     """The stack's AddressKeys (contact key from its WebhookSecrets), as its functions build them; no
     secret known: the local fallback key (dal/address_keys.py)."""
     from switchboard.dal.address_keys import AddressKeys
