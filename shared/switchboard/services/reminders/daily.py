@@ -56,7 +56,10 @@ class PlannerRun:
         self.changes.append(
             {"calendar": item["calendar"], "event_id": item["event_id"], "change": change, "reason": reason}
         )
-        metrics.add_metric(name=f"RemindersPlanner{change.capitalize()}", unit="Count", value=1)
+        if change == "moved":
+            metrics.add_metric(name="RemindersPlannerMoved", unit="Count", value=1)
+        else:
+            metrics.add_metric(name="RemindersPlannerCancelled", unit="Count", value=1)
 
 
 def day_began_between(item: dict[str, Any], after: datetime, until: datetime) -> bool:

@@ -81,12 +81,11 @@ class ReminderOperations:
     ) -> dict[str, Any]:
         details = {**details, "flag": flag.model_dump(mode="json")}
         audit = self.records.record_audit(action, details, now=now)
-        metrics.add_metric(
-            name="RemindersPaused" if action == "pause" else "RemindersResumed", unit="Count", value=1
-        )
-        logger.warning(
-            f"reminders {action}d by an operator", **{k: v for k, v in details.items() if k != "flag"}
-        )
+        if action == "pause":
+            metrics.add_metric(name="RemindersPaused", unit="Count", value=1)
+        else:
+            metrics.add_metric(name="RemindersResumed", unit="Count", value=1)
+        logger.warning(f"reminders {action}d by an operator", cancelled=details.get("cancelled"))
         subject = f"Switchboard reminders {action}d"
         self.alert(subject, json.dumps({"action": action, **details, "at": audit["sk"].split("#")[0]}))
         return {"action": action, **details, "audit": audit["sk"]}
