@@ -112,3 +112,23 @@ def test_the_scheduled_event_runs_the_planner_through_its_handler(stack, monkeyp
     monkeypatch.setenv("REMINDERS_ROLLOUT_PARAMETER", stack.parameters["RemindersRolloutParameter"])
     result = planner_handler.handler(load_event("reminder_planner/scheduled"), lambda_context)
     assert (result["checked"], result["changed"]) == (0, [])
+
+
+def test_a_move_onto_the_next_day_takes_a_slot_there_and_frees_the_old_days(table, book, planner, dynamodb):
+    # Given a 22:30 reminder (lead 10 h, quiet only 03:00-04:00 when booked) for an 08:30 start
+    recipient(table, quiet_start=time(3, 0), quiet_end=time(4, 0), lead_minutes=600)
+    book("bk-1", start=START.replace(hour=8, minute=30))
+    assert reminder(table)["local_day"] == "2026-11-30"
+    # When the recipient's quiet hours become 21:00-08:00 and the planner runs as Nov 30 begins
+    recipient(table, lead_minutes=600)
+    planner.run(now=BEFORE_NY_MIDNIGHT - 24 * 3600)
+    planner.run(now=AFTER_NY_MIDNIGHT - 24 * 3600)
+    # Then it moves to 08:00 on Dec 1, and the daily counters follow it
+    moved = reminder(table)
+    assert (moved["local_day"], local_due(moved).strftime("%d %H:%M")) == ("2026-12-01", "01 08:00")
+    days = {
+        item["sk"]["S"]: {*item.get("ids", {}).get("SS", [])}
+        for item in dynamodb.scan(TableName=table)["Items"]
+        if item["sk"]["S"].startswith("DAY#")
+    }
+    assert days == {"DAY#2026-12-01": {"bk-1"}, "DAY#2026-11-30": set()}

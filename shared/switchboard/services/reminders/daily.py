@@ -40,6 +40,7 @@ class PlannerRecords(Protocol):
         self, item: dict[str, Any], due_at_ms: int, local_day: str, change: str, *, now: float
     ) -> bool: ...
     def release_slot(self, recipient: str, local_day: str, event_id: str) -> None: ...
+    def claim_slot(self, recipient: str, local_day: str, event_id: str, limit: int) -> bool: ...
     def checkpoint(self, name: str, *, now: float | None = None) -> int | None: ...
 
 
@@ -51,6 +52,7 @@ class RecipientReader(Protocol):
 class PlannerRun:
     checked: int = 0
     changes: list[dict[str, Any]] = field(default_factory=list)
+    recipients: dict[str, Recipient | None] = field(default_factory=dict)  # read once per run
 
     def record(self, item: dict[str, Any], change: str, reason: str | None) -> None:
         self.changes.append(
@@ -112,7 +114,7 @@ class DailyPlanner:
 
     def _revalidate(self, item: dict[str, Any], until: datetime, now: float, run: PlannerRun) -> bool:
         """Judge one reminder again; True when it stays scheduled (possibly moved)."""
-        recipient = self.recipients.get(item["phone"]) if item.get("phone") else None
+        recipient = self._recipient(item.get("phone"), run)
         if recipient is None:
             return True  # nothing to judge it by: the dispatcher re-validates it at send time anyway
         reason = self._blocked(recipient, item)
@@ -128,11 +130,34 @@ class DailyPlanner:
             return False
         due_ms = int(send_at.timestamp() * 1000)
         if due_ms != int(item["due_at"]):
-            day = rules.local_day(send_at, zones[0]).isoformat()
-            if self.records.move(item, due_ms, day, "planner_moved", now=now):
-                run.record(item, "moved", None)
-                item.update(due_at=due_ms, local_day=day)
+            return self._move(
+                item, recipient, due_ms, rules.local_day(send_at, zones[0]).isoformat(), now, run
+            )
         return True
+
+    def _move(
+        self, item: dict[str, Any], recipient: Recipient, due_ms: int, day: str, now: float, run: PlannerRun
+    ) -> bool:
+        """Move to a new due time; onto another local day only with a slot there (else daily_limit)."""
+        old_day, owner = item["local_day"], str(item.get("recipient") or "")
+        other_day = bool(owner) and day != old_day
+        if other_day and not self.records.claim_slot(owner, day, item["event_id"], recipient.daily_limit):
+            self._cancel(item, rules.DAILY_LIMIT, now, run)
+            return False
+        if not self.records.move(item, due_ms, day, "planner_moved", now=now):
+            return False  # sent or re-planned meanwhile
+        if other_day:
+            self.records.release_slot(owner, old_day, item["event_id"])
+        run.record(item, "moved", None)
+        item.update(due_at=due_ms, local_day=day)
+        return True
+
+    def _recipient(self, phone: str | None, run: PlannerRun) -> Recipient | None:
+        if not phone:
+            return None
+        if phone not in run.recipients:
+            run.recipients[phone] = self.recipients.get(phone)
+        return run.recipients[phone]
 
     def _blocked(self, recipient: Recipient, item: dict[str, Any]) -> str | None:
         if self.is_suppressed("sms", recipient.phone):
@@ -146,7 +171,7 @@ class DailyPlanner:
         for item in kept:
             by_recipient[item["phone"]].append(item)
         for phone, items in by_recipient.items():
-            recipient = self.recipients.get(phone)
+            recipient = self._recipient(phone, run)
             if recipient is None:
                 continue
             instants = [
