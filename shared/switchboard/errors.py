@@ -93,3 +93,11 @@ class SendInterrupted(SwitchboardError):
 class ReplyNotPossible(SwitchboardError):
     """A stored message cannot be answered in its own thread (no thread id, an unsupported channel...):
     permanent, so the caller records it on the draft instead of retrying."""
+
+
+class ReminderNotCancellable(SwitchboardError):
+    """The reminder is not scheduled any more (sent, delivered, failed or already cancelled), or unknown."""
+
+    def __init__(self, state: str | None) -> None:
+        super().__init__(state or "not_found")
+        self.state = state

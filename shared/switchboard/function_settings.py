@@ -20,13 +20,16 @@ from switchboard.settings_base import (
     ProcessingQueueSettings,
     ProviderApiSettings,
     RawPayloadSettings,
+    RolloutSettings,
     Settings,
     WebhookSecretsSettings,
     load_settings,
 )
 
 
-class WorkerSettings(Settings, EventsTableSettings, ProcessingQueueSettings, WebhookSecretsSettings):
+class WorkerSettings(
+    Settings, EventsTableSettings, ProcessingQueueSettings, WebhookSecretsSettings, RolloutSettings
+):
     processing_dlq_url: str = Field(min_length=1, alias="PROCESSING_DLQ_URL")
     # Comma-separated subset of consent,classify,rollup,draft,delivery; empty = all of them.
     pipeline_steps: str = Field(default="", alias="PIPELINE_STEPS")
@@ -131,6 +134,19 @@ class SenderSettings(
 @once_per_container
 def sender_settings() -> SenderSettings:
     return load_settings(SenderSettings, "sender")
+
+
+class PlannerSettings(Settings, EventsTableSettings, WebhookSecretsSettings, RolloutSettings):
+    """The daily reminder planner: the worker's rules, judged again when a recipient's day begins."""
+
+    reminder_compliance_profile: Literal["", "us_states"] = Field(
+        default="", alias="REMINDER_COMPLIANCE_PROFILE"
+    )
+
+
+@once_per_container
+def planner_settings() -> PlannerSettings:
+    return load_settings(PlannerSettings, "reminder planner")
 
 
 class HealthSettings(Settings, EventsTableSettings, AlertsSettings):

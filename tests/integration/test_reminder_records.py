@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from switchboard.dal.address_keys import AddressKeys
 from switchboard.dal.events_table import EventsTable, event_key
 from switchboard.dal.items import from_item
 from switchboard.dal.job_records import JobRecords
@@ -231,3 +232,19 @@ def test_a_sent_reminder_is_not_scheduled_again_by_a_rename(table, service, dyna
 
 def test_every_due_shard_is_a_partition_of_the_index():
     assert len(set(due_shards())) == 8
+
+
+def test_a_recipients_day_counter_is_keyed_by_the_address_keys_id_not_the_number(table, dynamodb):
+    # Given the worker's one AddressKeys, with a configured key, passed to the recipients
+    keys = AddressKeys(lambda: "a-configured-key")
+    service = ReminderService(
+        Recipients(table, address_keys=keys), ReminderRecords(table), JobRecords(table).is_suppressed
+    )
+    # When a booking is scheduled
+    service.process(stored_version(table, 1), now=NOW)
+    # Then the reminder and its day counter carry the AddressKeys id, and no key holds the number
+    items = [from_item(i) for i in dynamodb.scan(TableName=table)["Items"]]
+    [day] = [i for i in items if i["sk"].startswith("DAY#")]
+    assert day["pk"] == f"RCP#{keys.of(PHONE)}"
+    assert reminder(table)["recipient"] == keys.of(PHONE)
+    assert not any("4155550123" in i["pk"] + i["sk"] for i in items)

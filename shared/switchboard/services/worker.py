@@ -29,6 +29,7 @@ from switchboard.services.processing.model_calls import publish_metrics
 from switchboard.services.processing.pipeline import PipelineConfig, plan_event
 
 if TYPE_CHECKING:
+    from switchboard.dal.address_keys import AddressKeys
     from switchboard.dal.secrets import WebhookSecrets
     from switchboard.function_settings import WorkerSettings
 
@@ -220,7 +221,8 @@ def default_worker() -> Worker:
     settings = worker_settings()
     steps = frozenset(s.strip() for s in settings.pipeline_steps.split(",") if s.strip()) or ALL_STEPS
     secrets = WebhookSecrets(settings.webhook_secrets_name)
-    records = JobRecords(settings.table_name, address_keys=AddressKeys.from_secrets(secrets))
+    address_keys = AddressKeys.from_secrets(secrets)  # one keyed hash for contacts and recipients alike
+    records = JobRecords(settings.table_name, address_keys=address_keys)
     return Worker(
         records,
         RetryQueues(settings.processing_queue_url, settings.processing_dlq_url),
@@ -234,19 +236,24 @@ def default_worker() -> Worker:
         ),
         lease_seconds=settings.job_lease_seconds,
         fault_injection=settings.fault_injection,
-        reminders=_reminders(settings, records.is_suppressed),
+        reminders=_reminders(settings, records.is_suppressed, address_keys),
     )
 
 
-def _reminders(settings: Any, is_suppressed: Callable[[str, str], bool]) -> CalendarStep:
+def _reminders(
+    settings: Any, is_suppressed: Callable[[str, str], bool], address_keys: AddressKeys
+) -> CalendarStep:
     from switchboard.dal.recipients import Recipients
     from switchboard.dal.reminders import ReminderRecords
+    from switchboard.dal.rollout_flag import RolloutFlagStore
+    from switchboard.services.reminders.rollout import Rollout
     from switchboard.services.reminders.rules import US_STATE_WINDOWS
     from switchboard.services.reminders.service import ReminderService
 
     return ReminderService(
-        Recipients(settings.table_name),
+        Recipients(settings.table_name, address_keys=address_keys),
         ReminderRecords(settings.table_name),
         is_suppressed,
         profile=US_STATE_WINDOWS if settings.reminder_compliance_profile == "us_states" else None,
+        rollout=Rollout(RolloutFlagStore(settings.reminders_rollout_parameter).read),
     )

@@ -38,6 +38,7 @@ def _resolve(value: Any, resources: StackResources, parameters: dict[str, str]) 
             resources.queues,
             resources.topics,
             resources.secrets,
+            resources.parameters,
         )
         for physical in physical_names:
             if target in physical:

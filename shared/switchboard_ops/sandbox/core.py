@@ -47,6 +47,7 @@ class Context:
         self.initial_config = config
         self.config = config
         self.clock = clock
+        self.secrets = {name: dict(value) for name, value in secrets.items()}  # signs calendar webhooks
         twilio = dict(secrets.get("twilio") or {})
         openphone = dict(secrets.get("openphone") or {})
         self.twilio_account_sid = twilio.get("account_sid") or DEFAULT_TWILIO_ACCOUNT_SID

@@ -39,6 +39,7 @@ class SandboxApp:
             ("POST", "/sandbox/faults"): self._add_faults,
             ("DELETE", "/sandbox/faults"): self._clear_faults,
             ("POST", "/sandbox/inbound"): self._inbound,
+            ("POST", "/sandbox/calendar"): self._calendar,
             ("GET", "/sandbox/opt-outs"): lambda request: {"opt_outs": ctx.store.opt_outs()},
             ("POST", "/sandbox/opt-outs"): self._set_opt_out,
             ("GET", "/sandbox/messages"): self._messages,
@@ -143,6 +144,18 @@ class SandboxApp:
         if module is None:
             raise bad_request("'provider' must be 'twilio' or 'openphone'")
         return self.ctx.receive(str(provider), payload, module.inbound)
+
+    def _calendar(self, request: Request) -> dict[str, Any]:
+        """Sign a Cal.com / Calendly / own-calendar booking and post it to the stack (sandbox/calendar.py)."""
+        from switchboard_ops.sandbox import calendar
+
+        kind, event = calendar.parse(request.json_object())
+        config = self.ctx.config
+        outcome = self.ctx.delivery.post(
+            calendar.calendar_webhook(config.api_url, kind, event, self.ctx.secrets)
+        )
+        outcome.done.wait(2 * config.webhook_timeout + config.retry_delay + 5.0)
+        return {"kind": kind, "delivered": outcome.ok, "webhook_status": outcome.status}
 
     def _set_opt_out(self, request: Request) -> dict[str, Any]:
         payload = request.json_object()
