@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from switchboard_ops.sandbox import llm_api, openphone_api, twilio_api
+from switchboard_ops.sandbox import llm_api, openphone_api, slack_api, twilio_api
 from switchboard_ops.sandbox.config import ConfigError, SandboxConfig
 from switchboard_ops.sandbox.core import Context, bad_request
 from switchboard_ops.sandbox.faults import FaultError, FaultRule, rules_from_json
@@ -43,6 +43,7 @@ class SandboxApp:
             ("POST", "/sandbox/opt-outs"): self._set_opt_out,
             ("GET", "/sandbox/messages"): self._messages,
             ("GET", "/sandbox/deliveries"): lambda request: {"deliveries": ctx.delivery.recent()},
+            ("GET", "/sandbox/slack"): lambda request: {"messages": ctx.store.slack()},
             ("POST", "/sandbox/reset"): self._reset,
             ("POST", "/sandbox/flush"): self._flush,
         }
@@ -77,6 +78,8 @@ class SandboxApp:
             return llm_api.OpenAiApi
         if path.startswith(llm_api.BEDROCK_PREFIX):
             return llm_api.BedrockApi
+        if path.startswith(slack_api.PREFIX):
+            return slack_api
         if path.startswith(twilio_api.PREFIX):
             return twilio_api
         if path.startswith(openphone_api.PREFIX):
@@ -390,6 +393,10 @@ class Sandbox:
 
     def messages(self, provider: str | None = None) -> list[StoredMessage]:
         return self.ctx.store.messages(provider)
+
+    def slack_messages(self) -> list[str]:
+        """What the Slack incoming webhook (POST /slack/hook) received, in order."""
+        return self.ctx.store.slack()
 
     def deliveries(self) -> list[dict[str, Any]]:
         return self.ctx.delivery.recent()

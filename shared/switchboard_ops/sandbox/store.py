@@ -72,6 +72,7 @@ class Store:
         self._seq = 0
         self._opt_outs: set[tuple[str, str]] = set()  # (business number, customer number)
         self._stats: Counter[str] = Counter()
+        self._slack: list[str] = []  # texts the Slack incoming webhook received
 
     def next_seq(self) -> int:
         with self._lock:
@@ -128,8 +129,17 @@ class Store:
             counts["messages"] = len(self._messages)
             return counts
 
+    def record_slack(self, text: str) -> None:
+        with self._lock:
+            self._slack.append(text)
+
+    def slack(self) -> list[str]:
+        with self._lock:
+            return list(self._slack)
+
     def clear(self) -> None:
         with self._lock:
+            self._slack.clear()
             self._messages.clear()
             self._opt_outs.clear()
             self._stats.clear()
