@@ -244,7 +244,8 @@ def _dispatch(settings: WorkerSettings, secrets: WebhookSecrets) -> DraftDispatc
         post_message(url, text)
         return True
 
-    return DraftDispatch(OutboundQueue(settings.outbound_queue_url), notify)
+    queue = OutboundQueue(settings.outbound_queue_url) if settings.outbound_queue_url else None
+    return DraftDispatch(queue, notify)
 
 
 @once_per_container

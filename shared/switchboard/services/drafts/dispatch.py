@@ -65,9 +65,13 @@ class DraftDispatch:
             self._notify(hot_lead_text(record, str(intent), draft))
 
     def _enqueue(self, record: dict[str, Any], draft: DraftReply) -> None:
-        if draft.send_hold or self.queue is None:
+        if draft.send_hold:
             _count("DraftsChannelPending")
             logger.info("draft approved; its channel cannot send yet", draft_id=record["pk"])
+            return
+        if self.queue is None:
+            _count("DraftEnqueueFailed")
+            logger.error("approved draft not enqueued: no OUTBOUND_QUEUE_URL", draft_id=record["pk"])
             return
         try:
             outcome = enqueue_draft(draft_item(record, draft), record, self.queue)
