@@ -62,7 +62,13 @@ def list_drafts(args: argparse.Namespace) -> int:
         print_json([_view(draft) for draft in drafts])
         return 0
     rows = [
-        [d["pk"], d.get("status"), d.get("provider", ""), mask_text(str(d.get("to", ""))), d.get("variant", "")]
+        [
+            d["pk"],
+            d.get("status"),
+            d.get("provider", ""),
+            mask_text(str(d.get("to", ""))),
+            d.get("variant", ""),
+        ]
         + [str(d.get("text", ""))[:50]]
         for d in drafts
     ]
