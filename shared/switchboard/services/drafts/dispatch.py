@@ -79,7 +79,10 @@ class DraftDispatch:
             _count("DraftEnqueueFailed")
             logger.error("approved draft not enqueued", draft_id=record["pk"], error=str(failure)[:300])
             return
-        _count("DraftsEnqueued" if outcome == "enqueued" else "DraftsChannelPending")
+        if outcome == "enqueued":
+            _count("DraftsEnqueued")
+        else:
+            _count("DraftsChannelPending")
 
     def _notify(self, text: str) -> None:
         assert self.notify is not None
