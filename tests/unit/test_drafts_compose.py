@@ -83,3 +83,31 @@ def test_the_send_key_is_the_draft_ids_hash_and_stable():
     key = draft_send_key("EVT#instantly#0195f3a2")
     assert key == draft_send_key("EVT#instantly#0195f3a2") != draft_send_key("EVT#instantly#other")
     assert key.startswith("draft#") and len(key) == len("draft#") + 32 and "0195f3a2" not in key
+
+
+def test_an_email_draft_reads_the_replys_new_text_never_the_quoted_thread():
+    from switchboard.services.processing.classify import RulesClassifier
+    from switchboard.services.processing.pipeline import PipelineConfig, plan_event
+
+    # Given an e-mail reply quoting our earlier message, and a model that plans and writes
+    subject, client = drafter(
+        LlmAnswer("{}", STRATEGY, 100, 20, 5), LlmAnswer("Tuesday works.", None, 80, 9, 5)
+    )
+    email = {
+        "pk": "EVT#instantly#e1",
+        "kind": "message",
+        "provider": "instantly",
+        "direction": "inbound",
+        "channel": "email",
+        "sender": "maya@example.com",
+        "recipient": "alex@example.io",
+        "body": "Yes, let's talk Tuesday\n\nOn Mon, Nov 24, 2026 at 9:00 AM Alex <alex@example.io> wrote:\n"
+        "> Would a short call about dispatch texts help?",
+        "occurred_at": "2026-11-25T08:00:00Z",
+    }
+    # When its job is planned
+    plan = plan_event(email, PipelineConfig(), RulesClassifier(), lambda c, a: False, drafter=subject)
+    # Then both model steps saw the new text, and none saw the quoted thread
+    assert plan.draft is not None and plan.draft.variant == "llm"
+    assert all("Yes, let's talk Tuesday" in request.prompt for request in client.requests)
+    assert not any("dispatch texts" in request.prompt for request in client.requests)
