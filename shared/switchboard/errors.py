@@ -101,3 +101,15 @@ class ReminderNotCancellable(SwitchboardError):
     def __init__(self, state: str | None) -> None:
         super().__init__(state or "not_found")
         self.state = state
+
+
+class DraftNotFound(SwitchboardError):
+    """No draft has this id (the pk of the message it answers)."""
+
+
+class DraftTransitionRefused(SwitchboardError):
+    """The draft's state does not allow the move (approving a sent or rejected draft)."""
+
+    def __init__(self, draft_id: str, state: str, wanted: str) -> None:
+        super().__init__(f"draft {draft_id} is {state}: it cannot be {wanted}")
+        self.state = state

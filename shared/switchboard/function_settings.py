@@ -33,7 +33,15 @@ class WorkerSettings(
     processing_dlq_url: str = Field(min_length=1, alias="PROCESSING_DLQ_URL")
     # Comma-separated subset of consent,classify,rollup,draft,delivery; empty = all of them.
     pipeline_steps: str = Field(default="", alias="PIPELINE_STEPS")
-    auto_send_enabled: bool = Field(default=False, alias="AUTO_SEND_ENABLED")
+    # Comma-separated providers whose positive replies' drafts are approved and sent by policy (e.g.
+    # "instantly,smartlead"); empty = off: every draft waits for `switchboard drafts approve`.
+    auto_send_providers: str = Field(
+        default="",
+        pattern=r"^\s*((twilio|openphone|ghl|smartlead|instantly|unipile)\s*(,\s*|$))*$",
+        alias="AUTO_SEND_PROVIDERS",
+    )
+    # Where an auto-approved draft's send request goes (the sender's queue).
+    outbound_queue_url: str = Field(default="", alias="OUTBOUND_QUEUE_URL")
     backoff_base_seconds: int = Field(
         default=PROCESSING_JOBS.base_seconds, ge=0, alias="BACKOFF_BASE_SECONDS"
     )
@@ -59,6 +67,10 @@ class WorkerSettings(
     reminder_compliance_profile: Literal["", "us_states"] = Field(
         default="", alias="REMINDER_COMPLIANCE_PROFILE"
     )
+
+    @property
+    def auto_send_provider_set(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.auto_send_providers.split(",") if name.strip())
 
     @field_validator("llm_prices", mode="before")
     @classmethod

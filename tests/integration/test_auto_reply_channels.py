@@ -262,7 +262,7 @@ def test_a_draft_left_approved_by_a_crash_after_the_send_is_marked_sent_on_redel
     replies_on, stack, dynamodb, sqs, lambda_context, monkeypatch
 ):
     # Given a sender that dies after recording the send, before moving the draft
-    from switchboard.dal.drafts import DraftRecords
+    from switchboard.dal.drafts import Drafts
 
     enqueue(sqs, stack, approved_reply(stack, dynamodb, "unipile", monkeypatch, lambda_context))
 
@@ -272,7 +272,7 @@ def test_a_draft_left_approved_by_a_crash_after_the_send_is_marked_sent_on_redel
     url = stack.queues["OutboundQueue"]
     messages = receive_batch(sqs, url)
     with monkeypatch.context() as patched:
-        patched.setattr(DraftRecords, "finish_send", crash)
+        patched.setattr(Drafts, "finish_send", crash)
         with pytest.raises(SystemExit):
             sender.handler(sqs_event(messages, stack.queue_arns["OutboundQueue"]), lambda_context)
     assert draft_of(dynamodb, stack, "unipile")["status"] == "approved"

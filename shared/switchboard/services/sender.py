@@ -24,7 +24,7 @@ from pydantic import ValidationError
 from switchboard.container import once_per_container
 from switchboard.errors import SendFinished, SendInterrupted
 from switchboard.models import Channel, Direction, Message
-from switchboard.models.drafts import DraftState
+from switchboard.models.drafts import DraftEnds, DraftState
 from switchboard.models.outbound import SendRequest
 from switchboard.models.plan import Consent, ConsentChange
 from switchboard.models.states import SendState
@@ -62,10 +62,6 @@ class Queues(Protocol):
     ) -> None: ...
 
 
-class Drafts(Protocol):
-    def finish_send(self, pk: str, state: DraftState, now: float, **fields: str) -> bool: ...
-
-
 Transport = Callable[[SendRequest], Sent]
 
 
@@ -83,7 +79,7 @@ class Sender:
     store: EventStore
     jobs: JobSink
     clock: Callable[[], float] = time.time
-    drafts: Drafts | None = None  # auto-replies' drafts; None: no draft is ever moved
+    drafts: DraftEnds | None = None  # auto-replies' drafts; None: no draft is ever moved
 
     def handle(self, body: str, *, receipt_handle: str, receive_count: int) -> SendOutcome:
         """One SQS record: returns when the message may be deleted, raises to have it retried."""
@@ -265,7 +261,7 @@ def _build_default() -> Sender:
     from switchboard.dal.address_keys import AddressKeys
     from switchboard.dal.consents import Consents
     from switchboard.dal.dead_letters import RetryQueues
-    from switchboard.dal.drafts import DraftRecords
+    from switchboard.dal.drafts import Drafts
     from switchboard.dal.events_table import EventsTable
     from switchboard.dal.jobs_queue import JobsQueue
     from switchboard.dal.outbound_records import OutboundRecords
@@ -319,5 +315,5 @@ def _build_default() -> Sender:
         },
         store=EventsTable(settings.table_name, raw_payloads=RawPayloads(settings.raw_payload_bucket)),
         jobs=JobsQueue(settings.processing_queue_url),
-        drafts=DraftRecords(settings.table_name),
+        drafts=Drafts(settings.table_name),
     )

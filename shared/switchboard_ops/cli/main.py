@@ -13,6 +13,7 @@ from switchboard_ops.cli import (
     ai,
     alerts,
     dlq,
+    drafts,
     health,
     jobs,
     local,
@@ -25,7 +26,21 @@ from switchboard_ops.cli import (
 )
 from switchboard_ops.cli.output import CliError, print_error
 
-COMMANDS = (local, messages, recipients, status, dlq, jobs, health, send, alerts, reconcile, ai, reminders)
+COMMANDS = (
+    local,
+    messages,
+    recipients,
+    status,
+    dlq,
+    jobs,
+    health,
+    send,
+    alerts,
+    reconcile,
+    ai,
+    reminders,
+    drafts,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="switchboard",
         description="Operate Switchboard: the local stack, stored messages, queue status, dead-letter "
         "queues, job statistics, the health check, sending a message, alerts, reconciliation, reminder "
-        "recipients, AI usage, reminders and their kill switch.",
+        "recipients, AI usage, reminders and their kill switch, drafts.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from switchboard_ops.sandbox import llm_api, openphone_api, reply_apis, twilio_api
+from switchboard_ops.sandbox import llm_api, openphone_api, reply_apis, slack_api, twilio_api
 from switchboard_ops.sandbox.config import ConfigError, SandboxConfig
 from switchboard_ops.sandbox.core import Context, bad_request
 from switchboard_ops.sandbox.faults import FaultError, FaultRule, rules_from_json
@@ -47,6 +47,7 @@ class SandboxApp:
                 "replies": ctx.store.replies(request.arg("provider"))
             },
             ("GET", "/sandbox/deliveries"): lambda request: {"deliveries": ctx.delivery.recent()},
+            ("GET", "/sandbox/slack"): lambda request: {"messages": ctx.store.slack()},
             ("POST", "/sandbox/reset"): self._reset,
             ("POST", "/sandbox/flush"): self._flush,
         }
@@ -83,6 +84,8 @@ class SandboxApp:
             return llm_api.BedrockApi
         if reply_api := reply_apis.api_for(path):
             return reply_api
+        if path.startswith(slack_api.PREFIX):
+            return slack_api
         if path.startswith(twilio_api.PREFIX):
             return twilio_api
         if path.startswith(openphone_api.PREFIX):
@@ -412,6 +415,10 @@ class Sandbox:
     def replies(self, provider: str | None = None) -> list[dict[str, Any]]:
         """What the reply APIs accepted (as `GET /sandbox/replies?provider=`)."""
         return self.ctx.store.replies(provider)
+
+    def slack_messages(self) -> list[str]:
+        """What the Slack incoming webhook (POST /slack/hook) received, in order."""
+        return self.ctx.store.slack()
 
     def deliveries(self) -> list[dict[str, Any]]:
         return self.ctx.delivery.recent()

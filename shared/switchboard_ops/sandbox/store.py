@@ -74,6 +74,7 @@ class Store:
         self._opt_outs: set[tuple[str, str]] = set()  # (business number, customer number)
         self._stats: Counter[str] = Counter()
         self._replies: list[dict[str, Any]] = []  # what the reply APIs accepted, in arrival order
+        self._slack: list[str] = []  # texts the Slack incoming webhook received
 
     def next_seq(self) -> int:
         with self._lock:
@@ -139,8 +140,17 @@ class Store:
             counts["messages"] = len(self._messages)
             return counts
 
+    def record_slack(self, text: str) -> None:
+        with self._lock:
+            self._slack.append(text)
+
+    def slack(self) -> list[str]:
+        with self._lock:
+            return list(self._slack)
+
     def clear(self) -> None:
         with self._lock:
+            self._slack.clear()
             self._messages.clear()
             self._replies.clear()
             self._opt_outs.clear()
