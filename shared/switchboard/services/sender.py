@@ -58,6 +58,10 @@ class Queues(Protocol):
     ) -> None: ...
 
 
+class AwaitedCallbacks(Protocol):
+    def expect(self, provider: str, provider_message_id: str, sent_at: float) -> bool: ...
+
+
 Transport = Callable[[SendRequest], Sent]
 
 
@@ -75,6 +79,9 @@ class Sender:
     store: EventStore
     jobs: JobSink
     clock: Callable[[], float] = time.time
+    # Providers that post a status callback for every send: those sends are watched until it arrives.
+    callbacks: AwaitedCallbacks | None = None
+    awaits_callback: frozenset[str] = frozenset()
 
     def handle(self, body: str, *, receipt_handle: str, receive_count: int) -> SendOutcome:
         """One SQS record: returns when the message may be deleted, raises to have it retried."""
@@ -152,6 +159,8 @@ class Sender:
             return "ambiguous"
         self.records.finish(key, SendState.SENT, self.clock(), provider_message_id=sent.provider_message_id)
         self._store_outbound(request, sent)
+        if self.callbacks is not None and request.provider in self.awaits_callback:
+            self.callbacks.expect(request.provider, sent.provider_message_id, self.clock())
         _count("MessagesSent")
         logger.info(
             "message sent",
@@ -219,6 +228,7 @@ def _build_default() -> Sender:
     from functools import partial
 
     from switchboard.dal.address_keys import AddressKeys
+    from switchboard.dal.callbacks import AwaitedCallbacks
     from switchboard.dal.consents import Consents
     from switchboard.dal.dead_letters import RetryQueues
     from switchboard.dal.events_table import EventsTable
@@ -265,4 +275,7 @@ def _build_default() -> Sender:
         },
         store=EventsTable(settings.table_name, raw_payloads=RawPayloads(settings.raw_payload_bucket)),
         jobs=JobsQueue(settings.processing_queue_url),
+        callbacks=AwaitedCallbacks(settings.table_name),
+        # Twilio calls back only where the send named a URL; OpenPhone posts message.delivered always.
+        awaits_callback=frozenset(["openphone", *(["twilio"] if callback else [])]),
     )
