@@ -8,6 +8,8 @@ periodic check counts the old ones per provider with one Query each (docs/adr/00
 
 from __future__ import annotations
 
+from typing import Any
+
 from switchboard.dal.deliveries import delivery_key
 from switchboard.dal.table import Table
 
@@ -36,7 +38,7 @@ class AwaitedCallbacks(Table):
         """How many of the provider's sends accepted in [sent_after, sent_before] still wait."""
         total, start_key = 0, None
         while True:
-            page = {"ExclusiveStartKey": start_key} if start_key else {}
+            page: dict[str, Any] = {"ExclusiveStartKey": start_key} if start_key else {}
             response, _ = self.call(
                 "query",
                 IndexName=INDEX,

@@ -17,6 +17,7 @@ from switchboard_ops.cli import (
     jobs,
     local,
     messages,
+    metrics,
     recipients,
     reconcile,
     send,
@@ -24,7 +25,7 @@ from switchboard_ops.cli import (
 )
 from switchboard_ops.cli.output import CliError, print_error
 
-COMMANDS = (local, messages, recipients, status, dlq, jobs, health, send, alerts, reconcile, ai)
+COMMANDS = (local, messages, recipients, status, dlq, jobs, health, send, alerts, reconcile, ai, metrics)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="switchboard",
         description="Operate Switchboard: the local stack, stored messages, queue status, dead-letter "
         "queues, job statistics, the health check, sending a message, alerts, reconciliation, reminder "
-        "recipients, AI usage.",
+        "recipients, AI usage, daily metrics.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
