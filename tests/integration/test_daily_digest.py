@@ -114,7 +114,59 @@ def test_canary_reconciliation_and_ai_cost_come_from_their_records(stack):
         "capture_rate": 98.5,
     }
     assert (digest["ai"]["calls"], digest["ai"]["failures"], digest["ai"]["cost_usd"]) == (2, 1, 0.4)
+    assert (digest["ai"]["success_rate"], digest["ai"]["average_latency_ms"]) == (50.0, 300)
     assert digest["ai"]["cost_vs_7_day_average_percent"] == 400.0
+
+
+def sent_message(stack: Any, message_id: str) -> None:
+    """An outbound message as the sender stores it after the provider accepted it."""
+    from switchboard.dal.events_table import EventsTable
+    from switchboard.models import Channel, Direction, Message
+
+    message = Message(
+        provider="twilio",
+        provider_message_id=message_id,
+        channel=Channel.SMS,
+        direction=Direction.OUTBOUND,
+        sender="+14155550100",
+        recipient="+14155550123",
+        body="See you at 3",
+        status="queued",
+        occurred_at=datetime.fromtimestamp(NOON, UTC),
+        event_type="message.sent",
+        raw={},
+    )
+    EventsTable(stack.tables["EventsTable"]).store_if_new(
+        message, source="sender", received_at=NOON, job=False
+    )
+
+
+def test_sends_come_from_the_table_and_opt_outs_from_cloudwatch(stack):
+    # Given four sends stored that day, and CloudWatch counting one opt-out
+    for index in range(4):
+        sent_message(stack, f"SMsent{index}")
+    client("cloudwatch").put_metric_data(
+        Namespace="Switchboard",
+        MetricData=[
+            {
+                "MetricName": "OptOuts",
+                "Dimensions": [{"Name": "service", "Value": "switchboard"}],
+                "Timestamp": datetime.fromtimestamp(NOON, UTC),
+                "Value": 1,
+                "Unit": "Count",
+            }
+        ],
+    )
+
+    digest = digest_of(stack, DAY)
+
+    assert digest["sends"] == {
+        "sent_by_provider": {"twilio": 4},
+        "sent": 4,
+        "opt_outs": 1,
+        "opt_out_rate": 25.0,
+    }
+    assert digest["webhooks"]["stored"] == 0  # a send is not a webhook
 
 
 def test_numbers_only_cloudwatch_has_come_from_it_and_are_null_without_data(stack):

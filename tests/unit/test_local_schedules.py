@@ -158,7 +158,11 @@ def test_the_health_check_runs_hourly_and_its_callback_watch_every_minute_in_the
     hourly, watch = schedules["Hourly"], schedules["CallbackWatch"]
 
     assert (hourly.kind, hourly.expression, hourly.enabled) == ("Schedule", "rate(1 hour)", True)
-    assert (watch.expression, watch.enabled, watch.input) == ("rate(1 minute)", True, '{"action": "callbacks"}')
+    assert (watch.expression, watch.enabled, watch.input) == (
+        "rate(1 minute)",
+        True,
+        '{"action": "callbacks"}',
+    )
 
 
 class FakeTime:

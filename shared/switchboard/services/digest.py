@@ -3,11 +3,13 @@
 
 Where each number comes from (docs/adr/0014):
 - the events table, one Scan of the day (dal/daily_records.py): webhooks stored by provider and kind,
-  jobs processed / retried / exhausted / pending, deliveries by final status;
+  jobs processed / retried / exhausted / pending, messages sent (stored by the sender) by provider,
+  deliveries by final status;
 - the table's own records: canary checks (HealthRecords), reconciliation runs (their backfills and the
   webhook capture rate), AI usage (the AIUSAGE#<day> partitions, 8 days for the cost trend);
-- CloudWatch, for what is never stored: duplicate and rejected webhooks (bad input stores nothing), and
-  the reminder counts the reminder functions emit (REMINDER_METRICS). Locally these are null: moto's
+- CloudWatch, for what is never stored: duplicate and rejected webhooks (bad input stores nothing),
+  opt-outs (the suppression record keeps only the latest keyword), and the reminder counts the reminder
+  functions emit (REMINDER_METRICS). Locally these are null: moto's
   CloudWatch receives no EMF.
 """
 
@@ -69,6 +71,8 @@ def build_digest(sources: Sources, day: str) -> dict[str, Any]:
     jobs = job_stats(events)
     delivery = Counter(final_outcome(str(r.get("delivery_status", ""))) or "in_flight" for r in deliveries)
     final = delivery["delivered"] + delivery["failed"]
+    sent = Counter(str(e.get("provider")) for e in events if e.get("source") == "sender")  # stored sends
+    opt_outs = _cloudwatch_totals(sources, ("OptOuts",), start)["opt_outs"]
     return {
         "date": day,
         "webhooks": {
@@ -85,6 +89,12 @@ def build_digest(sources: Sources, day: str) -> dict[str, Any]:
         },
         "canary": _canary(sources, start),
         "reconciliation": _reconciliation(sources, day),
+        "sends": {
+            "sent_by_provider": dict(sorted(sent.items())),
+            "sent": sum(sent.values()),
+            "opt_outs": opt_outs,
+            "opt_out_rate": round(100 * opt_outs / sum(sent.values()), 2) if opt_outs and sent else None,
+        },
         "deliveries": {
             "delivered": delivery["delivered"],
             "failed": delivery["failed"],
@@ -128,6 +138,10 @@ def _ai(sources: Sources, day: str) -> dict[str, Any]:
     average = week_before["cost_usd"] / 7
     return {
         **{key: today[key] for key in ("calls", "failures", "cost_usd", "input_tokens", "output_tokens")},
+        "success_rate": round(100 * (today["calls"] - today["failures"]) / today["calls"], 2)
+        if today["calls"]
+        else None,
+        "average_latency_ms": today["average_latency_ms"],
         "cost_by_feature": {name: s["cost_usd"] for name, s in today["by_feature"].items()},
         "cost_7_day_average_usd": round(average, 6),
         "cost_vs_7_day_average_percent": round(100 * today["cost_usd"] / average, 1) if average else None,
