@@ -81,6 +81,7 @@ def send(stack: Any, clock: Clock) -> Any:
         assert handle(request.model_dump_json(), receipt_handle="r", receive_count=1) == "sent"
         return str(OutboundRecords(table).get(key)["provider_message_id"])  # type: ignore[index]
 
+    one.sender = sender  # type: ignore[attr-defined]  # a test may swap its parts
     return one
 
 
@@ -158,6 +159,24 @@ def test_a_callback_merged_before_the_mark_leaves_nothing_waiting(stack, watch, 
 
     # Then the mark is refused and the check counts nothing
     assert marked is False
+    assert run_check(lambda_context)["overdue"]["twilio"] == 0
+
+
+def test_a_send_whose_mark_cannot_be_written_is_still_sent_once(stack, send, watch, clock, lambda_context):
+    # Given the table refusing the sender's mark (after the provider accepted the send)
+    from switchboard.errors import StoreUnavailable
+
+    class Unavailable:
+        def expect(self, provider: str, provider_message_id: str, sent_at: float) -> bool:
+            raise StoreUnavailable("DynamoDB update_item: ProvisionedThroughputExceededException")
+
+    send.sender.callbacks = Unavailable()
+
+    # When the send goes out, it is reported sent (SQS must not redeliver a finished send)
+    send("twilio")
+    clock.now += watch.overdue_after_seconds + 1
+
+    # Then it is simply not watched
     assert run_check(lambda_context)["overdue"]["twilio"] == 0
 
 

@@ -19,7 +19,7 @@ from typing import Any, Literal, Protocol
 from pydantic import ValidationError
 
 from switchboard.container import once_per_container
-from switchboard.errors import SendFinished, SendInterrupted
+from switchboard.errors import SendFinished, SendInterrupted, StoreUnavailable
 from switchboard.models import Channel, Direction, Message
 from switchboard.models.outbound import SendRequest
 from switchboard.models.plan import Consent, ConsentChange
@@ -160,7 +160,7 @@ class Sender:
         self.records.finish(key, SendState.SENT, self.clock(), provider_message_id=sent.provider_message_id)
         self._store_outbound(request, sent)
         if self.callbacks is not None and request.provider in self.awaits_callback:
-            self.callbacks.expect(request.provider, sent.provider_message_id, self.clock())
+            self._await_callback(self.callbacks, request.provider, sent.provider_message_id)
         _count("MessagesSent")
         logger.info(
             "message sent",
@@ -170,6 +170,14 @@ class Sender:
             purpose=request.purpose,
         )
         return "sent"
+
+    def _await_callback(self, callbacks: AwaitedCallbacks, provider: str, provider_message_id: str) -> None:
+        """Watch the send until its status callback; the send itself is done, so a failed mark only
+        leaves this one unwatched (and must not make SQS redeliver a finished send)."""
+        try:
+            callbacks.expect(provider, provider_message_id, self.clock())
+        except StoreUnavailable as failure:
+            logger.warning("send not watched for its callback", provider=provider, error=str(failure))
 
     def _rejected(self, request: SendRequest, rejected: SendRejected) -> SendOutcome:
         now = self.clock()
