@@ -169,6 +169,17 @@ class HealthSettings(Settings, EventsTableSettings, AlertsSettings):
     canary_from: str = Field(default="", alias="CANARY_FROM_NUMBER")
     canary_to: str = Field(default="", alias="CANARY_TO_NUMBER")
     canary_timeout_seconds: int = Field(default=120, ge=1, le=900, alias="CANARY_TIMEOUT_SECONDS")
+    # The callback watch (services/callback_watch.py): whose sends it watches, and when one is overdue.
+    callback_watch_providers: str = Field(
+        default="twilio,openphone",
+        pattern=r"^\s*((twilio|openphone)\s*,?\s*)*$",
+        alias="CALLBACK_WATCH_PROVIDERS",
+    )
+    callback_overdue_seconds: int = Field(default=120, ge=30, le=3000, alias="CALLBACK_OVERDUE_SECONDS")
+
+    @property
+    def callback_providers(self) -> list[str]:
+        return [name.strip() for name in self.callback_watch_providers.split(",") if name.strip()]
 
 
 @once_per_container

@@ -22,7 +22,7 @@ from typing import Any, Literal, Protocol
 from pydantic import ValidationError
 
 from switchboard.container import once_per_container
-from switchboard.errors import SendFinished, SendInterrupted
+from switchboard.errors import SendFinished, SendInterrupted, StoreUnavailable
 from switchboard.models import Channel, Direction, Message
 from switchboard.models.drafts import DraftEnds, DraftState
 from switchboard.models.outbound import SendRequest
@@ -62,6 +62,10 @@ class Queues(Protocol):
     ) -> None: ...
 
 
+class AwaitedCallbacks(Protocol):
+    def expect(self, provider: str, provider_message_id: str, sent_at: float) -> bool: ...
+
+
 Transport = Callable[[SendRequest], Sent]
 
 
@@ -80,6 +84,9 @@ class Sender:
     jobs: JobSink
     clock: Callable[[], float] = time.time
     drafts: DraftEnds | None = None  # auto-replies' drafts; None: no draft is ever moved
+    # Providers that post a status callback for every send: those sends are watched until it arrives.
+    callbacks: AwaitedCallbacks | None = None
+    awaits_callback: frozenset[str] = frozenset()
 
     def handle(self, body: str, *, receipt_handle: str, receive_count: int) -> SendOutcome:
         """One SQS record: returns when the message may be deleted, raises to have it retried."""
@@ -162,6 +169,8 @@ class Sender:
         self._finish_draft(request, DraftState.SENT, provider_message_id=sent.provider_message_id)
         if sent.provider_message_id:  # SmartLead queues a reply and names no id: nothing to key it on
             self._store_outbound(request, sent)
+            if self.callbacks is not None and request.provider in self.awaits_callback:
+                self._await_callback(self.callbacks, request.provider, sent.provider_message_id)
         _count("MessagesSent")
         logger.info(
             "message sent",
@@ -171,6 +180,14 @@ class Sender:
             purpose=request.purpose,
         )
         return "sent"
+
+    def _await_callback(self, callbacks: AwaitedCallbacks, provider: str, provider_message_id: str) -> None:
+        """Watch the send until its status callback; the send itself is done, so a failed mark only
+        leaves this one unwatched (and must not make SQS redeliver a finished send)."""
+        try:
+            callbacks.expect(provider, provider_message_id, self.clock())
+        except StoreUnavailable as failure:
+            logger.warning("send not watched for its callback", provider=provider, error=str(failure))
 
     def _rejected(self, request: SendRequest, rejected: SendRejected) -> SendOutcome:
         now = self.clock()
@@ -259,6 +276,7 @@ def _build_default() -> Sender:
     from functools import partial
 
     from switchboard.dal.address_keys import AddressKeys
+    from switchboard.dal.callbacks import AwaitedCallbacks
     from switchboard.dal.consents import Consents
     from switchboard.dal.dead_letters import RetryQueues
     from switchboard.dal.drafts import Drafts
@@ -316,4 +334,7 @@ def _build_default() -> Sender:
         store=EventsTable(settings.table_name, raw_payloads=RawPayloads(settings.raw_payload_bucket)),
         jobs=JobsQueue(settings.processing_queue_url),
         drafts=Drafts(settings.table_name),
+        callbacks=AwaitedCallbacks(settings.table_name),
+        # Twilio calls back only where the send named a URL; OpenPhone posts message.delivered always.
+        awaits_callback=frozenset(["openphone", *(["twilio"] if callback else [])]),
     )

@@ -22,12 +22,13 @@ from switchboard.container import once_per_container
 from switchboard.errors import JobAlreadyDone, JobBusy, JobMissing
 from switchboard.models import Job
 from switchboard.models.drafts import Conversation
-from switchboard.models.plan import ConsentChange, DeliveryMerge, Plan
+from switchboard.models.plan import Consent, ConsentChange, DeliveryMerge, Plan
 from switchboard.observability import logger, metrics
 from switchboard.retry import PROCESSING_JOBS, QueueRetry
 from switchboard.services.drafts.compose import Drafter
 from switchboard.services.drafts.dispatch import DraftDispatch
 from switchboard.services.processing.classify import Classifier, RulesClassifier
+from switchboard.services.processing.delivery import final_outcome
 from switchboard.services.processing.model_calls import publish_metrics
 from switchboard.services.processing.pipeline import PipelineConfig, plan_event
 
@@ -82,6 +83,21 @@ def injected_fault(body: str, attempt: int) -> None:
 def _count(name: str) -> None:
     # A batch mixes providers: job metrics carry no provider dimension (`switchboard jobs stats` splits them).
     metrics.add_metric(name=name, unit="Count", value=1)
+
+
+def _count_delivery(merge: DeliveryMerge) -> None:
+    """A message's first final status (the merge moved it there): the delivery-rate alarm's inputs."""
+    outcome = final_outcome(merge.status)
+    if outcome == "delivered":
+        _count("MessagesDelivered")
+    elif outcome == "failed":
+        _count("MessagesUndelivered")
+
+
+def _count_consent(change: ConsentChange) -> None:
+    """A recorded opt-out (not a repeated one): the opt-out-rate alarm's numerator."""
+    if change.consent is Consent.OPT_OUT:
+        _count("OptOuts")
 
 
 class Worker:
@@ -161,10 +177,10 @@ class Worker:
                 conversation=self.records.conversation,
             )
             publish_metrics(plan.ai_calls)  # the calls were made (and billed) whatever happens next
-            if plan.consent:
-                self.records.record_consent(plan.consent)
-            if plan.delivery:
-                self.records.merge_delivery(plan.delivery)
+            if plan.consent and self.records.record_consent(plan.consent):
+                _count_consent(plan.consent)
+            if plan.delivery and self.records.merge_delivery(plan.delivery):
+                _count_delivery(plan.delivery)
             if record.get("kind") == "calendar" and self.reminders is not None:
                 # Its own conditional writes, made before the commit: a retried job finishes them
                 plan.annotations.update(self.reminders.process(record, now=self.clock()))

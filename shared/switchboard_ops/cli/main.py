@@ -18,6 +18,7 @@ from switchboard_ops.cli import (
     jobs,
     local,
     messages,
+    metrics,
     recipients,
     reconcile,
     reminders,
@@ -38,6 +39,7 @@ COMMANDS = (
     alerts,
     reconcile,
     ai,
+    metrics,
     reminders,
     drafts,
 )
@@ -48,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="switchboard",
         description="Operate Switchboard: the local stack, stored messages, queue status, dead-letter "
         "queues, job statistics, the health check, sending a message, alerts, reconciliation, reminder "
-        "recipients, AI usage, reminders and their kill switch, drafts.",
+        "recipients, AI usage, reminders and their kill switch, drafts, daily metrics.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:
