@@ -3,7 +3,7 @@
 The sender marks a sent message's DELIVERY record `awaiting_callback` (only while no status has been
 merged into it); the delivery merge removes the mark in the same write that records the first status.
 So the AwaitingCallbacks index holds exactly the sends whose callback has not arrived, and the
-periodic check counts the old ones per provider with one Query each (docs/adr/0014).
+periodic check counts the old ones per provider with one Query each (docs/adr/0016).
 """
 
 from __future__ import annotations

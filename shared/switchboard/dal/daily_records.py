@@ -3,7 +3,7 @@
 Event records received that day (provider, kind, source, job fields) and DELIVERY records whose last
 status is from that day. A scan on purpose, like the weekly integrity check: the table has no index by
 day, and a daily read of it costs less than a counter on the ingest hot path would (2 AWS calls per
-webhook, docs/adr/0014)."""
+webhook, docs/adr/0016)."""
 
 from __future__ import annotations
 

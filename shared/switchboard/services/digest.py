@@ -1,7 +1,7 @@
 """The daily digest: yesterday's numbers in one document, published to AlertsTopic once a day
 (ReconcileFunction's DailyDigest schedule) and printed by `switchboard metrics daily [--date D] [--json]`.
 
-Where each number comes from (docs/adr/0014):
+Where each number comes from (docs/adr/0016):
 - the events table, one Scan of the day (dal/daily_records.py): webhooks stored by provider and kind,
   jobs processed / retried / exhausted / pending, messages sent (stored by the sender) by provider,
   deliveries by final status;
