@@ -1,4 +1,4 @@
-"""The daily digest against moto: each number from where it is stored (docs/adr/0014), published to
+"""The daily digest against moto: each number from where it is stored (docs/adr/0016), published to
 AlertsTopic by ReconcileFunction's daily schedule, with the cost trend the cost alarm reads."""
 
 from __future__ import annotations
