@@ -494,18 +494,12 @@ def test_integrity_check_compares_per_day_counts_and_alerts_below_the_threshold(
 def test_the_scheduled_handler_reconciles_the_configured_providers(
     stack, sandbox, monkeypatch, lambda_context, sqs
 ):
-    from switchboard.function_settings import reconcile_settings
-
     monkeypatch.setenv("ALERTS_TOPIC_ARN", stack.topics["AlertsTopic"])
     monkeypatch.setenv("RECONCILE_PROVIDERS", "twilio")
     monkeypatch.setenv("TWILIO_API_BASE_URL", sandbox.url)
-    reconcile_settings.cache_clear()
     receive(sandbox, "twilio", 3)
-    try:
-        handler = load_handler("reconcile").handler
-        result = handler({"source": "aws.events", "detail-type": "Scheduled Event"}, lambda_context)
-        assert result["status"] == "completed" and result["totals"]["new_messages"] == 3
-        integrity = handler({"action": "integrity", "days": 2}, lambda_context)
-        assert integrity["status"] in ("ok", "alert") and len(integrity["days"]) == 2
-    finally:
-        reconcile_settings.cache_clear()
+    handler = load_handler("reconcile").handler
+    result = handler({"source": "aws.events", "detail-type": "Scheduled Event"}, lambda_context)
+    assert result["status"] == "completed" and result["totals"]["new_messages"] == 3
+    integrity = handler({"action": "integrity", "days": 2}, lambda_context)
+    assert integrity["status"] in ("ok", "alert") and len(integrity["days"]) == 2

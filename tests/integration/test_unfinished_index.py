@@ -7,8 +7,6 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
-import pytest
-
 from switchboard.dal.events_table import UNFINISHED_INDEX, UNFINISHED_SHARDS, EventsTable, unfinished_shard
 from switchboard.dal.job_records import JobRecords
 from switchboard.dal.reconcile_records import ReconcileRecords
@@ -20,15 +18,6 @@ ingest = load_handler("ingest")
 worker = load_handler("worker")
 SMS_PK = "EVT#twilio#SM7c1a2b3c4d5e6f708192a3b4c5d6e7f8"  # events/ingest/twilio_inbound_sms.json
 HOUR = 3600.0
-
-
-@pytest.fixture(autouse=True)
-def fresh_worker(stack):
-    from switchboard.function_settings import worker_settings
-
-    worker_settings.cache_clear()
-    yield
-    worker_settings.cache_clear()
 
 
 class Counting:
