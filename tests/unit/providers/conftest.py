@@ -7,8 +7,12 @@ package so that the import names this file, not another conftest)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from typing import Any
 
+import pytest
+
+from switchboard.errors import WebhookRejected
 from switchboard.models import Event
 from switchboard.providers import ROUTES
 from switchboard.webhook_request import JSON, WebhookRequest
@@ -51,6 +55,25 @@ def accepted(request: WebhookRequest, secrets: dict[str, Any], now: float) -> Ev
     binding = ROUTES[request.route].load()
     binding.module.verify(request, secrets, now)
     return binding.parse(request, now, secrets)
+
+
+def assert_accepted(
+    request: WebhookRequest,
+    secrets: dict[str, Any],
+    now: float,
+    *,
+    uncredentialed: WebhookRequest | None = None,
+) -> None:
+    """`request` passes its route's verify, and only because of its credentials: `uncredentialed` (by
+    default the same request with no header but its content type) is rejected, so a verify that let
+    everything through fails the test that calls this."""
+    module = ROUTES[request.route].load().module
+    module.verify(request, secrets, now)
+    bare = uncredentialed or replace(
+        request, headers={name: value for name, value in request.headers.items() if name == "content-type"}
+    )
+    with pytest.raises(WebhookRejected):
+        module.verify(bare, secrets, now)
 
 
 def without(payload: dict[str, Any], *names: str) -> dict[str, Any]:
