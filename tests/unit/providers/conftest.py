@@ -9,18 +9,24 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
 from switchboard.errors import WebhookRejected
 from switchboard.models import Event
 from switchboard.providers import ROUTES
-from switchboard.webhook_request import JSON, WebhookRequest
+from switchboard.webhook_request import FORM, JSON, WebhookRequest
 
 
 def body_of(payload: dict[str, Any] | list[Any]) -> bytes:
     """A JSON payload as a provider sends it: compact, so signatures over the raw body match."""
     return json.dumps(payload, separators=(",", ":")).encode()
+
+
+def form_of(fields: dict[str, Any] | list[Any]) -> bytes:
+    """Form fields as Twilio posts them (a list of pairs keeps repeated fields)."""
+    return urlencode(fields).encode()
 
 
 def webhook_request(
@@ -33,8 +39,9 @@ def webhook_request(
     **named_headers: str,
 ) -> WebhookRequest:
     """The request for `route`; headers lowercased as switchboard.http_api stores them. Keyword headers
-    spell dashes as underscores (`x_api_key="..."` is the `x-api-key` header)."""
-    raw = body if isinstance(body, bytes) else body_of(body)
+    spell dashes as underscores (`x_api_key="..."` is the `x-api-key` header). With `content_type=FORM`
+    a dict or a list of pairs is form-encoded (repeated fields as pairs), otherwise JSON-encoded."""
+    raw = body if isinstance(body, bytes) else form_of(body) if content_type == FORM else body_of(body)
     lowered = {"content-type": content_type} if content_type else {}
     lowered.update({name.lower(): value for name, value in (headers or {}).items()})
     lowered.update({name.replace("_", "-").lower(): value for name, value in named_headers.items()})
