@@ -63,6 +63,7 @@ def test_llm_prices_from_the_environment_extend_the_dated_defaults(monkeypatch):
     monkeypatch.setenv("TABLE_NAME", "events")
     monkeypatch.setenv("PROCESSING_QUEUE_URL", "https://sqs/q")
     monkeypatch.setenv("PROCESSING_DLQ_URL", "https://sqs/dlq")
+    monkeypatch.setenv("WEBHOOK_SECRETS_NAME", "switchboard/webhook-secrets")
     monkeypatch.setenv("LLM_PRICES", '{"llama3": {"input": 0, "output": 0, "verified_at": "2026-12-03"}}')
     # When loaded / Then it sits beside the defaults, each with its verified_at date
     prices = load_settings(WorkerSettings, "worker").llm_prices
