@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from model_factories import calendar_event
 
 from switchboard.dal.address_keys import AddressKeys
 from switchboard.dal.events_table import EventsTable, event_key
@@ -15,7 +16,7 @@ from switchboard.dal.items import from_item
 from switchboard.dal.job_records import JobRecords
 from switchboard.dal.recipients import Recipients
 from switchboard.dal.reminders import DUE_INDEX, ReminderRecords, due_shards
-from switchboard.models import CalendarEvent, CalendarStatus
+from switchboard.models import CalendarStatus
 from switchboard.models.recipients import Recipient
 from switchboard.services.reminders.service import ReminderService
 
@@ -38,20 +39,14 @@ def service(table) -> ReminderService:
 def stored_version(table: str, version: int, **changes: Any) -> dict[str, Any]:
     """Store one version of a booking the way ingest does and return the stored record."""
     fields: dict[str, Any] = {
-        "provider": "calcom",
-        "provider_message_id": "bk-1",
-        "occurred_at": datetime(2026, 11, 25, 8, 0, tzinfo=UTC),
-        "event_type": "BOOKING_CREATED",
-        "raw": {},
         "version": f"{version:020d}",
-        "status": CalendarStatus.CONFIRMED,
         "title": "Check-up",
         "location": "Room 2",
         "start": START,
         "attendee_phone": PHONE,
         "attendee_time_zone": "America/New_York",
     }
-    event = CalendarEvent(**{**fields, **changes})
+    event = calendar_event(**{**fields, **changes})
     events = EventsTable(table)
     events.store_if_new(event, received_at=NOW)
     key = event_key(event)
