@@ -15,7 +15,7 @@ from typing import Any
 from switchboard.dal.drafts import Drafts
 from switchboard.dal.events_table import EventsTable
 from switchboard.dal.outbound_queue import OutboundQueue
-from switchboard.errors import DraftNotFound, DraftTransitionRefused
+from switchboard.errors import DraftNotFound, DraftTransitionRefused, ReplyNotPossible
 from switchboard.models.drafts import DraftState
 from switchboard.observability import mask_text
 from switchboard.services.drafts.lifecycle import approve_draft, reject_draft
@@ -90,15 +90,15 @@ def approve_one(args: argparse.Namespace) -> int:
     queue = OutboundQueue(target.queues["OutboundQueue"], sqs=target.client("sqs"))
     try:
         with aws.translated("approve the draft"):
-            draft, enqueued = approve_draft(
-                _drafts(target), messages, queue, args.draft_id, time.time(), by="operator"
-            )
+            draft = approve_draft(_drafts(target), messages, queue, args.draft_id, time.time(), by="operator")
     except (DraftNotFound, DraftTransitionRefused) as refused:
         raise _refused(refused) from refused
+    except ReplyNotPossible as impossible:
+        raise CliError(f"approved, but it cannot be sent: {impossible}", error="reply_not_possible") from None
     if args.as_json:
-        print_json({**_view(draft), "send": enqueued})
+        print_json({**_view(draft), "send": "enqueued"})
     else:
-        print(f"draft {args.draft_id}  approved  (reply {enqueued})")
+        print(f"draft {args.draft_id}  approved  (reply enqueued)")
     return 0
 
 

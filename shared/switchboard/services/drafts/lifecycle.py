@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from switchboard.errors import DraftNotFound
-from switchboard.services.drafts.send import Enqueued, OutboundSink, enqueue_draft
+from switchboard.services.drafts.send import OutboundSink, enqueue_draft
 
 
 class DraftStore(Protocol):
@@ -18,14 +18,16 @@ MessageReader = Any  # anything with get(pk, sk) -> dict | None (dal.events_tabl
 
 def approve_draft(
     drafts: DraftStore, messages: MessageReader, queue: OutboundSink, draft_id: str, now: float, *, by: str
-) -> tuple[dict[str, Any], Enqueued]:
+) -> dict[str, Any]:
     """Approve, then enqueue: a failed enqueue leaves it approved, and approving it again re-enqueues
-    under the same send key (the sender sends it at most once)."""
+    under the same send key (the sender sends it at most once). ReplyNotPossible: the message it answers
+    cannot be replied to in its thread (the draft stays approved; the operator answers by hand)."""
     draft = drafts.approve(draft_id, now, by=by)
     message = messages.get(draft_id, "MESSAGE")
     if message is None:
         raise DraftNotFound(f"{draft_id}: the message it answers is gone")
-    return draft, enqueue_draft(draft, message, queue)
+    enqueue_draft(draft, message, queue)
+    return draft
 
 
 def reject_draft(drafts: DraftStore, draft_id: str, now: float, *, reason: str) -> dict[str, Any]:
