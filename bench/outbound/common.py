@@ -236,10 +236,12 @@ def build_sender(tally: Tally | None = None, *, naive: bool = False) -> Any:
     `tally`: each transport wrapped to timestamp acceptances and record failures (instrumentation only:
     the call itself is the production transport).
     """
-    from switchboard.container import forget_per_container
+    from switchboard.function_settings import sender_settings
     from switchboard.services.sender import _build_default
 
-    forget_per_container()  # the sender's settings from the current os.environ
+    # The sender's settings from the current os.environ; only those: forgetting every per-container object
+    # here would drop the health check a caller has already instrumented (bench/outbound/detection.py).
+    sender_settings.cache_clear()
     sender = _build_default()
     if naive:
         sender.limits = {provider: Unlimited() for provider in sender.limits}

@@ -86,9 +86,9 @@ def test_a_positive_sms_gets_a_two_step_draft_that_is_auto_sent_once(
     run_sender(sqs, stack, [request], lambda_context)
     # Then three model calls were recorded: classification, strategy and generation
     assert usage(dynamodb, stack) == ["draft.generate", "draft.strategy", "sentiment.classify"]
-    # And the LLM's draft was approved by policy, its send keyed on the draft id
+    # And the LLM's draft was approved by policy, its send keyed on the draft id, and is now sent
     draft = record(dynamodb, stack, SMS_PK, "DRAFT")
-    assert (draft["status"], draft["approved_by"], draft["variant"]) == ("approved", "auto", "llm")
+    assert (draft["status"], draft["approved_by"], draft["variant"]) == ("sent", "auto", "llm")
     body = json.loads(request["Body"])
     assert body["send_key"] == draft_send_key(SMS_PK) and body["purpose"] == "auto_reply"
     assert (body["recipient"], body["body"]) == (CONTACT, draft["text"])
@@ -207,7 +207,8 @@ def test_a_positive_instantly_reply_is_auto_sent_once_through_instantlys_reply_a
     # When the worker processes the positive reply and the sender takes its request (delivered twice)
     run_worker_once(sqs, stack, lambda_context)
     [request] = outbound(sqs, stack)
-    run_sender(sqs, stack, [request, request], lambda_context)
+    for _ in range(2):
+        sender.handler(sqs_event([request], stack.queue_arns["OutboundQueue"]), lambda_context)
     # Then Instantly's API received exactly one reply, and the two-step LLM draft is sent
     assert len(loop.replies("instantly")) == 1
     [pk] = [
