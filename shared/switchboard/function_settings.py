@@ -89,7 +89,6 @@ class SenderSettings(
     EventsTableSettings,
     ProcessingQueueSettings,
     WebhookSecretsSettings,
-    RawPayloadSettings,
     ProviderApiSettings,
 ):
     outbound_queue_url: str = Field(min_length=1, alias="OUTBOUND_QUEUE_URL")

@@ -224,7 +224,6 @@ def _build_default() -> Sender:
     from switchboard.dal.events_table import EventsTable
     from switchboard.dal.jobs_queue import JobsQueue
     from switchboard.dal.outbound_records import OutboundRecords
-    from switchboard.dal.raw_payloads import RawPayloads
     from switchboard.dal.secrets import WebhookSecrets
     from switchboard.function_settings import sender_settings
     from switchboard.providers import TWILIO_STATUS
@@ -263,6 +262,7 @@ def _build_default() -> Sender:
             "twilio": per_instance(settings.twilio_rate_per_second / settings.sender_concurrency),
             "openphone": per_instance(settings.openphone_rate_per_second / settings.sender_concurrency),
         },
-        store=EventsTable(settings.table_name, raw_payloads=RawPayloads(settings.raw_payload_bucket)),
+        # No raw-payload bucket: a sent message's raw payload (send key, purpose) always fits its item.
+        store=EventsTable(settings.table_name),
         jobs=JobsQueue(settings.processing_queue_url),
     )
