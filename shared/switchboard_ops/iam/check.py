@@ -16,10 +16,11 @@ from switchboard_ops.iam.policy import FunctionPolicy, Grant, resource_arn
 # and traces. These grants are never exercised by a test and are not reported as unused.
 RUNTIME_PREFIXES = ("logs:", "xray:")
 EVENT_SOURCE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
-# The only actions a role may grant on Resource "*": X-Ray defines no resource types, so its write actions
-# can be granted on nothing narrower (Service Authorization Reference, AWS X-Ray). Tracing is Active.
+# The only actions a role may grant on Resource "*": X-Ray's trace writes take no resource-level permissions
+# (Service Authorization Reference, AWS X-Ray: no resource type), and Tracing is Active.
 ANY_RESOURCE_ACTIONS = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
-# Logs on "*" only; every function has its own role (ADR 0014), so none carries even this today.
+# The one managed policy a role may carry (logs on "*", for a SAM-generated role without tracing); with
+# every function on its own role (ADR 0014), none carries even this one today.
 ALLOWED_MANAGED_POLICIES = frozenset({"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"})
 
 
@@ -61,8 +62,8 @@ def unexercised(policies: dict[str, FunctionPolicy], calls: Iterable[Call]) -> d
 
 
 def any_resource(policies: dict[str, FunctionPolicy]) -> dict[str, list[Grant]]:
-    """Grants on every resource (`*`) but the allow-listed actions (and the allowed managed policy's logs,
-    which foreign_managed answers for): wider than any call needs."""
+    """Grants on every resource (`*`) of an action not allow-listed, from the role's own statements and its
+    managed policies (AWSLambdaBasicExecutionRole's logs aside: that policy is allowed): wider than any call."""
     wide = {
         function: [
             g
