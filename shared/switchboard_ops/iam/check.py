@@ -63,7 +63,7 @@ def unexercised(policies: dict[str, FunctionPolicy], calls: Iterable[Call]) -> d
 
 def any_resource(policies: dict[str, FunctionPolicy]) -> dict[str, list[Grant]]:
     """Grants on every resource (`*`) of an action not allow-listed, from the role's own statements and its
-    managed policies (AWSLambdaBasicExecutionRole's logs aside: that policy is allowed): wider than any call."""
+    managed policies (AWSLambdaBasicExecutionRole's logs aside: that policy is allowed)."""
     wide = {
         function: [
             g
