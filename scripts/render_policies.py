@@ -60,7 +60,7 @@ def _ignored_policies(template: dict[str, Any]) -> list[str]:
 
 def _attached(resources: dict[str, Any], role: str) -> list[dict[str, Any]]:
     """The statements of the AWS::IAM::Policy resources attached to `role` (a logs policy that cannot sit
-    in the role itself without a dependency cycle, ADR 0014)."""
+    in the role itself without a dependency cycle, ADR 0017)."""
     return [
         statement
         for resource in resources.values()

@@ -208,17 +208,6 @@ def provision_stacks(session: Any, *, prefix: str = "switchboard-bench") -> Stac
     )
 
 
-def forget_cached_wiring() -> None:
-    """A function builds its clients, settings and services once per container: forget them."""
-    from switchboard.config import ingest_settings
-    from switchboard.container import forget_per_container
-    from switchboard.dal import aws
-
-    aws.client.cache_clear()
-    ingest_settings.cache_clear()
-    forget_per_container()
-
-
 def load_our_handler() -> ModuleType:
     from switchboard_ops.project import load_handler
 
@@ -244,9 +233,11 @@ class Handlers:
 
 def set_up_handlers(session: Any) -> Handlers:
     """Both stacks provisioned, their names in os.environ, both handlers loaded and wired afresh."""
+    from switchboard.container import forget_per_container
+
     stacks = provision_stacks(session)
     os.environ.update(stacks.environment())
-    forget_cached_wiring()
+    forget_per_container()  # a function builds its clients, settings and services once per container
     return Handlers(stacks, load_our_handler().handler, load_baseline_handler().handler)
 
 

@@ -6,7 +6,9 @@ SenderFunction and HealthCheckFunction against baselines measured in the same ru
    to the in-process sandbox provider (vs the limit itself; and vs a naive sender without the token
    bucket, which takes 429s); plus, informational, the same at a realistic provider round trip;
 2. health check detection: start -> failure alert with the loop broken (sandbox drop_rate 1.0), the real
-   handler against moto with the 120 s timeout scaled by 1/60 (vs the timeout itself).
+   handler against moto with the 120 s timeout scaled by 1/60 (vs the timeout itself);
+3. broken-loop detection from real traffic: status callbacks stop (sandbox callback_drop_rate 1) ->
+   CallbacksOverdueAlarm, clocks x60 (vs the hourly canary's worst case, measured in the same run).
 Writes a table to stdout (or, with --json, the JSON document) and bench/results/outbound-latest.json.
 Progress goes to stderr. Exits 0 even when a target is missed; the table and JSON say which.
 """
@@ -22,7 +24,7 @@ from typing import Any
 from bench.ingest.common import RESULTS_DIR, Figure, isolate_environment
 from bench.report import publish
 
-FIGURES = ("openphone", "twilio", "latency", "health")
+FIGURES = ("openphone", "twilio", "latency", "health", "loop")
 DEFAULT_TWILIO_RATE = 20.0
 
 
@@ -48,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     isolate_environment()  # before anything reads the environment
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-    from bench.outbound import detection, report, throughput
+    from bench.outbound import detection, loop_detection, report, throughput
 
     selected = args.only or list(FIGURES)
     figures: list[Figure] = []
@@ -62,6 +64,10 @@ def main(argv: list[str] | None = None) -> int:
     if "health" in selected:
         rows, sections = detection.figures(args.quick)
         figures += rows
+    if "loop" in selected:
+        rows, loop_sections = loop_detection.figures(args.quick)
+        figures += rows
+        sections = {**sections, **loop_sections}
 
     doc = report.document(figures, sections, quick=args.quick, argv=argv)
     return publish(doc, args.output, as_json=args.json, render=report.table)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from bench.ingest.common import REGION, FakeLambdaContext, forget_cached_wiring
+from bench.ingest.common import REGION, FakeLambdaContext
 
 OPENPHONE_NUMBER = "+14155559876"  # the sandbox's default OpenPhone number (DEFAULT_OPENPHONE_NUMBERS)
 TWILIO_NUMBER = "+14155550100"
@@ -67,15 +67,6 @@ def environment(**values: str) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-def forget_outbound_wiring() -> None:
-    """Settings and singletons built once per container: forget them (clients, sender, health check)."""
-    from switchboard.function_settings import health_settings, sender_settings
-
-    forget_cached_wiring()
-    sender_settings.cache_clear()
-    health_settings.cache_clear()
 
 
 # ------------------------------------------------------------------------------------------ receiver
@@ -175,6 +166,7 @@ def outbound_stack(
     import boto3
     from moto import mock_aws
 
+    from switchboard.container import forget_per_container
     from switchboard_ops.local.provision import provision
     from switchboard_ops.local.secrets import webhook_secrets_document
     from switchboard_ops.sandbox import Sandbox
@@ -184,7 +176,7 @@ def outbound_stack(
             boto3.Session(region_name=REGION), prefix=prefix, secret_document=webhook_secrets_document()
         )
         with environment(**resources.environment()):
-            forget_outbound_wiring()
+            forget_per_container()
             handler = None
             if ingest:
                 from switchboard_ops.project import load_handler
@@ -198,7 +190,7 @@ def outbound_stack(
                     finally:
                         sandbox.stop()
             finally:
-                forget_outbound_wiring()
+                forget_per_container()
 
 
 # ------------------------------------------------------------------------------------------ senders
@@ -244,10 +236,10 @@ def build_sender(tally: Tally | None = None, *, naive: bool = False) -> Any:
     `tally`: each transport wrapped to timestamp acceptances and record failures (instrumentation only:
     the call itself is the production transport).
     """
-    from switchboard.function_settings import sender_settings
+    from switchboard.container import forget_per_container
     from switchboard.services.sender import _build_default
 
-    sender_settings.cache_clear()
+    forget_per_container()  # the sender's settings from the current os.environ
     sender = _build_default()
     if naive:
         sender.limits = {provider: Unlimited() for provider in sender.limits}

@@ -115,7 +115,7 @@ def _moto_stack() -> Iterator[Any]:
     import boto3
     from moto import mock_aws
 
-    from switchboard.dal import aws
+    from switchboard.container import forget_per_container
     from switchboard_ops.local.provision import provision
     from switchboard_ops.local.secrets import webhook_secrets_document
 
@@ -127,11 +127,11 @@ def _moto_stack() -> Iterator[Any]:
             secret_document=webhook_secrets_document(),
         )
         os.environ.update(resources.environment())
-        aws.client.cache_clear()
+        forget_per_container()
         try:
             yield resources
         finally:
-            aws.client.cache_clear()
+            forget_per_container()
             os.environ.clear()
             os.environ.update(saved)
 

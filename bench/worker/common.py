@@ -25,7 +25,6 @@ from typing import Any
 from bench.ingest.common import (
     FakeLambdaContext,
     create_idempotency_table,
-    forget_cached_wiring,
     load_baseline_handler,
 )
 from bench.worker.mix import SeedEvent
@@ -63,14 +62,6 @@ class Workers:
         return {"ours": self.ours, "baseline": self.baseline}
 
 
-def forget_worker_wiring() -> None:
-    """WorkerFunction builds its settings, clients and Worker once per container: forget them."""
-    from switchboard.function_settings import worker_settings
-
-    forget_cached_wiring()
-    worker_settings.cache_clear()
-
-
 @dataclass
 class BaselineWorkerResources:
     stack: Any  # switchboard_ops.local.provision.StackResources: a second copy of the template's resources
@@ -95,9 +86,10 @@ def provision_baseline_worker(session: Any, *, prefix: str) -> BaselineWorkerRes
 
 def load_workers(ours: Any, baseline: BaselineWorkerResources) -> Workers:
     """Both handlers loaded and wired afresh; os.environ must already name both stacks' resources."""
+    from switchboard.container import forget_per_container
     from switchboard_ops.project import load_handler
 
-    forget_worker_wiring()
+    forget_per_container()
 
     def side(name: str, module: ModuleType, stack: Any) -> Side:
         return Side(

@@ -1,4 +1,5 @@
-"""HealthCheckFunction: hourly, start a canary; from HealthVerifyQueue (delayed), judge it."""
+"""HealthCheckFunction: hourly, start a canary; from HealthVerifyQueue (delayed), judge it; every minute,
+count sends whose status callback is overdue ({"action": "callbacks"})."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from switchboard.observability import get_tracer, logger, metrics
+from switchboard.services.callback_watch import default_callback_watch
 from switchboard.services.health import default_health_check
 from switchboard.sqs_batch import run_batch
 
@@ -17,4 +19,6 @@ from switchboard.sqs_batch import run_batch
 def handler(event: dict[str, Any], context: LambdaContext) -> Any:
     if "Records" in event:  # the verification step, 2 minutes after the start
         return run_batch(event, context, lambda: default_health_check().handle_verification)
+    if event.get("action") == "callbacks":
+        return default_callback_watch().check()
     return default_health_check().start()  # the schedule, or `switchboard health run`

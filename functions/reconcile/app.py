@@ -1,8 +1,10 @@
 """ReconcileFunction: nightly (and on demand) backfill from the providers' message lists; weekly the
-integrity check; and the continuation of a run that checkpointed before its time limit.
+integrity check; daily the digest of yesterday's numbers; and the continuation of a run that
+checkpointed before its time limit.
 
 Events: the EventBridge schedule (all configured providers, RECONCILE_LOOKBACK_HOURS); the weekly
-schedule's Input {"action": "integrity", "days"?: 7}; a manual {"provider"?: "twilio" | [...],
+schedule's Input {"action": "integrity", "days"?: 7}; the daily digest's
+{"action": "digest", "date"?: "YYYY-MM-DD"}; a manual {"provider"?: "twilio" | [...],
 "hours"?: 48} or {"resume_from": <checkpoint or run sk>}; and SQS records from the continuation queue,
 each {"resume_from": <checkpoint>} (a checkpointed run hands itself on there). A continuation that finds
 the lock held by another run raises, so SQS delivers it again later (and dead-letters it in the end).
@@ -17,6 +19,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from switchboard.observability import get_tracer, logger, metrics
+from switchboard.services.digest import default_digest
 from switchboard.services.reconcile import default_reconciler
 
 
@@ -36,8 +39,10 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return {"continued": [_continue(record, context) for record in event["Records"]]}
     if event.get("action") == "integrity":
         return reconciler.integrity_check(days=int(event.get("days", 7)))
+    if event.get("action") == "digest":
+        return default_digest().send(event.get("date") or None)
     if event.get("action") not in (None, "reconcile"):
-        raise ValueError(f"unknown action {event.get('action')!r}: use reconcile or integrity")
+        raise ValueError(f"unknown action {event.get('action')!r}: use reconcile, integrity or digest")
     hours = _positive_hours(event.get("hours") or reconcile_settings().lookback_hours)
     return reconciler.run(
         event.get("provider") or None,

@@ -19,7 +19,7 @@ T = TypeVar("T")
 _BUILDERS: list[_lru_cache_wrapper[Any]] = []
 
 
-def once_per_container(builder: Callable[[], T]) -> _lru_cache_wrapper[T]:
+def once_per_container(builder: Callable[..., T]) -> _lru_cache_wrapper[T]:
     """`builder` cached for the container's life and registered so `forget_per_container` can clear it."""
     cached = cache(builder)
     _BUILDERS.append(cached)

@@ -88,3 +88,28 @@ class SendFinished(SwitchboardError):
 
 class SendInterrupted(SwitchboardError):
     """Found SENDING: an earlier attempt died mid-send."""
+
+
+class ReplyNotPossible(SwitchboardError):
+    """A stored message cannot be answered in its own thread (no thread id, an unsupported channel...):
+    permanent, so the caller records it on the draft instead of retrying."""
+
+
+class ReminderNotCancellable(SwitchboardError):
+    """The reminder is not scheduled any more (sent, delivered, failed or already cancelled), or unknown."""
+
+    def __init__(self, state: str | None) -> None:
+        super().__init__(state or "not_found")
+        self.state = state
+
+
+class DraftNotFound(SwitchboardError):
+    """No draft has this id (the pk of the message it answers)."""
+
+
+class DraftTransitionRefused(SwitchboardError):
+    """The draft's state does not allow the move (approving a sent or rejected draft)."""
+
+    def __init__(self, draft_id: str, state: str, wanted: str) -> None:
+        super().__init__(f"draft {draft_id} is {state}: it cannot be {wanted}")
+        self.state = state

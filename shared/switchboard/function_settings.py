@@ -20,17 +20,28 @@ from switchboard.settings_base import (
     ProcessingQueueSettings,
     ProviderApiSettings,
     RawPayloadSettings,
+    RolloutSettings,
     Settings,
     WebhookSecretsSettings,
     load_settings,
 )
 
 
-class WorkerSettings(Settings, EventsTableSettings, ProcessingQueueSettings, WebhookSecretsSettings):
+class WorkerSettings(
+    Settings, EventsTableSettings, ProcessingQueueSettings, WebhookSecretsSettings, RolloutSettings
+):
     processing_dlq_url: str = Field(min_length=1, alias="PROCESSING_DLQ_URL")
     # Comma-separated subset of consent,classify,rollup,draft,delivery; empty = all of them.
     pipeline_steps: str = Field(default="", alias="PIPELINE_STEPS")
-    auto_send_enabled: bool = Field(default=False, alias="AUTO_SEND_ENABLED")
+    # Comma-separated providers whose positive replies' drafts are approved and sent by policy (e.g.
+    # "instantly,smartlead"); empty = off: every draft waits for `switchboard drafts approve`.
+    auto_send_providers: str = Field(
+        default="",
+        pattern=r"^\s*((twilio|openphone|ghl|smartlead|instantly|unipile)\s*(,\s*|$))*$",
+        alias="AUTO_SEND_PROVIDERS",
+    )
+    # Where an auto-approved draft's send request goes (the sender's queue).
+    outbound_queue_url: str = Field(default="", alias="OUTBOUND_QUEUE_URL")
     backoff_base_seconds: int = Field(
         default=PROCESSING_JOBS.base_seconds, ge=0, alias="BACKOFF_BASE_SECONDS"
     )
@@ -56,6 +67,10 @@ class WorkerSettings(Settings, EventsTableSettings, ProcessingQueueSettings, Web
     reminder_compliance_profile: Literal["", "us_states"] = Field(
         default="", alias="REMINDER_COMPLIANCE_PROFILE"
     )
+
+    @property
+    def auto_send_provider_set(self) -> frozenset[str]:
+        return frozenset(name.strip() for name in self.auto_send_providers.split(",") if name.strip())
 
     @field_validator("llm_prices", mode="before")
     @classmethod
@@ -84,12 +99,40 @@ def worker_settings() -> WorkerSettings:
     return load_settings(WorkerSettings, "worker")
 
 
+class ReplyApiSettings:
+    """The reply APIs an auto-reply goes out through (outbound-apis.md 1-4): base URLs and rates."""
+
+    # Empty = the provider's real API; the local stack points them at the sandbox provider.
+    ghl_api_base_url: str = Field(default="", alias="GHL_API_BASE_URL")
+    smartlead_api_base_url: str = Field(default="", alias="SMARTLEAD_API_BASE_URL")
+    instantly_api_base_url: str = Field(default="", alias="INSTANTLY_API_BASE_URL")
+    # Unipile's is per account (its DSN): https://apiN.unipile.com:PORT
+    unipile_api_base_url: str = Field(default="", alias="UNIPILE_API_BASE_URL")
+    # Published limits: GHL 100 per 10 s, SmartLead 60/min, Instantly 100/s; Unipile's are per account.
+    ghl_rate_per_second: float = Field(default=10.0, gt=0, alias="GHL_RATE_PER_SECOND")
+    smartlead_rate_per_second: float = Field(default=1.0, gt=0, alias="SMARTLEAD_RATE_PER_SECOND")
+    instantly_rate_per_second: float = Field(default=10.0, gt=0, alias="INSTANTLY_RATE_PER_SECOND")
+    unipile_rate_per_second: float = Field(default=1.0, gt=0, alias="UNIPILE_RATE_PER_SECOND")
+
+    def reply_api(self, provider: str) -> tuple[Any, str | None, float]:
+        """(client module, base URL or None for the real API, requests a second) of a reply provider."""
+        from importlib import import_module
+
+        module = import_module(f"switchboard.providers.{provider}_send")
+        return (
+            module,
+            getattr(self, f"{provider}_api_base_url") or None,
+            getattr(self, f"{provider}_rate_per_second"),
+        )
+
+
 class SenderSettings(
     Settings,
     EventsTableSettings,
     ProcessingQueueSettings,
     WebhookSecretsSettings,
     ProviderApiSettings,
+    ReplyApiSettings,
 ):
     outbound_queue_url: str = Field(min_length=1, alias="OUTBOUND_QUEUE_URL")
     outbound_dlq_url: str = Field(min_length=1, alias="OUTBOUND_DLQ_URL")
@@ -104,6 +147,19 @@ def sender_settings() -> SenderSettings:
     return load_settings(SenderSettings, "sender")
 
 
+class PlannerSettings(Settings, EventsTableSettings, WebhookSecretsSettings, RolloutSettings):
+    """The daily reminder planner: the worker's rules, judged again when a recipient's day begins."""
+
+    reminder_compliance_profile: Literal["", "us_states"] = Field(
+        default="", alias="REMINDER_COMPLIANCE_PROFILE"
+    )
+
+
+@once_per_container
+def planner_settings() -> PlannerSettings:
+    return load_settings(PlannerSettings, "reminder planner")
+
+
 class HealthSettings(Settings, EventsTableSettings, AlertsSettings):
     outbound_queue_url: str = Field(min_length=1, alias="OUTBOUND_QUEUE_URL")
     health_verify_queue_url: str = Field(min_length=1, alias="HEALTH_VERIFY_QUEUE_URL")
@@ -112,6 +168,17 @@ class HealthSettings(Settings, EventsTableSettings, AlertsSettings):
     canary_from: str = Field(default="", alias="CANARY_FROM_NUMBER")
     canary_to: str = Field(default="", alias="CANARY_TO_NUMBER")
     canary_timeout_seconds: int = Field(default=120, ge=1, le=900, alias="CANARY_TIMEOUT_SECONDS")
+    # The callback watch (services/callback_watch.py): whose sends it watches, and when one is overdue.
+    callback_watch_providers: str = Field(
+        default="twilio,openphone",
+        pattern=r"^\s*((twilio|openphone)\s*,?\s*)*$",
+        alias="CALLBACK_WATCH_PROVIDERS",
+    )
+    callback_overdue_seconds: int = Field(default=120, ge=30, le=3000, alias="CALLBACK_OVERDUE_SECONDS")
+
+    @property
+    def callback_providers(self) -> list[str]:
+        return [name.strip() for name in self.callback_watch_providers.split(",") if name.strip()]
 
 
 @once_per_container

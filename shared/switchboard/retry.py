@@ -125,3 +125,6 @@ REMINDERS = QueueRetry(attempts=3, base_seconds=2 * 60, cap_seconds=4 * 60)
 PROVIDER_LISTING = RequestRetry(
     max_attempts=5, base_seconds=0.5, cap_seconds=30.0, max_retry_after_seconds=60.0
 )
+# Slack incoming webhooks (hot-lead notices): 429 / 5xx / connection errors, 3 attempts, Retry-After
+# clamped to 5 s so a throttled Slack can never hold a job for long (the notice is best effort).
+SLACK_WEBHOOKS = RequestRetry(max_attempts=3, base_seconds=0.5, cap_seconds=2.0, max_retry_after_seconds=5.0)

@@ -47,6 +47,11 @@ class AlertsSettings:
     alerts_topic_arn: str = Field(min_length=1, alias="ALERTS_TOPIC_ARN")
 
 
+class RolloutSettings:
+    # The reminders' rollout flag (an SSM parameter name); empty: every recipient, never paused.
+    reminders_rollout_parameter: str = Field(default="", alias="REMINDERS_ROLLOUT_PARAMETER")
+
+
 class ProviderApiSettings:
     """The providers' REST APIs and their rate limits (sending and listing)."""
 

@@ -9,6 +9,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from switchboard.container import forget_per_container
 from switchboard.dal import aws
 from switchboard_ops.local.provision import StackResources, provision
 from switchboard_ops.local.secrets import webhook_secrets_document
@@ -24,16 +25,9 @@ def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[StackResources]:
         )
         for key, value in resources.environment().items():
             monkeypatch.setenv(key, value)
-        _forget_cached_wiring()
+        # a fixture requested before this one may have built clients or settings from the old environment
+        forget_per_container()
         yield resources
-        _forget_cached_wiring()
-
-
-def _forget_cached_wiring() -> None:
-    from switchboard.config import ingest_settings
-
-    aws.client.cache_clear()
-    ingest_settings.cache_clear()
 
 
 @pytest.fixture

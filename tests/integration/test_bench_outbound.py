@@ -6,7 +6,9 @@ never a timing (the machine is shared and noisy).
 - the Sender as wired (two of them, SENDER_CONCURRENCY=2, each its own bucket) does not, over a burst
   several times the provider's per-second budget: the buckets' arithmetic guarantees it on any machine;
 - the detection harness, with the sandbox dropping every inbound webhook, reports the health check's
-  failure alert, and a healthy loop passes.
+  failure alert, and a healthy loop passes;
+- the loop harness sees no overdue callback while the loop works, and CallbacksOverdue (the alarm's
+  rule, evaluated on the watch's own EMF datapoints) once the sandbox drops every callback.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from switchboard_ops.project import ROOT
 if str(ROOT) not in sys.path:  # bench/ sits beside tests/, outside the installed packages
     sys.path.insert(0, str(ROOT))
 
-from bench.outbound import detection, throughput  # noqa: E402
+from bench.outbound import detection, loop_detection, throughput  # noqa: E402
 from bench.outbound.common import environment, outbound_stack  # noqa: E402
 
 
@@ -72,3 +74,27 @@ def test_the_detection_harness_reports_the_failure_alert_for_a_dropped_canary():
     summary = detection.summarise(measured)
     assert (summary["alerted_as_expected"], summary["broken_checks"]) == (1, 1)
     assert summary["unexpected_alerts"] == []
+
+
+def test_the_loop_harness_alarms_only_after_the_callbacks_stop():
+    measured = loop_detection.measure(scale=20, healthy_seconds=130)
+
+    assert measured["healthy_datapoints"] and not measured["healthy_false_alarm"]
+    assert {value for _, value in measured["healthy_datapoints"]} == {0.0}
+    assert measured["sends_after_break"] >= 1 and measured["sandbox"]["dropped"] >= 1
+    assert measured["alarm_fires_seconds_after_break"] is not None
+
+
+def test_the_alarm_rule_fires_at_the_end_of_the_first_breaching_period():
+    assert loop_detection.alarm_fires_at([(30.0, 0.0), (90.0, 0.0), (150.0, 2.0), (210.0, 5.0)]) == 180
+    assert loop_detection.alarm_fires_at([(30.0, 0.0), (90.0, 0.0)]) is None
+
+
+def test_only_the_total_emf_line_is_the_alarms_datapoint():
+    lines = [
+        '{"_aws": {}, "service": "switchboard", "provider": "twilio", "CallbacksOverdue": [4.0]}',
+        '{"_aws": {}, "service": "switchboard", "CallbacksOverdue": [4.0]}',
+        '{"_aws": {}, "service": "switchboard", "MessagesSent": [1.0]}',
+    ]
+
+    assert loop_detection.overdue_datapoints("\n".join(lines)) == [4.0]

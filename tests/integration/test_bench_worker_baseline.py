@@ -30,7 +30,6 @@ def workers(stack, monkeypatch: pytest.MonkeyPatch) -> Any:
     for key, value in baseline.environment().items():
         monkeypatch.setenv(key, value)
     yield common.load_workers(stack, baseline)
-    common.forget_worker_wiring()
 
 
 @pytest.fixture

@@ -38,9 +38,6 @@ def clock(stack, monkeypatch) -> Clock:
     monkeypatch.setenv("ALERTS_TOPIC_ARN", stack.topics["AlertsTopic"])
     monkeypatch.setenv("CANARY_FROM_NUMBER", MONITORING)
     monkeypatch.setenv("CANARY_TO_NUMBER", MONITORED)
-    from switchboard.function_settings import health_settings
-
-    health_settings.cache_clear()
     fake = Clock(1_795_593_600.0)
     check = health_module.default_health_check()
     check.clock = fake
@@ -52,8 +49,7 @@ def clock(stack, monkeypatch) -> Clock:
 
     fake.delays = []
     check.schedule_verification = without_waiting
-    yield fake
-    health_settings.cache_clear()
+    return fake
 
 
 @pytest.fixture

@@ -1,7 +1,7 @@
 """The template's rendered IAM policies (aws-sam-translator, scripts/render_policies.py) grant what the
 functions need beyond the calls the tests record: their SQS event sources, the backoff on their own
 source queue and their own log group — nothing on queues that are not theirs, nothing on "*" but X-Ray's
-trace writes, no managed policy (docs/adr/0014-explicit-roles.md)."""
+trace writes, no managed policy (docs/adr/0017-explicit-roles.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reminder recipients: stored under a digest of the number (never the number), read back, and set/get
+"""Reminder recipients: stored under the number's AddressKeys id (never the number), read back, and set/get
 through `switchboard recipients` against the events table."""
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from datetime import time
 
 import pytest
 
+from switchboard.dal.address_keys import AddressKeys
 from switchboard.dal.recipients import Recipients, recipient_key
 from switchboard.models.recipients import Recipient
 from switchboard_ops.cli import recipients as recipients_cli
@@ -34,7 +35,6 @@ def test_a_recipient_is_keyed_by_a_digest_not_the_number(table, dynamodb, stack)
     # Then no key holds the number, and it reads back with the defaults
     [item] = dynamodb.scan(TableName=stack.tables["EventsTable"])["Items"]
     assert "4155550123" not in item["pk"]["S"] + item["sk"]["S"]
-    assert item["pk"]["S"] == recipient_key(PHONE)["pk"]
     found = table.get(PHONE)
     assert found == Recipient(phone=PHONE, time_zone="America/Los_Angeles")
     assert (found.quiet_start, found.quiet_end, found.daily_limit, found.lead_minutes, found.enabled) == (
@@ -46,8 +46,14 @@ def test_a_recipient_is_keyed_by_a_digest_not_the_number(table, dynamodb, stack)
     )
 
 
-def test_a_peppered_key_differs_from_the_plain_digest():
-    assert recipient_key(PHONE, b"pepper") != recipient_key(PHONE)
+def test_a_recipients_key_is_the_address_keys_id_of_its_number(stack, dynamodb):
+    # Given the recipients table keyed with a configured contact key
+    keys = AddressKeys(lambda: "a-configured-key")
+    Recipients(stack.tables["EventsTable"], address_keys=keys).put(Recipient(phone=PHONE), now=1)
+    # Then its key is the id contacts and suppressions use for the same number, under that key
+    [item] = dynamodb.scan(TableName=stack.tables["EventsTable"])["Items"]
+    assert item["pk"]["S"] == recipient_key(keys.of(PHONE))["pk"] == f"RCP#{keys.of(PHONE)}"
+    assert keys.of(PHONE) != AddressKeys().of(PHONE)
 
 
 def test_a_recipient_learned_from_a_booking_never_overwrites_an_operators(table):

@@ -11,12 +11,12 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from model_factories import message, status_update
 
 from switchboard.canary import canary_body, new_token
 from switchboard.dal.events_table import EventsTable
 from switchboard.dal.jobs_queue import JobsQueue
 from switchboard.dal.reconcile_records import ReconcileRecords
-from switchboard.models import Channel, Direction, Message, StatusUpdate
 from switchboard.providers.listing import Pacing
 from switchboard.providers.twilio_listing import list_twilio_messages
 from switchboard.providers.twilio_rest import twilio_client
@@ -145,8 +145,8 @@ def test_backfills_every_missing_message_across_many_pages_and_a_second_run_find
             base_url=sandbox.url,
         )
     )[0]
-    for message in first_page:
-        EventsTable(stack.tables["EventsTable"]).store_if_new(message, source="webhook")
+    for listed in first_page:
+        EventsTable(stack.tables["EventsTable"]).store_if_new(listed, source="webhook")
 
     counting = Counting(dynamodb)
     reconciler = build(stack, [twilio_source(sandbox), openphone_source(sandbox)], dynamodb=counting)
@@ -204,7 +204,9 @@ def test_final_statuses_whose_callbacks_were_lost_are_backfilled_then_merged(
     assert sandbox.wait_idle()
     # ... except the third one's "delivered" callback, which did arrive (ingest stored it)
     table = EventsTable(stack.tables["EventsTable"])
-    table.store_if_new(_status(sent[2].sid, "delivered"), received_at=time.time())
+    table.store_if_new(
+        status_update(provider_message_id=sent[2].sid, occurred_at=_ago(30)), received_at=time.time()
+    )
 
     # When reconciliation lists them
     result = build(stack, [twilio_source(sandbox)]).run("twilio")
@@ -246,18 +248,6 @@ def test_a_final_status_never_moves_a_message_backwards_and_unfinished_ones_are_
     assert result["stats"]["twilio"]["statuses_backfilled"] == 0
     table = EventsTable(stack.tables["EventsTable"])
     assert table.get(f"EVT#twilio#{on_its_way.sid}", "STATUS#queued") is None
-
-
-def _status(sid: str, status: str) -> StatusUpdate:
-    return StatusUpdate(
-        provider="twilio",
-        provider_message_id=sid,
-        channel=Channel.SMS,
-        occurred_at=_ago(30),
-        event_type="status_callback",
-        status=status,
-        raw={},
-    )
 
 
 # --- 429 / 5xx ---------------------------------------------------------------------------------------
@@ -311,31 +301,22 @@ def test_the_sandbox_rate_limit_429_retry_after_is_honoured_and_the_bucket_avoid
 # --- stuck jobs ---------------------------------------------------------------------------------------
 
 
-def _message(provider_message_id: str, body: str = "hello") -> Message:
-    from datetime import UTC, datetime
-
-    return Message(
-        provider="twilio",
-        provider_message_id=provider_message_id,
-        channel=Channel.SMS,
-        direction=Direction.INBOUND,
-        sender=CUSTOMERS[0],
-        recipient=BUSINESS,
-        body=body,
-        occurred_at=datetime.now(UTC),
-        event_type="message.received",
-        raw={},
-    )
-
-
 def test_stored_jobs_never_processed_are_re_enqueued_after_the_grace_period(stack, sandbox, dynamodb, sqs):
     table = EventsTable(stack.tables["EventsTable"])
     now = time.time()
-    table.store_if_new(_message("SMstuck"), received_at=now - HOUR)  # its job was lost an hour ago
-    table.store_if_new(_message("SMrecent"), received_at=now - 60)  # within the grace period
-    table.store_if_new(_message("SMdone"), received_at=now - HOUR)
+    table.store_if_new(
+        message(provider_message_id="SMstuck"), received_at=now - HOUR
+    )  # its job was lost an hour ago
+    table.store_if_new(
+        message(provider_message_id="SMrecent"), received_at=now - 60
+    )  # within the grace period
+    table.store_if_new(message(provider_message_id="SMdone"), received_at=now - HOUR)
     # a health-check canary is stored without a job (as ingest stores it): never in the unfinished index
-    table.store_if_new(_message("SMcanary", canary_body(new_token(now))), received_at=now - HOUR, job=False)
+    table.store_if_new(
+        message(provider_message_id="SMcanary", body=canary_body(new_token(now))),
+        received_at=now - HOUR,
+        job=False,
+    )
     dynamodb.update_item(
         TableName=stack.tables["EventsTable"],
         Key={"pk": {"S": "EVT#twilio#SMdone"}, "sk": {"S": "MESSAGE"}},
@@ -494,21 +475,15 @@ def test_integrity_check_compares_per_day_counts_and_alerts_below_the_threshold(
 def test_the_scheduled_handler_reconciles_the_configured_providers(
     stack, sandbox, monkeypatch, lambda_context, sqs
 ):
-    from switchboard.function_settings import reconcile_settings
-
     monkeypatch.setenv("ALERTS_TOPIC_ARN", stack.topics["AlertsTopic"])
     monkeypatch.setenv("RECONCILE_PROVIDERS", "twilio")
     monkeypatch.setenv("TWILIO_API_BASE_URL", sandbox.url)
-    reconcile_settings.cache_clear()
     receive(sandbox, "twilio", 3)
-    try:
-        handler = load_handler("reconcile").handler
-        result = handler({"source": "aws.events", "detail-type": "Scheduled Event"}, lambda_context)
-        assert result["status"] == "completed" and result["totals"]["new_messages"] == 3
-        integrity = handler({"action": "integrity", "days": 2}, lambda_context)
-        assert integrity["status"] in ("ok", "alert") and len(integrity["days"]) == 2
-    finally:
-        reconcile_settings.cache_clear()
+    handler = load_handler("reconcile").handler
+    result = handler({"source": "aws.events", "detail-type": "Scheduled Event"}, lambda_context)
+    assert result["status"] == "completed" and result["totals"]["new_messages"] == 3
+    integrity = handler({"action": "integrity", "days": 2}, lambda_context)
+    assert integrity["status"] in ("ok", "alert") and len(integrity["days"]) == 2
 
 
 def test_the_weekly_integrity_run_publishes_one_alert_when_a_day_falls_short(
@@ -516,21 +491,16 @@ def test_the_weekly_integrity_run_publishes_one_alert_when_a_day_falls_short(
 ):
     import boto3
 
-    from switchboard.function_settings import reconcile_settings
     from switchboard_ops.local.provision import alerts_inbox
 
     # Given yesterday's messages in the provider's list, none stored (their webhooks were dropped)
     monkeypatch.setenv("ALERTS_TOPIC_ARN", stack.topics["AlertsTopic"])
     monkeypatch.setenv("RECONCILE_PROVIDERS", "twilio")
     monkeypatch.setenv("TWILIO_API_BASE_URL", sandbox.url)
-    reconcile_settings.cache_clear()
     inbox = alerts_inbox(boto3.Session(region_name="us-east-1"), stack)
     receive(sandbox, "twilio", 2, ago=86400.0)
-    try:
-        # When the weekly schedule's event reaches the handler
-        result = load_handler("reconcile").handler({"action": "integrity", "days": 2}, lambda_context)
-    finally:
-        reconcile_settings.cache_clear()
+    # When the weekly schedule's event reaches the handler
+    result = load_handler("reconcile").handler({"action": "integrity", "days": 2}, lambda_context)
 
     # Then the run reports the short day and the alerts topic got one alert
     assert result["status"] == "alert"

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -28,19 +27,15 @@ MESSAGES = 230  # three pages of the reconciler's 100
 
 
 @pytest.fixture
-def function(stack: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+def function(stack: Any, sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Any:
     """ReconcileFunction's module wired to moto and the sandbox; the test context's 10 s of remaining
     time is under the 60 s safety margin, so every page that has a next one ends in a checkpoint."""
-    from switchboard.function_settings import reconcile_settings
-
     sandbox.reset()
     monkeypatch.setenv("ALERTS_TOPIC_ARN", stack.topics["AlertsTopic"])
     monkeypatch.setenv("RECONCILE_PROVIDERS", "twilio")
     monkeypatch.setenv("TWILIO_API_BASE_URL", sandbox.url)
     monkeypatch.setenv("RECONCILE_CONTINUATION_QUEUE_URL", stack.queues["ReconcileContinuationQueue"])
-    reconcile_settings.cache_clear()
-    yield load_handler("reconcile")
-    reconcile_settings.cache_clear()
+    return load_handler("reconcile")
 
 
 @pytest.fixture

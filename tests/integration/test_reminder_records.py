@@ -8,13 +8,15 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from model_factories import calendar_event
 
+from switchboard.dal.address_keys import AddressKeys
 from switchboard.dal.events_table import EventsTable, event_key
 from switchboard.dal.items import from_item
 from switchboard.dal.job_records import JobRecords
 from switchboard.dal.recipients import Recipients
 from switchboard.dal.reminders import DUE_INDEX, ReminderRecords, due_shards
-from switchboard.models import CalendarEvent, CalendarStatus
+from switchboard.models import CalendarStatus
 from switchboard.models.recipients import Recipient
 from switchboard.services.reminders.service import ReminderService
 
@@ -37,20 +39,14 @@ def service(table) -> ReminderService:
 def stored_version(table: str, version: int, **changes: Any) -> dict[str, Any]:
     """Store one version of a booking the way ingest does and return the stored record."""
     fields: dict[str, Any] = {
-        "provider": "calcom",
-        "provider_message_id": "bk-1",
-        "occurred_at": datetime(2026, 11, 25, 8, 0, tzinfo=UTC),
-        "event_type": "BOOKING_CREATED",
-        "raw": {},
         "version": f"{version:020d}",
-        "status": CalendarStatus.CONFIRMED,
         "title": "Check-up",
         "location": "Room 2",
         "start": START,
         "attendee_phone": PHONE,
         "attendee_time_zone": "America/New_York",
     }
-    event = CalendarEvent(**{**fields, **changes})
+    event = calendar_event(**{**fields, **changes})
     events = EventsTable(table)
     events.store_if_new(event, received_at=NOW)
     key = event_key(event)
@@ -231,3 +227,19 @@ def test_a_sent_reminder_is_not_scheduled_again_by_a_rename(table, service, dyna
 
 def test_every_due_shard_is_a_partition_of_the_index():
     assert len(set(due_shards())) == 8
+
+
+def test_a_recipients_day_counter_is_keyed_by_the_address_keys_id_not_the_number(table, dynamodb):
+    # Given the worker's one AddressKeys, with a configured key, passed to the recipients
+    keys = AddressKeys(lambda: "a-configured-key")
+    service = ReminderService(
+        Recipients(table, address_keys=keys), ReminderRecords(table), JobRecords(table).is_suppressed
+    )
+    # When a booking is scheduled
+    service.process(stored_version(table, 1), now=NOW)
+    # Then the reminder and its day counter carry the AddressKeys id, and no key holds the number
+    items = [from_item(i) for i in dynamodb.scan(TableName=table)["Items"]]
+    [day] = [i for i in items if i["sk"].startswith("DAY#")]
+    assert day["pk"] == f"RCP#{keys.of(PHONE)}"
+    assert reminder(table)["recipient"] == keys.of(PHONE)
+    assert not any("4155550123" in i["pk"] + i["sk"] for i in items)

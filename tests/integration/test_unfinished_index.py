@@ -4,15 +4,13 @@ and the stuck-job sweep that queries it instead of scanning the table."""
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from typing import Any
 
-import pytest
+from model_factories import message
 
 from switchboard.dal.events_table import UNFINISHED_INDEX, UNFINISHED_SHARDS, EventsTable, unfinished_shard
 from switchboard.dal.job_records import JobRecords
 from switchboard.dal.reconcile_records import ReconcileRecords
-from switchboard.models import Channel, Direction, Message
 from switchboard_ops.local.sqs_events import delete_succeeded, receive_batch, sqs_event
 from switchboard_ops.project import load_event, load_handler
 
@@ -20,15 +18,6 @@ ingest = load_handler("ingest")
 worker = load_handler("worker")
 SMS_PK = "EVT#twilio#SM7c1a2b3c4d5e6f708192a3b4c5d6e7f8"  # events/ingest/twilio_inbound_sms.json
 HOUR = 3600.0
-
-
-@pytest.fixture(autouse=True)
-def fresh_worker(stack):
-    from switchboard.function_settings import worker_settings
-
-    worker_settings.cache_clear()
-    yield
-    worker_settings.cache_clear()
 
 
 class Counting:
@@ -54,21 +43,6 @@ class Counting:
         return call
 
 
-def message(provider_message_id: str, body: str = "hello") -> Message:
-    return Message(
-        provider="twilio",
-        provider_message_id=provider_message_id,
-        channel=Channel.SMS,
-        direction=Direction.INBOUND,
-        sender="+14155550123",
-        recipient="+14155559876",
-        body=body,
-        occurred_at=datetime.now(UTC),
-        event_type="message.received",
-        raw={},
-    )
-
-
 def indexed(dynamodb: Any, stack: Any) -> dict[str, dict[str, Any]]:
     """Everything in the index, by pk (a test may scan the index; the sweep never does)."""
     from switchboard.dal.items import from_item
@@ -87,7 +61,7 @@ def stuck(stack: Any, dynamodb: Any, *, now: float) -> list[str]:
 def store_old(stack: Any, provider_message_id: str, now: float, **kwargs: Any) -> dict[str, str]:
     return (
         EventsTable(stack.tables["EventsTable"])
-        .store_if_new(message(provider_message_id), received_at=now - HOUR, **kwargs)
+        .store_if_new(message(provider_message_id=provider_message_id), received_at=now - HOUR, **kwargs)
         .key
     )
 
@@ -225,7 +199,9 @@ def test_stuck_jobs_are_received_or_lease_expired_before_the_cutoff_and_not_exha
         UpdateExpression="SET exhausted = :yes",
         ExpressionAttributeValues={":yes": {"BOOL": True}},
     )
-    table.store_if_new(message("SMrecent"), received_at=now - 10)  # within the grace period
+    table.store_if_new(
+        message(provider_message_id="SMrecent"), received_at=now - 10
+    )  # within the grace period
 
     # When the sweep runs with a cutoff one minute ago
     found = stuck(stack, dynamodb, now=now)

@@ -20,13 +20,8 @@ SMS_PK = "EVT#twilio#SM7c1a2b3c4d5e6f708192a3b4c5d6e7f8"
 
 
 @pytest.fixture(autouse=True)
-def fresh_worker(stack, monkeypatch):
+def fault_injection(stack, monkeypatch):
     monkeypatch.setenv("SWITCHBOARD_FAULT_INJECTION", "true")
-    from switchboard.function_settings import worker_settings
-
-    worker_settings.cache_clear()
-    yield
-    worker_settings.cache_clear()
 
 
 CONTACT_PK = AddressKeyedTable("-").contact_key("+14155550123")["pk"]

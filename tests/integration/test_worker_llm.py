@@ -47,10 +47,12 @@ def stored_message(dynamodb: Any, stack: Any, provider: str) -> dict[str, Any]:
     return next(m for m in messages if m.get("provider") == provider and m["sk"] == "MESSAGE")
 
 
-def usage_today(stack: Any) -> list[dict[str, Any]]:
+def usage_today(stack: Any, feature: str | None = "sentiment.classify") -> list[dict[str, Any]]:
+    """Today's usage records (of one feature; None: all of them)."""
     import time
 
-    return list(AiUsageRecords(stack.tables["EventsTable"]).calls_on(day_of(time.time())))
+    calls = AiUsageRecords(stack.tables["EventsTable"]).calls_on(day_of(time.time()))
+    return [call for call in calls if feature is None or call["feature"] == feature]
 
 
 def test_an_email_reply_is_classified_by_the_model_and_the_call_recorded(
@@ -70,7 +72,7 @@ def test_an_email_reply_is_classified_by_the_model_and_the_call_recorded(
     assert call["feature"] == "sentiment.classify" and call["outcome"] == "ok"
     assert call["model"] == PROVIDERS[llm_on]["LLM_MODEL"] and call["job_pk"] == message["pk"]
     assert call["input_tokens"] > 0 and call["output_tokens"] > 0 and call["cost_usd"] > 0
-    assert llm_box.stats()["llm_calls"] == 1
+    assert llm_box.stats()["llm_calls"] == 3  # classify, then the draft's strategy and generation
 
 
 @pytest.mark.parametrize(
@@ -158,5 +160,6 @@ def test_usage_records_ride_in_the_jobs_commit_and_add_no_aws_request(
     dynamodb.meta.events.register("before-call.dynamodb", lambda model, **kwargs: requests.append(model.name))
     # When the worker processes it
     run_worker_once(sqs, stack, lambda_context)
-    # Then the claim and the one commit transaction are all: the usage record is inside the transaction
-    assert requests == ["UpdateItem", "TransactWriteItems"]
+    # Then the claim, the draft's one conversation Query and the one commit transaction are all: the
+    # usage records are inside the transaction
+    assert requests == ["UpdateItem", "Query", "TransactWriteItems"]

@@ -56,3 +56,25 @@ def test_a_calcom_booking_gets_a_scheduled_reminder_and_its_cancellation_cancels
         "cancelled",
         "event_cancelled",
     )
+
+
+def test_the_workers_reminders_honour_the_rollout_flags_pause(stack, sqs, lambda_context, monkeypatch):
+    # Given the worker reads the stack's rollout parameter, and the kill switch is on
+    from switchboard.container import forget_per_container
+    from switchboard.dal.rollout_flag import RolloutFlagStore
+    from switchboard.models.rollout import RolloutFlag
+
+    parameter = stack.parameters["RemindersRolloutParameter"]
+    RolloutFlagStore(parameter).write(RolloutFlag(paused=True))
+    monkeypatch.setenv("REMINDERS_ROLLOUT_PARAMETER", parameter)
+    forget_per_container()  # a cold container: the worker is built again from this environment
+    worker_module.default_worker().clock = lambda: EVENTS_NOW
+    default_service().clock = lambda: EVENTS_NOW
+    # When a booking is processed
+    assert (
+        deliver_and_process("calcom_booking_created", sqs, stack, lambda_context)["batchItemFailures"] == []
+    )
+    # Then its reminder is cancelled with reason paused, never scheduled
+    found = ReminderRecords(stack.tables["EventsTable"]).get("calcom", BOOKING_ID)
+    assert found is not None and (found["state"], found["reason"]) == ("cancelled", "paused")
+    assert "due_shard" not in found

@@ -20,7 +20,7 @@ PROCESSING_QUEUE = ARN.format("sqs", "ProcessingQueue")
 OUTBOUND_QUEUE = ARN.format("sqs", "OutboundQueue")
 BEFORE = Path(__file__).parent / "data" / "rendered_policies_before_issue9.json"
 # main at 0b966f4, rendered: SAM's generated roles, explicit statements (ADR 0006), managed policies attached.
-BEFORE_ADR_14 = Path(__file__).parent / "data" / "rendered_policies_before_adr14.json"
+BEFORE_ADR_17 = Path(__file__).parent / "data" / "rendered_policies_before_adr17.json"
 MANAGED = "arn:aws:iam::aws:policy/"
 BASIC, SQS_EXECUTION = (
     f"{MANAGED}service-role/AWSLambdaBasicExecutionRole",
@@ -184,9 +184,9 @@ def test_a_call_is_reduced_to_the_actions_and_resources_iam_authorizes_it_by(
     assert requirements(service, operation, params) == expected
 
 
-def test_the_roles_before_adr_14_grant_sqs_on_any_resource_and_carry_foreign_managed_policies() -> None:
+def test_the_roles_before_adr_17_grant_sqs_on_any_resource_and_carry_foreign_managed_policies() -> None:
     # Given the policies sam rendered from main before the explicit roles (a saved copy)
-    policies = policies_from(json.loads(BEFORE_ADR_14.read_text()), load_template())
+    policies = policies_from(json.loads(BEFORE_ADR_17.read_text()), load_template())
 
     # When the two checks look at them
     wide, foreign = any_resource(policies), foreign_managed(policies)

@@ -258,6 +258,7 @@ def test_local_invoke_lists_every_function_with_its_sample_events():
     assert listed["IngestFunction"]["handler"] == "functions/ingest/app.handler"
     assert "events/ingest/twilio_inbound_sms.json" in listed["IngestFunction"]["events"]
     assert listed["ReconcileFunction"]["events"] == [
+        "events/reconcile/daily_digest.json",
         "events/reconcile/integrity.json",
         "events/reconcile/manual_run.json",
     ]

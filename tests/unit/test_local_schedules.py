@@ -153,10 +153,16 @@ def test_the_templates_schedules_are_read_with_their_properties():
     assert (tz.kind, tz.timezone, tz.enabled, tz.input) == ("ScheduleV2", "Europe/Paris", False, '{"a": 1}')
 
 
-def test_the_health_check_runs_hourly_in_the_template():
-    [hourly] = function_specs(load_template())["HealthCheckFunction"].schedules
+def test_the_health_check_runs_hourly_and_its_callback_watch_every_minute_in_the_template():
+    schedules = {s.event: s for s in function_specs(load_template())["HealthCheckFunction"].schedules}
+    hourly, watch = schedules["Hourly"], schedules["CallbackWatch"]
 
     assert (hourly.kind, hourly.expression, hourly.enabled) == ("Schedule", "rate(1 hour)", True)
+    assert (watch.expression, watch.enabled, watch.input) == (
+        "rate(1 minute)",
+        True,
+        '{"action": "callbacks"}',
+    )
 
 
 class FakeTime:

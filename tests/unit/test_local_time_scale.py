@@ -86,6 +86,10 @@ def test_the_functions_reach_the_sandbox_and_the_local_api_without_knowing_it():
     assert {name: environment[name] for name in local} == {
         "TWILIO_API_BASE_URL": "http://127.0.0.1:3001",
         "OPENPHONE_API_BASE_URL": "http://127.0.0.1:3001",
+        "GHL_API_BASE_URL": "http://127.0.0.1:3001",
+        "SMARTLEAD_API_BASE_URL": "http://127.0.0.1:3001",
+        "INSTANTLY_API_BASE_URL": "http://127.0.0.1:3001",
+        "UNIPILE_API_BASE_URL": "http://127.0.0.1:3001",
         "LLM_PROVIDER": "openai",
         "LLM_MODEL": "gpt-4o-mini",
         "LLM_BASE_URL": "http://127.0.0.1:3001/v1",

@@ -98,8 +98,8 @@ def test_positive_reply_gets_a_draft_but_no_auto_send_by_default():
     assert plan.annotations["draft"] == "pending_review"
 
 
-def test_auto_send_requires_the_switch_and_a_positive_unsuppressed_contact():
-    config = PipelineConfig(auto_send=True)
+def test_auto_send_requires_the_provider_switched_on_and_a_positive_unsuppressed_contact():
+    config = PipelineConfig(auto_send_providers=frozenset({"twilio"}))
 
     allowed = plan_event(inbound("Sounds great"), config, RulesClassifier(), never_suppressed)
     suppressed = plan_event(inbound("Sounds great"), config, RulesClassifier(), lambda c, a: True)
@@ -107,8 +107,47 @@ def test_auto_send_requires_the_switch_and_a_positive_unsuppressed_contact():
     negative = plan_event(inbound("No thanks"), config, RulesClassifier(), never_suppressed)
 
     assert allowed.draft.auto_send is True
-    assert suppressed.draft.auto_send is False
+    assert (suppressed.draft.auto_send, suppressed.draft.hold) == (False, "suppressed")
     assert neutral.draft is None and negative.draft is None
+
+
+def test_auto_send_is_off_for_a_provider_not_listed():
+    # Given auto-send on for Instantly only / When a positive Twilio reply is planned
+    config = PipelineConfig(auto_send_providers=frozenset({"instantly"}))
+    plan = plan_event(inbound("Sounds great"), config, RulesClassifier(), never_suppressed)
+    # Then its draft waits for review, saying why
+    assert (plan.draft.auto_send, plan.draft.hold) == (False, "disabled")
+
+
+def conversation_after(last_message_at, last_inbound_at):
+    from switchboard.models.drafts import Conversation
+
+    return lambda address, limit: Conversation(last_message_at, last_inbound_at)
+
+
+@pytest.mark.parametrize(
+    ("last_message_at", "last_inbound_at", "hold"),
+    [
+        ("2026-11-25T09:00:00Z", "2026-11-25T07:00:00Z", "replied_since"),
+        ("2026-11-25T09:00:00Z", "2026-11-25T09:00:00Z", "newer_reply"),
+        ("2026-11-25T07:00:00Z", "2026-11-25T07:00:00Z", None),
+    ],
+)
+def test_auto_send_holds_when_the_contact_got_a_message_since_the_reply(
+    last_message_at, last_inbound_at, hold
+):
+    # Given auto-send on, and a roll-up whose last message is after (or before) the 08:00 reply
+    config = PipelineConfig(auto_send_providers=frozenset({"twilio"}))
+    # When the reply is planned
+    plan = plan_event(
+        inbound("Sounds great"),
+        config,
+        RulesClassifier(),
+        never_suppressed,
+        conversation=conversation_after(last_message_at, last_inbound_at),
+    )
+    # Then a message since the reply holds the draft for review, with the reason
+    assert plan.draft.hold == hold and plan.draft.auto_send is (hold is None)
 
 
 def test_any_inbound_reply_pauses_follow_ups_and_sets_the_contact_status():

@@ -7,8 +7,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from model_factories import message
 
-from switchboard.models import Channel, Direction, Message
+from switchboard.models import Message
 from switchboard.providers.listing import Pacing
 from switchboard.services.reconcile import Reconciler, consistency_rate
 
@@ -23,16 +24,11 @@ def test_consistency_rate():
     assert consistency_rate(10, 12) == 1.0  # extra stored messages never lift it above 1
 
 
-def message(day: datetime, index: int) -> Message:
-    return Message(
-        provider="twilio",
+def listed(day: datetime, index: int) -> Message:
+    return message(
         provider_message_id=f"SM{day:%m%d}{index:05d}",
-        channel=Channel.SMS,
-        direction=Direction.INBOUND,
-        sender="+14155550123",
         occurred_at=day + timedelta(hours=12),
         event_type="message.listed",
-        raw={},
     )
 
 
@@ -45,7 +41,7 @@ class DaySource:
 
     def pages(self, start: datetime, end: datetime, cursor: Any) -> Iterator[tuple[list[Message], Any]]:
         count = self.per_day.get(start.date().isoformat(), 0)
-        yield [message(start, index) for index in range(count)], None
+        yield [listed(start, index) for index in range(count)], None
 
 
 class Records:

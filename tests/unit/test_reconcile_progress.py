@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from switchboard.models import Channel, Direction, Message
+from model_factories import message
+
+from switchboard.models import Message
 from switchboard.models.reconcile import ReconcileRun
 from switchboard.services.reconcile.sources import OpenPhoneSource, TwilioSource
 
@@ -14,15 +16,10 @@ START = END - timedelta(hours=48)
 
 def listed(*hours_ago: float) -> list[Message]:
     return [
-        Message(
-            provider="twilio",
+        message(
             provider_message_id=f"SM{index}",
-            channel=Channel.SMS,
-            direction=Direction.INBOUND,
-            sender="+14155550123",
             occurred_at=END - timedelta(hours=hours),
             event_type="message.listed",
-            raw={},
         )
         for index, hours in enumerate(hours_ago)
     ]

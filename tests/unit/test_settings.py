@@ -51,6 +51,7 @@ def test_an_llm_provider_without_a_model_names_the_variable(monkeypatch):
     monkeypatch.setenv("TABLE_NAME", "events")
     monkeypatch.setenv("PROCESSING_QUEUE_URL", "https://sqs/q")
     monkeypatch.setenv("PROCESSING_DLQ_URL", "https://sqs/dlq")
+    monkeypatch.setenv("WEBHOOK_SECRETS_NAME", "switchboard/webhooks")
     monkeypatch.setenv("LLM_PROVIDER", "bedrock")
     monkeypatch.delenv("LLM_MODEL", raising=False)
     # When the worker's settings load / Then the error names LLM_MODEL
@@ -63,6 +64,7 @@ def test_llm_prices_from_the_environment_extend_the_dated_defaults(monkeypatch):
     monkeypatch.setenv("TABLE_NAME", "events")
     monkeypatch.setenv("PROCESSING_QUEUE_URL", "https://sqs/q")
     monkeypatch.setenv("PROCESSING_DLQ_URL", "https://sqs/dlq")
+    monkeypatch.setenv("WEBHOOK_SECRETS_NAME", "switchboard/webhooks")
     monkeypatch.setenv("LLM_PRICES", '{"llama3": {"input": 0, "output": 0, "verified_at": "2026-12-03"}}')
     # When loaded / Then it sits beside the defaults, each with its verified_at date
     prices = load_settings(WorkerSettings, "worker").llm_prices

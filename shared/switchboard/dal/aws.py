@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from botocore.config import Config
+
+from switchboard.container import once_per_container
 
 # Webhook callers wait at most 15 s (Twilio); fail fast and let the provider retry instead.
 _CLIENT_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"})
 
 
-@cache
+# once_per_container, so the one fixture that forgets the container forgets its clients too (a new moto)
+@once_per_container
 def client(service: str) -> Any:
     import boto3
 

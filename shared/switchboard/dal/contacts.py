@@ -9,9 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from switchboard.dal.address_keys import AddressKeys
-from switchboard.dal.items import to_attribute_values
+from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.table import Table
-from switchboard.models.plan import ContactRollup, DraftReply
+from switchboard.models.drafts import DRAFT_SK, Conversation, ConversationLine, DraftState
+from switchboard.models.plan import ContactRollup, ConversationEntry, DraftReply
+
+MAX_CONVERSATION_TEXT = 1000  # a line of context for drafts, never the record of the message
 
 
 class AddressKeyedTable(Table):
@@ -26,22 +29,64 @@ class AddressKeyedTable(Table):
     def contact_key(self, address: str) -> dict[str, str]:
         return {"pk": f"CONTACT#{self.address_keys.of(address)}", "sk": "PROFILE"}
 
+    def conversation_key(self, address: str, at: str, message_pk: str) -> dict[str, str]:
+        # In the contact's partition, sorted before "PROFILE": one Query newest-first reads both.
+        return {"pk": f"CONTACT#{self.address_keys.of(address)}", "sk": f"MSG#{at}#{message_pk}"}
+
     def suppression_key(self, channel: str, address: str) -> dict[str, str]:
         return {"pk": f"SUPPRESSION#{channel}#{self.address_keys.of(address)}", "sk": "CONSENT"}
 
 
 class Contacts(AddressKeyedTable):
     def draft_action(self, record: dict[str, Any], draft: DraftReply, now: float) -> dict[str, Any]:
-        item = {
+        item: dict[str, Any] = {
             "pk": record["pk"],
-            "sk": "DRAFT",
+            "sk": DRAFT_SK,
             "to": draft.to,
             "channel": draft.channel,
+            "provider": draft.provider,
+            "sender": draft.sender,
             "text": draft.text,
-            "status": "auto_send_requested" if draft.auto_send else "pending_review",
+            "variant": draft.variant,
+            "status": DraftState.APPROVED if draft.auto_send else DraftState.PENDING_REVIEW,
             "created_at": int(now * 1000),
         }
+        if draft.auto_send:
+            item.update(approved_by="auto", approved_at=int(now * 1000))
+        optional = {"fallback": draft.fallback, "auto_send_hold": draft.hold}
+        item.update({name: value for name, value in optional.items() if value})
         return {"Put": {"TableName": self.table_name, "Item": to_attribute_values(item)}}
+
+    def conversation_action(self, record: dict[str, Any], entry: ConversationEntry) -> dict[str, Any]:
+        item = {
+            **self.conversation_key(entry.address, entry.at, record["pk"]),
+            "inbound": entry.inbound,
+            "text": entry.text[:MAX_CONVERSATION_TEXT],
+            "at": entry.at,
+        }
+        return {"Put": {"TableName": self.table_name, "Item": to_attribute_values(item)}}
+
+    def conversation(self, address: str, limit: int) -> Conversation:
+        """The contact's roll-up and its last `limit` messages: one Query, newest first."""
+        response, _ = self.call(
+            "query",
+            KeyConditionExpression="pk = :pk AND sk <= :profile",
+            ExpressionAttributeValues=to_attribute_values(
+                {":pk": self.contact_key(address)["pk"], ":profile": "PROFILE"}
+            ),
+            ScanIndexForward=False,
+            Limit=limit + 1,
+        )
+        items = [from_item(item) for item in (response or {}).get("Items", [])]
+        profile = items.pop(0) if items and items[0]["sk"] == "PROFILE" else {}
+        lines = [
+            ConversationLine(bool(item.get("inbound")), str(item.get("text", "")), str(item.get("at", "")))
+            for item in items
+            if item["sk"].startswith("MSG#")
+        ]
+        return Conversation(
+            profile.get("last_message_at"), profile.get("last_inbound_at"), tuple(reversed(lines[:limit]))
+        )
 
     def rollup_action(self, rollup: ContactRollup, now: float, *, advance: bool) -> dict[str, Any]:
         """`advance` False counts an older message without moving the contact's "last message" back."""

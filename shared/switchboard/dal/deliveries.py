@@ -22,6 +22,8 @@ class Deliveries(Table):
         if merge.error_code:
             expression += ", error_code = :code"
             values[":code"] = merge.error_code
+        # Any status proves the callback loop works: the send leaves the AwaitingCallbacks index here.
+        expression += " REMOVE awaiting_callback, awaiting_since"
         response, _ = self.update(
             delivery_key(merge.provider, merge.provider_message_id),
             expression,

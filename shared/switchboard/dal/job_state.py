@@ -106,7 +106,7 @@ class JobStates(Contacts):
     def commit(self, record: dict[str, Any], plan: Plan, *, now: float) -> None:
         """PROCESSING -> PROCESSED with the plan's draft, AI usage and roll-up, in one transaction."""
         completion = self._completion(record, plan, now)
-        if not plan.draft and not plan.rollup and not plan.ai_calls:
+        if not plan.draft and not plan.rollup and not plan.ai_calls and not plan.conversation:
             # A transaction of one costs twice the writes.
             response, _ = self.call("update_item", **completion)
             if response is None:
@@ -115,9 +115,10 @@ class JobStates(Contacts):
         actions = [{"Update": {"TableName": self.table_name, **completion}}]
         if plan.draft:
             actions.append(self.draft_action(record, plan.draft, now))
-        actions += usage_puts(
-            self.table_name, plan.ai_calls, job_pk=record["pk"], now=now
-        )  # roll-up stays last
+        actions += usage_puts(self.table_name, plan.ai_calls, job_pk=record["pk"], now=now)
+        if plan.conversation:
+            actions.append(self.conversation_action(record, plan.conversation))
+        # roll-up stays last
         if plan.rollup:
             actions.append(self.rollup_action(plan.rollup, now, advance=True))
         response, cancelled = self.call("transact_write_items", TransactItems=actions)

@@ -22,15 +22,16 @@ def send_key(key: str) -> dict[str, str]:
 class OutboundRecords(Table):
     def begin_send(self, request: SendRequest, now: float) -> dict[str, Any]:
         """Create the record if new and move it to SENDING; raises when it must not be sent now."""
+        fields_of = request.model_dump(exclude_none=True)  # an SMS send's record keeps its old shape
         values = {
             ":sending": SendState.SENDING,
             ":now": int(now * 1000),
             ":one": 1,
             ":pending": SendState.PENDING,
             ":retry": SendState.RETRY,
-            **{f":{name}": value for name, value in request.model_dump().items()},
+            **{f":{name}": value for name, value in fields_of.items()},
         }
-        fields = ", ".join(f"#{name} = if_not_exists(#{name}, :{name})" for name in request.model_dump())
+        fields = ", ".join(f"#{name} = if_not_exists(#{name}, :{name})" for name in fields_of)
         response, old = self.call(
             "update_item",
             Key=to_attribute_values(send_key(request.send_key)),
@@ -39,7 +40,7 @@ class OutboundRecords(Table):
             ConditionExpression="attribute_not_exists(#state) OR #state IN (:pending, :retry)",
             ExpressionAttributeNames={
                 "#state": "state",
-                **{f"#{name}": name for name in request.model_dump()},
+                **{f"#{name}": name for name in fields_of},
             },
             ExpressionAttributeValues=to_attribute_values(values),
             ReturnValues="ALL_NEW",

@@ -1,29 +1,39 @@
-"""Reminder recipients in the events table, under their own key space: pk `RCP#<digest of the number>`."""
+"""Reminder recipients in the events table, under their own key space: pk `RCP#<address id of the number>`.
+
+The id is the number's AddressKeys id (a keyed hash, docs/adr/0011), the same one contacts and
+suppressions use, so one secret key protects every key built from a phone number.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
+from switchboard.dal.address_keys import AddressKeys
 from switchboard.dal.items import from_item, to_attribute_values
-from switchboard.dal.keys import address_digest
 from switchboard.dal.table import Table
 from switchboard.models.recipients import Recipient
 
 RECIPIENT_SK = "RECIPIENT"
 
 
-def recipient_key(phone: str, pepper: bytes | None = None) -> dict[str, str]:
-    return {"pk": f"RCP#{address_digest(phone, pepper)}", "sk": RECIPIENT_SK}
+def recipient_key(recipient_id: str) -> dict[str, str]:
+    return {"pk": f"RCP#{recipient_id}", "sk": RECIPIENT_SK}
 
 
 class Recipients(Table):
-    def __init__(self, table_name: str, dynamodb: Any = None, *, pepper: bytes | None = None) -> None:
+    def __init__(
+        self, table_name: str, dynamodb: Any = None, *, address_keys: AddressKeys | None = None
+    ) -> None:
         super().__init__(table_name, dynamodb)
-        self.pepper = pepper
+        self.address_keys = address_keys or AddressKeys()
+
+    def id_of(self, phone: str) -> str:
+        """The recipient's id in every key (its record, its daily counters): never the number."""
+        return self.address_keys.of(phone)
 
     def _item(self, recipient: Recipient, now: float) -> dict[str, Any]:
         return {
-            **recipient_key(recipient.phone, self.pepper),
+            **recipient_key(self.id_of(recipient.phone)),
             **recipient.model_dump(mode="json", exclude_none=True),
             "kind": "recipient",
             "updated_at": int(now * 1000),
@@ -31,7 +41,7 @@ class Recipients(Table):
 
     def get(self, phone: str) -> Recipient | None:
         response, _ = self.call(
-            "get_item", Key=to_attribute_values(recipient_key(phone, self.pepper)), ConsistentRead=True
+            "get_item", Key=to_attribute_values(recipient_key(self.id_of(phone))), ConsistentRead=True
         )
         item = (response or {}).get("Item")
         if not item:

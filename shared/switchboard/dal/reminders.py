@@ -11,15 +11,19 @@ a slot is taken by a conditional add, so the daily limit holds under concurrent 
 from __future__ import annotations
 
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
+from switchboard.dal.failures import translated
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.table import Table
+from switchboard.errors import StoreUnavailable
 from switchboard.models.reminders import ReminderPlan, ReminderState
 
 REMINDER_SK = "REMINDER"
 DUE_INDEX = "RemindersDue"  # template.yaml: HASH due_shard, RANGE due_at
+AUDIT_PK = "AUDIT#reminders"  # operators' pauses and resumes, newest last
 DUE_SHARDS = 8  # a minute's reminders spread over 8 partitions; the dispatcher queries each
 
 
@@ -114,25 +118,85 @@ class ReminderRecords(Table):
             return False, old
         raise ReminderConflict(f"reminder {plan.calendar}/{plan.event_id} changed while planning")
 
-    def cancel(self, calendar: str, event_id: str, reason: str, *, now: float) -> dict[str, Any] | None:
-        """Cancel a still-scheduled reminder (a rescheduled booking's old one); its old item, or None."""
+    def cancel(
+        self, calendar: str, event_id: str, reason: str, *, now: float, version: str | None = None
+    ) -> dict[str, Any] | None:
+        """Cancel a still-scheduled reminder (of `version`, when given: a newer plan is left alone); its
+        old item, or None."""
+        values: dict[str, Any] = {
+            ":cancelled": "cancelled",
+            ":scheduled": "scheduled",
+            ":reason": reason,
+            ":now": int(now * 1000),
+        }
+        condition = "#state = :scheduled"
+        if version is not None:
+            condition, values[":version"] = f"{condition} AND version = :version", version
         response, _ = self.call(
             "update_item",
             Key=to_attribute_values(reminder_key(calendar, event_id)),
             UpdateExpression="SET #state = :cancelled, reason = :reason, updated_at = :now REMOVE due_shard",
-            ConditionExpression="#state = :scheduled",
+            ConditionExpression=condition,
             ExpressionAttributeNames={"#state": "state"},
-            ExpressionAttributeValues=to_attribute_values(
-                {
-                    ":cancelled": "cancelled",
-                    ":scheduled": "scheduled",
-                    ":reason": reason,
-                    ":now": int(now * 1000),
-                }
-            ),
+            ExpressionAttributeValues=to_attribute_values(values),
             ReturnValues="ALL_OLD",
         )
         return from_item(response["Attributes"]) if response else None
+
+    def move(self, item: dict[str, Any], due_at_ms: int, local_day: str, change: str, *, now: float) -> bool:
+        """Move a scheduled reminder of this version to a new due time (the daily planner); False when it
+        was sent, cancelled or re-planned meanwhile."""
+        response, _ = self.call(
+            "update_item",
+            Key=to_attribute_values(reminder_key(item["calendar"], item["event_id"])),
+            UpdateExpression="SET due_at = :due, local_day = :day, updated_at = :now, "
+            "changes = list_append(if_not_exists(changes, :none), :change)",
+            ConditionExpression="#state = :scheduled AND version = :version",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=to_attribute_values(
+                {
+                    ":due": due_at_ms,
+                    ":day": local_day,
+                    ":now": int(now * 1000),
+                    ":none": [],
+                    ":change": [change],
+                    ":scheduled": "scheduled",
+                    ":version": item["version"],
+                }
+            ),
+        )
+        return response is not None
+
+    def get_many(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Full reminder items for index entries: BatchGetItem, 100 keys a request; unprocessed keys are
+        asked again a few times (then StoreUnavailable: the scheduled run simply runs again)."""
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(keys), 100):
+            chunk = [to_attribute_values({"pk": k["pk"], "sk": k["sk"]}) for k in keys[start : start + 100]]
+            pending: dict[str, Any] = {self.table_name: {"Keys": chunk, "ConsistentRead": True}}
+            for _ in range(5):
+                with translated(StoreUnavailable, "DynamoDB batch_get_item"):
+                    response = self.dynamodb.batch_get_item(RequestItems=pending)
+                found.extend(from_item(i) for i in response.get("Responses", {}).get(self.table_name, []))
+                pending = response.get("UnprocessedKeys") or {}
+                if not pending:
+                    break
+            if pending:
+                raise StoreUnavailable("DynamoDB kept returning UnprocessedKeys")
+        return found
+
+    def checkpoint(self, name: str, *, now: float | None = None) -> int | None:
+        """A scheduled job's last run (ms); with `now`, records this run and returns the previous one."""
+        key = {"pk": f"RUN#{name}", "sk": "LAST"}
+        if now is None:
+            response, _ = self.call("get_item", Key=to_attribute_values(key), ConsistentRead=True)
+            item = from_item((response or {}).get("Item") or {})
+            return int(item["at"]) if "at" in item else None
+        response, _ = self.call(
+            "put_item", Item=to_attribute_values({**key, "at": int(now * 1000)}), ReturnValues="ALL_OLD"
+        )
+        old = from_item((response or {}).get("Attributes") or {})
+        return int(old["at"]) if "at" in old else None
 
     def claim_slot(self, recipient: str, local_day: str, event_id: str, limit: int) -> bool:
         """Take one of the day's `limit` slots for the event (idempotent: holding one already counts)."""
@@ -154,3 +218,53 @@ class ReminderRecords(Table):
             UpdateExpression="DELETE ids :id",
             ExpressionAttributeValues=to_attribute_values({":id": {event_id}}),
         )
+
+    def scheduled(self, *, due_from: int = 0, due_until: int | None = None) -> Iterator[dict[str, Any]]:
+        """Scheduled reminders due in [due_from, due_until] (ms), from the RemindersDue index: each
+        {pk, sk, due_shard, due_at, version, send_key} plus its calendar and event id."""
+        for shard in due_shards():
+            values: dict[str, Any] = {":shard": shard, ":from": due_from}
+            window = "due_at >= :from"
+            if due_until is not None:
+                window, values[":until"] = "due_at BETWEEN :from AND :until", due_until
+            request: dict[str, Any] = {
+                "IndexName": DUE_INDEX,
+                "KeyConditionExpression": f"due_shard = :shard AND {window}",
+                "ExpressionAttributeValues": to_attribute_values(values),
+            }
+            while True:
+                response, _ = self.call("query", **request)
+                for item in (response or {}).get("Items", []):
+                    yield with_event_id(from_item(item))
+                if not (response or {}).get("LastEvaluatedKey"):
+                    break
+                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]  # type: ignore[index]
+
+    def scan_by_state(self, state: str) -> Iterator[dict[str, Any]]:
+        """Every reminder in `state`: a filtered scan of the whole table, for an operator, never a hot path
+        (only scheduled reminders are indexed)."""
+        request: dict[str, Any] = {
+            "FilterExpression": "kind = :kind AND #state = :state",
+            "ExpressionAttributeNames": {"#state": "state"},
+            "ExpressionAttributeValues": to_attribute_values({":kind": "reminder", ":state": state}),
+        }
+        while True:
+            response, _ = self.call("scan", **request)
+            for item in (response or {}).get("Items", []):
+                yield from_item(item)
+            if not (response or {}).get("LastEvaluatedKey"):
+                break
+            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]  # type: ignore[index]
+
+    def record_audit(self, action: str, details: dict[str, Any], *, now: float) -> dict[str, Any]:
+        """An operator's action on reminders (pause, resume), kept in the table for the record."""
+        stamp = datetime.fromtimestamp(now, tz=UTC).isoformat(timespec="milliseconds")
+        item = {"pk": AUDIT_PK, "sk": f"{stamp}#{action}", "kind": "audit", "action": action, **details}
+        self.call("put_item", Item=to_attribute_values(item))
+        return item
+
+
+def with_event_id(item: dict[str, Any]) -> dict[str, Any]:
+    """A reminder's calendar and event id, read back from its pk `EVT#<calendar>#<event id>`."""
+    _, calendar, event_id = str(item["pk"]).split("#", 2)
+    return {**item, "calendar": calendar, "event_id": event_id}

@@ -38,7 +38,23 @@ class DraftReply:
     to: str
     channel: str
     text: str
-    auto_send: bool
+    auto_send: bool  # approved by policy (models/drafts.py DraftState)
+    provider: str = ""
+    sender: str = ""  # our side of the conversation (number or mailbox): the reply's sender
+    variant: str = "template"  # "llm" | "template"
+    fallback: str | None = None  # why the template answered
+    hold: str | None = None  # why it was not auto-approved (auto_send False)
+    calls: tuple[AiCall, ...] = ()  # the model calls that drafted it (also in Plan.ai_calls)
+
+
+@dataclass(frozen=True)
+class ConversationEntry:
+    """The message's line in its contact's conversation (what later drafts read)."""
+
+    address: str
+    at: str
+    inbound: bool
+    text: str
 
 
 @dataclass(frozen=True)
@@ -58,6 +74,7 @@ class Plan:
     consent: ConsentChange | None = None
     rollup: ContactRollup | None = None
     draft: DraftReply | None = None
+    conversation: ConversationEntry | None = None
     delivery: DeliveryMerge | None = None
     annotations: dict[str, Any] = field(default_factory=dict)
     ai_calls: list[AiCall] = field(default_factory=list)  # committed with the job as usage records

@@ -27,7 +27,9 @@ class SendRejected(Exception):
 
 
 class SendUnavailable(Exception):
-    pass
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # the provider's Retry-After (seconds), when it sent one
 
 
 class SendAmbiguous(Exception):
@@ -40,7 +42,7 @@ _TIMEOUT = (3.05, 10)  # connect, read (seconds)
 
 
 @cache
-def _http_session() -> Any:
+def http_session() -> Any:
     """One keep-alive session per container: no new TCP + TLS handshake for every message."""
     import requests
 
@@ -55,7 +57,7 @@ def _twilio(account_sid: str, auth_token: str, base_url: str | None) -> Any:
     return twilio_client(account_sid, auth_token, base_url=base_url, timeout=_TIMEOUT[1])
 
 
-def _classify_transport_error(exc: Exception) -> Exception:
+def classify_transport_error(exc: Exception) -> Exception:
     import requests
 
     if isinstance(
@@ -89,7 +91,7 @@ def send_twilio(
             raise SendUnavailable(f"Twilio answered {exc.status} ({exc.code})") from exc
         raise SendRejected(str(exc.code or exc.status), str(exc.msg)) from exc
     except requests.exceptions.RequestException as exc:
-        raise _classify_transport_error(exc) from exc
+        raise classify_transport_error(exc) from exc
     return Sent(provider_message_id=str(message.sid), status=str(message.status))
 
 
@@ -105,7 +107,7 @@ def send_openphone(request: SendRequest, credentials: dict[str, Any], *, base_ur
             timeout=_TIMEOUT,
         )
     except requests.exceptions.RequestException as exc:
-        raise _classify_transport_error(exc) from exc
+        raise classify_transport_error(exc) from exc
     if response.status_code == 429 or response.status_code >= 500:
         raise SendUnavailable(f"OpenPhone answered {response.status_code}")
     if response.status_code >= 400:

@@ -4,12 +4,15 @@ PENDING -> SENDING (conditional) -> provider call -> SENT with the provider's id
 (21610 also suppresses the number); "certainly not accepted" failures retry with backoff, at most three
 attempts (retry.OUTBOUND_SENDS), then the dead-letter queue; "maybe sent" outcomes are flagged for review,
 never re-sent.
+An auto-reply (purpose "auto_reply") also ends its draft: approved -> sent with the provider's id, or ->
+failed with the provider's reason (metric AutoReplyFailures); an ambiguous send leaves it for review.
 Dead-lettering records FAILED first and sends to the DLQ last; a request back past its last attempt (that
 send failed) is only dead-lettered, never sent again (docs/adr/0005).
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,8 +22,9 @@ from typing import Any, Literal, Protocol
 from pydantic import ValidationError
 
 from switchboard.container import once_per_container
-from switchboard.errors import SendFinished, SendInterrupted
+from switchboard.errors import SendFinished, SendInterrupted, StoreUnavailable
 from switchboard.models import Channel, Direction, Message
+from switchboard.models.drafts import DraftEnds, DraftState
 from switchboard.models.outbound import SendRequest
 from switchboard.models.plan import Consent, ConsentChange
 from switchboard.models.states import SendState
@@ -32,7 +36,7 @@ from switchboard.providers.outbound import (
     SendUnavailable,
     Sent,
 )
-from switchboard.retry import OUTBOUND_SENDS
+from switchboard.retry import OUTBOUND_SENDS, SQS_MAX_VISIBILITY_SECONDS
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.store import EventStore, JobSink, store_and_enqueue
 
@@ -58,6 +62,10 @@ class Queues(Protocol):
     ) -> None: ...
 
 
+class AwaitedCallbacks(Protocol):
+    def expect(self, provider: str, provider_message_id: str, sent_at: float) -> bool: ...
+
+
 Transport = Callable[[SendRequest], Sent]
 
 
@@ -75,6 +83,10 @@ class Sender:
     store: EventStore
     jobs: JobSink
     clock: Callable[[], float] = time.time
+    drafts: DraftEnds | None = None  # auto-replies' drafts; None: no draft is ever moved
+    # Providers that post a status callback for every send: those sends are watched until it arrives.
+    callbacks: AwaitedCallbacks | None = None
+    awaits_callback: frozenset[str] = frozenset()
 
     def handle(self, body: str, *, receipt_handle: str, receive_count: int) -> SendOutcome:
         """One SQS record: returns when the message may be deleted, raises to have it retried."""
@@ -105,8 +117,9 @@ class Sender:
                 error=str(failure)[:500],
             )
             if exhausted:
+                self._finish_draft(request, DraftState.FAILED, error=str(failure)[:500])
                 return self._dead_letter(body, request, str(failure), receive_count)
-            self.queues.retry_later(receipt_handle, OUTBOUND_SENDS.visibility_timeout(receive_count))
+            self.queues.retry_later(receipt_handle, _retry_delay(receive_count, failure.retry_after))
             _count("SendsRetried")
             raise
 
@@ -129,6 +142,7 @@ class Sender:
             self.records.begin_send(request, self.clock())
         except SendFinished as finished:
             logger.info("send already finished", send_key=key, state=finished.state)
+            self._redo_draft(request)
             return "skipped"
         except SendInterrupted:
             self.records.flag_interrupted(key, self.clock())
@@ -137,6 +151,7 @@ class Sender:
             return "ambiguous"
         if self.consents.is_suppressed(request.channel, request.recipient):
             self.records.finish(key, SendState.SUPPRESSED, self.clock())
+            self._finish_draft(request, DraftState.FAILED, error="the recipient is suppressed (opted out)")
             _count("SendsSuppressed")
             return "suppressed"
         self.limits[request.provider].acquire()
@@ -151,7 +166,11 @@ class Sender:
             _count("SendsAmbiguous")
             return "ambiguous"
         self.records.finish(key, SendState.SENT, self.clock(), provider_message_id=sent.provider_message_id)
-        self._store_outbound(request, sent)
+        self._finish_draft(request, DraftState.SENT, provider_message_id=sent.provider_message_id)
+        if sent.provider_message_id:  # SmartLead queues a reply and names no id: nothing to key it on
+            self._store_outbound(request, sent)
+            if self.callbacks is not None and request.provider in self.awaits_callback:
+                self._await_callback(self.callbacks, request.provider, sent.provider_message_id)
         _count("MessagesSent")
         logger.info(
             "message sent",
@@ -162,11 +181,20 @@ class Sender:
         )
         return "sent"
 
+    def _await_callback(self, callbacks: AwaitedCallbacks, provider: str, provider_message_id: str) -> None:
+        """Watch the send until its status callback; the send itself is done, so a failed mark only
+        leaves this one unwatched (and must not make SQS redeliver a finished send)."""
+        try:
+            callbacks.expect(provider, provider_message_id, self.clock())
+        except StoreUnavailable as failure:
+            logger.warning("send not watched for its callback", provider=provider, error=str(failure))
+
     def _rejected(self, request: SendRequest, rejected: SendRejected) -> SendOutcome:
         now = self.clock()
         unsubscribed = rejected.code == UNSUBSCRIBED_RECIPIENT
         state = SendState.SUPPRESSED if unsubscribed else SendState.REJECTED
         self.records.finish(request.send_key, state, now, error=str(rejected)[:500], error_code=rejected.code)
+        self._finish_draft(request, DraftState.FAILED, error=str(rejected)[:500])
         if unsubscribed:
             self.consents.record_consent(
                 ConsentChange(
@@ -182,6 +210,27 @@ class Sender:
         _count("SendsRejected")
         logger.warning("send rejected by the provider", send_key=request.send_key, code=rejected.code)
         return "rejected"
+
+    def _finish_draft(self, request: SendRequest, state: DraftState, **fields: str) -> None:
+        """An auto-reply's draft follows its send's end (only from approved: a repeat changes nothing)."""
+        if request.purpose != "auto_reply" or not request.draft_pk or self.drafts is None:
+            return
+        moved = self.drafts.finish_send(request.draft_pk, state, self.clock(), **fields)
+        if state is DraftState.FAILED and moved:
+            _count("AutoReplyFailures")
+            logger.warning("auto-reply failed", send_key=request.send_key, provider=request.provider)
+
+    def _redo_draft(self, request: SendRequest) -> None:
+        """A send finished earlier, maybe by an attempt that died before its draft was moved: move it now."""
+        if request.purpose != "auto_reply" or not request.draft_pk or self.drafts is None:
+            return
+        record = self.records.get(request.send_key) or {}
+        if record.get("state") == SendState.SENT:
+            self._finish_draft(
+                request, DraftState.SENT, provider_message_id=str(record.get("provider_message_id") or "")
+            )
+        elif record.get("state") in (SendState.REJECTED, SendState.SUPPRESSED, SendState.FAILED):
+            self._finish_draft(request, DraftState.FAILED, error=str(record.get("error") or record["state"]))
 
     def _store_outbound(self, request: SendRequest, sent: Sent) -> None:
         """The sent message is stored like an inbound one, so status callbacks and roll-up find it."""
@@ -209,6 +258,14 @@ class Sender:
         )
 
 
+def _retry_delay(receive_count: int, retry_after: float | None) -> int:
+    """The backoff, or the provider's Retry-After when that is longer: a 429 is retried no sooner."""
+    backoff = OUTBOUND_SENDS.visibility_timeout(receive_count)
+    if retry_after is None:
+        return backoff
+    return min(SQS_MAX_VISIBILITY_SECONDS, max(backoff, math.ceil(retry_after)))
+
+
 @once_per_container
 def default_sender() -> Sender:
     """The sender wired to the environment's resources and provider endpoints, built once per container."""
@@ -219,8 +276,10 @@ def _build_default() -> Sender:
     from functools import partial
 
     from switchboard.dal.address_keys import AddressKeys
+    from switchboard.dal.callbacks import AwaitedCallbacks
     from switchboard.dal.consents import Consents
     from switchboard.dal.dead_letters import RetryQueues
+    from switchboard.dal.drafts import Drafts
     from switchboard.dal.events_table import EventsTable
     from switchboard.dal.jobs_queue import JobsQueue
     from switchboard.dal.outbound_records import OutboundRecords
@@ -228,6 +287,7 @@ def _build_default() -> Sender:
     from switchboard.function_settings import sender_settings
     from switchboard.providers import TWILIO_STATUS
     from switchboard.providers.outbound import send_openphone, send_twilio
+    from switchboard.providers.replies import REPLY_PROVIDERS
 
     settings = sender_settings()
     secrets = WebhookSecrets(settings.webhook_secrets_name)
@@ -250,6 +310,10 @@ def _build_default() -> Sender:
             request, secrets.for_provider("openphone"), base_url=settings.openphone_api_base_url or None
         )
 
+    def reply_api(provider: str) -> Transport:
+        module, base_url, _ = settings.reply_api(provider)
+        return lambda request: module.send(request, secrets.for_provider(provider), base_url=base_url)
+
     per_instance = partial(
         TokenBucket, capacity=1
     )  # no bursts: concurrent senders share the provider's limit
@@ -257,12 +321,20 @@ def _build_default() -> Sender:
         records=OutboundRecords(settings.table_name),
         consents=Consents(settings.table_name, address_keys=AddressKeys.from_secrets(secrets)),
         queues=RetryQueues(settings.outbound_queue_url, settings.outbound_dlq_url),
-        transports={"twilio": twilio, "openphone": openphone},
+        transports={"twilio": twilio, "openphone": openphone, **{p: reply_api(p) for p in REPLY_PROVIDERS}},
         limits={
             "twilio": per_instance(settings.twilio_rate_per_second / settings.sender_concurrency),
             "openphone": per_instance(settings.openphone_rate_per_second / settings.sender_concurrency),
+            **{
+                provider: per_instance(settings.reply_api(provider)[2] / settings.sender_concurrency)
+                for provider in REPLY_PROVIDERS
+            },
         },
         # No raw-payload bucket: a sent message's raw payload (send key, purpose) always fits its item.
         store=EventsTable(settings.table_name),
         jobs=JobsQueue(settings.processing_queue_url),
+        drafts=Drafts(settings.table_name),
+        callbacks=AwaitedCallbacks(settings.table_name),
+        # Twilio calls back only where the send named a URL; OpenPhone posts message.delivered always.
+        awaits_callback=frozenset(["openphone", *(["twilio"] if callback else [])]),
     )

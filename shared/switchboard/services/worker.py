@@ -21,16 +21,22 @@ from pydantic import ValidationError
 from switchboard.container import once_per_container
 from switchboard.errors import JobAlreadyDone, JobBusy, JobMissing
 from switchboard.models import Job
-from switchboard.models.plan import ConsentChange, DeliveryMerge, Plan
+from switchboard.models.drafts import Conversation
+from switchboard.models.plan import Consent, ConsentChange, DeliveryMerge, Plan
 from switchboard.observability import logger, metrics
 from switchboard.retry import PROCESSING_JOBS, QueueRetry
+from switchboard.services.drafts.compose import Drafter
+from switchboard.services.drafts.dispatch import DraftDispatch
 from switchboard.services.processing.classify import Classifier, RulesClassifier
+from switchboard.services.processing.delivery import final_outcome
 from switchboard.services.processing.model_calls import publish_metrics
 from switchboard.services.processing.pipeline import PipelineConfig, plan_event
 
 if TYPE_CHECKING:
+    from switchboard.dal.address_keys import AddressKeys
     from switchboard.dal.secrets import WebhookSecrets
     from switchboard.function_settings import WorkerSettings
+    from switchboard.services.processing.model_calls import ModelCaller
 
 
 class PermanentJobError(Exception):
@@ -49,6 +55,7 @@ class Records(Protocol):
     def is_suppressed(self, channel: str, address: str) -> bool: ...
     def record_consent(self, change: ConsentChange) -> bool: ...
     def merge_delivery(self, merge: DeliveryMerge) -> bool: ...
+    def conversation(self, address: str, limit: int) -> Conversation: ...
 
 
 class CalendarStep(Protocol):
@@ -78,6 +85,21 @@ def _count(name: str) -> None:
     metrics.add_metric(name=name, unit="Count", value=1)
 
 
+def _count_delivery(merge: DeliveryMerge) -> None:
+    """A message's first final status (the merge moved it there): the delivery-rate alarm's inputs."""
+    outcome = final_outcome(merge.status)
+    if outcome == "delivered":
+        _count("MessagesDelivered")
+    elif outcome == "failed":
+        _count("MessagesUndelivered")
+
+
+def _count_consent(change: ConsentChange) -> None:
+    """A recorded opt-out (not a repeated one): the opt-out-rate alarm's numerator."""
+    if change.consent is Consent.OPT_OUT:
+        _count("OptOuts")
+
+
 class Worker:
     def __init__(
         self,
@@ -91,8 +113,12 @@ class Worker:
         fault_injection: bool = False,
         clock: Callable[[], float] = time.time,
         reminders: CalendarStep | None = None,
+        drafter: Drafter | None = None,
+        dispatch: DraftDispatch | None = None,
     ) -> None:
         self.records = records
+        self.drafter = drafter or Drafter()
+        self.dispatch = dispatch or DraftDispatch()
         self.reminders = reminders
         self.queues = queues
         self.config = config or PipelineConfig()
@@ -142,12 +168,19 @@ class Worker:
         try:
             if self.fault_injection:
                 injected_fault(str(record.get("body", "")), int(record["attempts"]))
-            plan = plan_event(record, self.config, self.classifier, self.records.is_suppressed)
+            plan = plan_event(
+                record,
+                self.config,
+                self.classifier,
+                self.records.is_suppressed,
+                drafter=self.drafter,
+                conversation=self.records.conversation,
+            )
             publish_metrics(plan.ai_calls)  # the calls were made (and billed) whatever happens next
-            if plan.consent:
-                self.records.record_consent(plan.consent)
-            if plan.delivery:
-                self.records.merge_delivery(plan.delivery)
+            if plan.consent and self.records.record_consent(plan.consent):
+                _count_consent(plan.consent)
+            if plan.delivery and self.records.merge_delivery(plan.delivery):
+                _count_delivery(plan.delivery)
             if record.get("kind") == "calendar" and self.reminders is not None:
                 # Its own conditional writes, made before the commit: a retried job finishes them
                 plan.annotations.update(self.reminders.process(record, now=self.clock()))
@@ -157,6 +190,7 @@ class Worker:
         except Exception as failure:
             self.records.record_failure(record, _describe(failure), now=self.clock(), exhausted=False)
             raise
+        self.dispatch.after_commit(record, plan)  # sends and notices only after the commit: at most once
         _count("JobsProcessed")
         logger.info("job processed", pk=job.pk, attempts=record["attempts"], **plan.annotations)
         return "processed"
@@ -188,12 +222,11 @@ def _describe(failure: Exception) -> str:
     return f"{type(failure).__name__}: {failure}"[:1000]
 
 
-def _classifier(settings: WorkerSettings, secrets: WebhookSecrets) -> Classifier:
-    """The rules, unless LLM_PROVIDER names a model API (the rules then stay as its fallback)."""
+def _model_caller(settings: WorkerSettings, secrets: WebhookSecrets) -> ModelCaller | None:
+    """None unless LLM_PROVIDER names a model API (the rules and the template are then the fallbacks)."""
     if not settings.llm_provider:
-        return RulesClassifier()
+        return None
     from switchboard.providers.llm import llm_client
-    from switchboard.services.processing.llm_classify import LlmClassifier
     from switchboard.services.processing.model_calls import ModelCaller
 
     client = llm_client(
@@ -204,7 +237,34 @@ def _classifier(settings: WorkerSettings, secrets: WebhookSecrets) -> Classifier
         # Read per call: Powertools caches the secret (5 min), so a rotated key arrives without a restart.
         api_key=lambda: str(secrets.for_provider("llm").get("api_key") or ""),
     )
-    return LlmClassifier(ModelCaller(client, settings.llm_prices))
+    return ModelCaller(client, settings.llm_prices)
+
+
+def _classifier(caller: ModelCaller | None) -> Classifier:
+    if caller is None:
+        return RulesClassifier()
+    from switchboard.services.processing.llm_classify import LlmClassifier
+
+    return LlmClassifier(caller)
+
+
+def _dispatch(settings: WorkerSettings, secrets: WebhookSecrets) -> DraftDispatch:
+    from switchboard.dal.outbound_queue import OutboundQueue
+
+    def notify(text: str) -> bool:
+        # Read per notice (cached by Powertools): adding or rotating the hook needs no restart.
+        url = str(secrets.for_provider("slack").get("webhook_url") or "")
+        if not url:
+            return False
+        from switchboard.providers.slack import post_message
+
+        post_message(url, text)
+        return True
+
+    from switchboard.dal.drafts import Drafts
+
+    queue = OutboundQueue(settings.outbound_queue_url) if settings.outbound_queue_url else None
+    return DraftDispatch(queue, notify, Drafts(settings.table_name))
 
 
 @once_per_container
@@ -220,12 +280,16 @@ def default_worker() -> Worker:
     settings = worker_settings()
     steps = frozenset(s.strip() for s in settings.pipeline_steps.split(",") if s.strip()) or ALL_STEPS
     secrets = WebhookSecrets(settings.webhook_secrets_name)
-    records = JobRecords(settings.table_name, address_keys=AddressKeys.from_secrets(secrets))
+    address_keys = AddressKeys.from_secrets(secrets)  # one keyed hash for contacts and recipients alike
+    records = JobRecords(settings.table_name, address_keys=address_keys)
+    caller = _model_caller(settings, secrets)
     return Worker(
         records,
         RetryQueues(settings.processing_queue_url, settings.processing_dlq_url),
-        config=PipelineConfig(steps=steps & ALL_STEPS, auto_send=settings.auto_send_enabled),
-        classifier=_classifier(settings, secrets),
+        config=PipelineConfig(steps=steps & ALL_STEPS, auto_send_providers=settings.auto_send_provider_set),
+        classifier=_classifier(caller),
+        drafter=Drafter(caller),
+        dispatch=_dispatch(settings, secrets),
         retry=replace(
             PROCESSING_JOBS,
             base_seconds=settings.backoff_base_seconds,
@@ -234,19 +298,24 @@ def default_worker() -> Worker:
         ),
         lease_seconds=settings.job_lease_seconds,
         fault_injection=settings.fault_injection,
-        reminders=_reminders(settings, records.is_suppressed),
+        reminders=_reminders(settings, records.is_suppressed, address_keys),
     )
 
 
-def _reminders(settings: Any, is_suppressed: Callable[[str, str], bool]) -> CalendarStep:
+def _reminders(
+    settings: Any, is_suppressed: Callable[[str, str], bool], address_keys: AddressKeys
+) -> CalendarStep:
     from switchboard.dal.recipients import Recipients
     from switchboard.dal.reminders import ReminderRecords
+    from switchboard.dal.rollout_flag import RolloutFlagStore
+    from switchboard.services.reminders.rollout import Rollout
     from switchboard.services.reminders.rules import US_STATE_WINDOWS
     from switchboard.services.reminders.service import ReminderService
 
     return ReminderService(
-        Recipients(settings.table_name),
+        Recipients(settings.table_name, address_keys=address_keys),
         ReminderRecords(settings.table_name),
         is_suppressed,
         profile=US_STATE_WINDOWS if settings.reminder_compliance_profile == "us_states" else None,
+        rollout=Rollout(RolloutFlagStore(settings.reminders_rollout_parameter).read),
     )

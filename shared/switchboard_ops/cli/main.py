@@ -13,18 +13,36 @@ from switchboard_ops.cli import (
     ai,
     alerts,
     dlq,
+    drafts,
     health,
     jobs,
     local,
     messages,
+    metrics,
     recipients,
     reconcile,
+    reminders,
     send,
     status,
 )
 from switchboard_ops.cli.output import CliError, print_error
 
-COMMANDS = (local, messages, recipients, status, dlq, jobs, health, send, alerts, reconcile, ai)
+COMMANDS = (
+    local,
+    messages,
+    recipients,
+    status,
+    dlq,
+    jobs,
+    health,
+    send,
+    alerts,
+    reconcile,
+    ai,
+    metrics,
+    reminders,
+    drafts,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="switchboard",
         description="Operate Switchboard: the local stack, stored messages, queue status, dead-letter "
         "queues, job statistics, the health check, sending a message, alerts, reconciliation, reminder "
-        "recipients, AI usage.",
+        "recipients, AI usage, reminders and their kill switch, drafts, daily metrics.",
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in COMMANDS:

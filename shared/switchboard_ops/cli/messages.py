@@ -10,10 +10,9 @@ from switchboard.dal.address_keys import AddressKeys
 from switchboard.dal.contacts import AddressKeyedTable
 from switchboard.dal.events_table import EventsTable
 from switchboard.dal.raw_payloads import RawPayloads
-from switchboard.dal.secrets import WebhookSecrets
 from switchboard_ops.cli import aws
 from switchboard_ops.cli.output import CliError, print_json
-from switchboard_ops.cli.target import add_target_arguments, resolve
+from switchboard_ops.cli.target import add_target_arguments, address_keys, resolve
 
 NOT_FOUND = 1
 
@@ -134,13 +133,7 @@ def get_message(args: argparse.Namespace) -> int:
         dynamodb=target.client("dynamodb"),
         raw_payloads=RawPayloads(s3=target.client("s3")),  # reads the bucket each pointer names
     )
-    secret = target.secrets.get("WebhookSecrets")
-    keys = (
-        AddressKeys.from_secrets(WebhookSecrets(secret, secretsmanager=target.client("secretsmanager")))
-        if secret
-        else None  # no secret known: the local fallback key (dal/address_keys.py)
-    )
-    found = lookup(table, args.provider, args.message_id, keys)
+    found = lookup(table, args.provider, args.message_id, address_keys(target))
     if found is None:
         raise CliError(
             f"no message {args.message_id} from {args.provider} in {target.table_name}",

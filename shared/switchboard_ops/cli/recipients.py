@@ -1,5 +1,5 @@
 """`switchboard recipients set|get --phone +1...`: a reminder recipient's zone, quiet hours, daily limit,
-lead time and enabled flag, stored under a digest of the number; JSON out."""
+lead time and enabled flag, stored under the number's AddressKeys id; JSON out."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from switchboard.dal.recipients import Recipients
 from switchboard.models.recipients import Recipient
 from switchboard_ops.cli import aws
 from switchboard_ops.cli.output import CliError, print_json
-from switchboard_ops.cli.target import add_target_arguments, resolve
+from switchboard_ops.cli.target import add_target_arguments, address_keys, resolve
 
 NOT_FOUND, BAD_INPUT = 1, 2
 SETTINGS = ("time_zone", "quiet_start", "quiet_end", "daily_limit", "lead_minutes", "enabled")
@@ -58,10 +58,12 @@ def _wall(value: str) -> wall_time:
 
 def _table(args: argparse.Namespace) -> Recipients:
     target = resolve(args)
-    return Recipients(target.table_name, dynamodb=target.client("dynamodb"))
+    return Recipients(
+        target.table_name, dynamodb=target.client("dynamodb"), address_keys=address_keys(target)
+    )
 
 
-def _phone(value: str) -> str:
+def e164(value: str) -> str:
     """Any written form of a number ("+1 (415) 555-0123") as the E.164 the recipient is keyed by."""
     from switchboard.errors import MalformedPayload
     from switchboard.providers._common import normalize_phone
@@ -79,7 +81,7 @@ def _found(table: Recipients, phone: str) -> Recipient | None:
 
 
 def get_recipient(args: argparse.Namespace) -> int:
-    found = _found(_table(args), _phone(args.phone))
+    found = _found(_table(args), e164(args.phone))
     if found is None:
         raise CliError("no recipient stored for that number", error="not_found", exit_code=NOT_FOUND)
     print_json(found.model_dump(mode="json"))
@@ -88,7 +90,7 @@ def get_recipient(args: argparse.Namespace) -> int:
 
 def set_recipient(args: argparse.Namespace) -> int:
     table = _table(args)
-    phone = _phone(args.phone)
+    phone = e164(args.phone)
     current = _found(table, phone)
     changes: dict[str, Any] = {
         name: getattr(args, name) for name in SETTINGS if getattr(args, name) is not None

@@ -6,10 +6,13 @@ from __future__ import annotations
 import argparse
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from switchboard_ops.cli.output import CliError
 from switchboard_ops.local.state import pid_alive, read_state, state_path
+
+if TYPE_CHECKING:
+    from switchboard.dal.address_keys import AddressKeys
 
 NOT_RUNNING = 2
 
@@ -23,6 +26,7 @@ class Target:
     queues: dict[str, str] = field(default_factory=dict)  # logical id -> queue URL
     topics: dict[str, str] = field(default_factory=dict)  # logical id -> topic ARN
     secrets: dict[str, str] = field(default_factory=dict)  # logical id -> secret ARN / name
+    parameters: dict[str, str] = field(default_factory=dict)  # logical id -> SSM parameter name
     api_url: str | None = None
     outputs: dict[str, str] = field(default_factory=dict)  # a deployed stack's CloudFormation outputs
     state: dict[str, Any] = field(default_factory=dict)  # the local stack's .local/stack.json
@@ -76,6 +80,7 @@ def _local() -> Target:
         queues=dict(state.get("queues") or {}),
         topics=dict(state.get("topics") or {}),
         secrets=dict(secrets),
+        parameters=dict(state.get("parameters") or {}),
         api_url=state.get("api_url"),
         state=state,
     )
@@ -109,6 +114,7 @@ def _deployed(stack_name: str, region: str | None) -> Target:
             **_by_suffix(outputs, "SecretsArn", "Secrets"),
             **_by_suffix(outputs, "SecretArn", "Secret"),
         },
+        parameters=_by_suffix(outputs, "ParameterName", "Parameter"),
         api_url=outputs.get("ApiUrl"),
         outputs=outputs,
     )
@@ -120,3 +126,15 @@ def resolve(args: argparse.Namespace) -> Target:
     if getattr(args, "region", None):
         raise CliError("--region applies to a deployed stack: pass --stack-name too", error="usage")
     return _local()
+
+
+def address_keys(target: Target) -> AddressKeys:
+    """The stack's AddressKeys (contact key from its WebhookSecrets), as its functions build them; no
+    secret known: the local fallback key (dal/address_keys.py)."""
+    from switchboard.dal.address_keys import AddressKeys
+    from switchboard.dal.secrets import WebhookSecrets
+
+    secret = target.secrets.get("WebhookSecrets")
+    if not secret:
+        return AddressKeys()
+    return AddressKeys.from_secrets(WebhookSecrets(secret, secretsmanager=target.client("secretsmanager")))

@@ -108,6 +108,8 @@ def requirements(prefix: str, operation: str, params: dict[str, Any]) -> list[tu
         return [(action, resource_arn("sns", logical_name(params["TopicArn"].rsplit(":", 1)[-1])))]
     if "SecretId" in params:
         return [(action, _secret(params["SecretId"]))]
+    if prefix == "ssm" and "Name" in params:
+        return [(action, resource_arn("ssm", logical_name(params["Name"].lstrip("/"))))]
     if "Bucket" in params:
         bucket = resource_arn("s3", logical_name(params["Bucket"]))
         return [(action, f"{bucket}/{params['Key']}" if "Key" in params else bucket)]

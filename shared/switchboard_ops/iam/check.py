@@ -16,11 +16,15 @@ from switchboard_ops.iam.policy import FunctionPolicy, Grant, resource_arn
 # and traces. These grants are never exercised by a test and are not reported as unused.
 RUNTIME_PREFIXES = ("logs:", "xray:")
 EVENT_SOURCE_ACTIONS = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
-# The only actions a role may grant on Resource "*": X-Ray's trace writes take no resource-level permissions
-# (Service Authorization Reference, AWS X-Ray: no resource type), and Tracing is Active.
-ANY_RESOURCE_ACTIONS = frozenset({"xray:PutTraceSegments", "xray:PutTelemetryRecords"})
+# The only actions a role may grant on Resource "*": those with no resource type in the Service Authorization
+# Reference (docs.aws.amazon.com/service-authorization/latest/reference/), so no ARN can narrow them.
+# X-Ray's trace writes (Tracing is Active); CloudWatch's GetMetricData, which the daily digest reads its
+# webhook counts with (list_amazoncloudwatch.html: its Resource types column is empty).
+ANY_RESOURCE_ACTIONS = frozenset(
+    {"xray:PutTraceSegments", "xray:PutTelemetryRecords", "cloudwatch:GetMetricData"}
+)
 # The one managed policy a role may carry (logs on "*", for a SAM-generated role without tracing); with
-# every function on its own role (ADR 0014), none carries even this one today.
+# every function on its own role (ADR 0017), none carries even this one today.
 ALLOWED_MANAGED_POLICIES = frozenset({"arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"})
 
 

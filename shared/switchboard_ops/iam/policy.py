@@ -46,6 +46,8 @@ def resource_arn(service: str, name: str) -> str:
         return f"arn:aws:secretsmanager:{REGION}:{ACCOUNT}:secret:{name}-{ARN_SUFFIX}"
     if service == "s3":
         return f"arn:aws:s3:::{name.lower()}"
+    if service == "ssm":
+        return f"arn:aws:ssm:{REGION}:{ACCOUNT}:parameter/{name}"
     return f"arn:aws:{service}:{REGION}:{ACCOUNT}:{name}"
 
 
@@ -55,6 +57,7 @@ _SERVICE_OF_TYPE = {
     "AWS::SNS::Topic": "sns",
     "AWS::SecretsManager::Secret": "secretsmanager",
     "AWS::S3::Bucket": "s3",
+    "AWS::SSM::Parameter": "ssm",
 }
 
 
@@ -73,7 +76,7 @@ class Resolver:
         if name in self.parameters:
             return self.parameters[name]
         service = _SERVICE_OF_TYPE.get(self.types.get(name, ""))
-        if service == "dynamodb":
+        if service in ("dynamodb", "ssm"):  # Ref: a table's or a parameter's name
             return name
         if service == "sqs":
             return queue_url(name)

@@ -53,6 +53,7 @@ def stack_state(
         "tables": dict(resources.tables),
         "topics": dict(resources.topics),
         "secret_arns": dict(resources.secrets),
+        "parameters": dict(resources.parameters),
         "time_scale": scale,
         "fault_injection": os.environ.get(FAULT_INJECTION, ""),
         "event_sources": [

@@ -38,6 +38,7 @@ def _resolve(value: Any, resources: StackResources, parameters: dict[str, str]) 
             resources.queues,
             resources.topics,
             resources.secrets,
+            resources.parameters,
         )
         for physical in physical_names:
             if target in physical:
@@ -71,6 +72,7 @@ def sandbox_environment(
     return {
         "TWILIO_API_BASE_URL": sandbox_url,
         "OPENPHONE_API_BASE_URL": sandbox_url,
+        **{f"{name}_API_BASE_URL": sandbox_url for name in ("GHL", "SMARTLEAD", "INSTANTLY", "UNIPILE")},
         "LLM_PROVIDER": "openai",
         "LLM_MODEL": "gpt-4o-mini",
         "LLM_BASE_URL": f"{sandbox_url}/v1",

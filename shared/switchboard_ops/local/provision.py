@@ -1,5 +1,5 @@
-"""Creates the template's tables, buckets, queues (dead-letter queues first), topics and secrets in an AWS
-endpoint — moto in-process for integration tests, moto's server for the local stack."""
+"""Creates the template's tables, buckets, queues (dead-letter queues first), topics, secrets and SSM
+parameters in an AWS endpoint — moto in-process for integration tests, moto's server for the local stack."""
 
 from __future__ import annotations
 
@@ -32,6 +32,7 @@ class StackResources:
     queue_arns: dict[str, str] = field(default_factory=dict)
     topics: dict[str, str] = field(default_factory=dict)
     secrets: dict[str, str] = field(default_factory=dict)
+    parameters: dict[str, str] = field(default_factory=dict)  # SSM parameters: logical id -> name
 
     def environment(self) -> dict[str, str]:
         """The environment variables template.yaml's Globals give every function."""
@@ -117,6 +118,12 @@ def provision(
         created.secrets[logical_id] = secretsmanager.create_secret(
             Name=f"{prefix}-{logical_id}", SecretString=value
         )["ARN"]
+
+    ssm = session.client("ssm")
+    for logical_id, props in resources_of_type(template, "AWS::SSM::Parameter").items():
+        name = f"{prefix}-{logical_id}"
+        ssm.put_parameter(Name=name, Value=str(props["Value"]), Type=props.get("Type", "String"))
+        created.parameters[logical_id] = name
     return created
 
 

@@ -24,10 +24,22 @@ LOCAL_SECRETS: dict[str, dict[str, str]] = {
         "signing_key": "bG9jYWwtb3BlbnBob25lLXNpZ25pbmcta2V5LTAwMDE=",
         "webhook_secret": "whsec_bG9jYWwtb3BlbnBob25lLXdlYmhvb2stc2VjcmV0LTE=",
     },
-    "ghl": {"ed25519_private_key_pem": LOCAL_GHL_ED25519_PRIVATE_KEY_PEM},
-    "unipile": {"header": "Unipile-Auth", "value": "local-unipile-secret"},
-    "smartlead": {"secret_key": "local-smartlead-secret"},
-    "instantly": {"header": "Authorization", "value": "Bearer local-instantly-secret"},
+    # access_token / api_key: the reply APIs' keys (the sandbox's), for auto-replies
+    "ghl": {
+        "ed25519_private_key_pem": LOCAL_GHL_ED25519_PRIVATE_KEY_PEM,
+        "access_token": "local-ghl-access-token",
+    },
+    "unipile": {
+        "header": "Unipile-Auth",
+        "value": "local-unipile-secret",
+        "api_key": "local-unipile-api-key",
+    },
+    "smartlead": {"secret_key": "local-smartlead-secret", "api_key": "local-smartlead-api-key"},
+    "instantly": {
+        "header": "Authorization",
+        "value": "Bearer local-instantly-secret",
+        "api_key": "local-instantly-api-key",
+    },
     "calcom": {"secret": "local-calcom-secret"},
     "calendly": {"signing_key": "local-calendly-signing-key"},
     "calendar": {"webhook_secret": "whsec_bG9jYWwtc3dpdGNoYm9hcmQtY2FsZW5kYXItc2VjcmV0"},
@@ -38,5 +50,8 @@ LOCAL_SECRETS: dict[str, dict[str, str]] = {
 def webhook_secrets_document() -> dict[str, Any]:
     """What Switchboard holds to verify them: the WebhookSecrets document the local stack stores."""
     document: dict[str, Any] = {name: dict(values) for name, values in LOCAL_SECRETS.items()}
-    document["ghl"] = {"ed25519_public_key_pem": LOCAL_GHL_ED25519_PUBLIC_KEY_PEM}
+    document["ghl"] = {
+        "ed25519_public_key_pem": LOCAL_GHL_ED25519_PUBLIC_KEY_PEM,
+        "access_token": LOCAL_SECRETS["ghl"]["access_token"],
+    }
     return document

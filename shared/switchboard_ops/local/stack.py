@@ -496,7 +496,11 @@ def run(config: StackConfig, *, out: TextIO = sys.stdout, stop: threading.Event 
         import boto3
 
         session = boto3.Session(region_name=config.region)
-        resources = provision(session, prefix=PREFIX, secret_document=webhook_secrets_document())
+        document = webhook_secrets_document()
+        if running.sandbox is not None:
+            # Hot-lead notices go to the sandbox's Slack hook (GET /sandbox/slack lists them).
+            document["slack"] = {"webhook_url": f"{running.sandbox.url}/slack/hook"}
+        resources = provision(session, prefix=PREFIX, secret_document=document)
         inbox_url = alerts_inbox(session, resources)
         functions = _wire_functions(config, running, resources, session)
         _load_handlers(functions)

@@ -28,6 +28,7 @@ from switchboard_ops.sandbox.wire import HttpError
 OPT_OUT_KEYWORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "REVOKE", "OPTOUT"})
 OPT_IN_KEYWORDS = frozenset({"START", "YES", "UNSTOP"})
 
+REPLY_PROVIDERS = ("ghl", "smartlead", "instantly", "unipile")  # the reply APIs (reply_apis.py)
 Step = tuple[str, str | None]  # (status, error code)
 
 
@@ -46,6 +47,7 @@ class Context:
         self.initial_config = config
         self.config = config
         self.clock = clock
+        self.secrets = {name: dict(value) for name, value in secrets.items()}  # signs calendar webhooks
         twilio = dict(secrets.get("twilio") or {})
         openphone = dict(secrets.get("openphone") or {})
         self.twilio_account_sid = twilio.get("account_sid") or DEFAULT_TWILIO_ACCOUNT_SID
@@ -53,6 +55,7 @@ class Context:
         self.openphone_api_key = openphone.get("api_key") or DEFAULT_OPENPHONE_API_KEY
         self.openphone_signing_key = openphone["signing_key"]
         self.llm_api_key = dict(secrets.get("llm") or {}).get("api_key") or DEFAULT_LLM_API_KEY
+        self.reply_secrets = {name: dict(secrets.get(name) or {}) for name in REPLY_PROVIDERS}
         self.store = Store()
         self.delivery = DeliveryWorker(
             self.store, timeout=config.webhook_timeout, retry_delay=config.retry_delay

@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from switchboard_ops.sandbox import llm_api, openphone_api, twilio_api
+from switchboard_ops.sandbox import llm_api, openphone_api, reply_apis, slack_api, twilio_api
 from switchboard_ops.sandbox.config import ConfigError, SandboxConfig
 from switchboard_ops.sandbox.core import Context, bad_request
 from switchboard_ops.sandbox.faults import FaultError, FaultRule, rules_from_json
@@ -39,10 +39,15 @@ class SandboxApp:
             ("POST", "/sandbox/faults"): self._add_faults,
             ("DELETE", "/sandbox/faults"): self._clear_faults,
             ("POST", "/sandbox/inbound"): self._inbound,
+            ("POST", "/sandbox/calendar"): self._calendar,
             ("GET", "/sandbox/opt-outs"): lambda request: {"opt_outs": ctx.store.opt_outs()},
             ("POST", "/sandbox/opt-outs"): self._set_opt_out,
             ("GET", "/sandbox/messages"): self._messages,
+            ("GET", "/sandbox/replies"): lambda request: {
+                "replies": ctx.store.replies(request.arg("provider"))
+            },
             ("GET", "/sandbox/deliveries"): lambda request: {"deliveries": ctx.delivery.recent()},
+            ("GET", "/sandbox/slack"): lambda request: {"messages": ctx.store.slack()},
             ("POST", "/sandbox/reset"): self._reset,
             ("POST", "/sandbox/flush"): self._flush,
         }
@@ -77,6 +82,10 @@ class SandboxApp:
             return llm_api.OpenAiApi
         if path.startswith(llm_api.BEDROCK_PREFIX):
             return llm_api.BedrockApi
+        if reply_api := reply_apis.api_for(path):
+            return reply_api
+        if path.startswith(slack_api.PREFIX):
+            return slack_api
         if path.startswith(twilio_api.PREFIX):
             return twilio_api
         if path.startswith(openphone_api.PREFIX):
@@ -138,6 +147,18 @@ class SandboxApp:
         if module is None:
             raise bad_request("'provider' must be 'twilio' or 'openphone'")
         return self.ctx.receive(str(provider), payload, module.inbound)
+
+    def _calendar(self, request: Request) -> dict[str, Any]:
+        """Sign a Cal.com / Calendly / own-calendar booking and post it to the stack (sandbox/calendar.py)."""
+        from switchboard_ops.sandbox import calendar
+
+        kind, event = calendar.parse(request.json_object())
+        config = self.ctx.config
+        outcome = self.ctx.delivery.post(
+            calendar.calendar_webhook(config.api_url, kind, event, self.ctx.secrets)
+        )
+        outcome.done.wait(2 * config.webhook_timeout + config.retry_delay + 5.0)
+        return {"kind": kind, "delivered": outcome.ok, "webhook_status": outcome.status}
 
     def _set_opt_out(self, request: Request) -> dict[str, Any]:
         payload = request.json_object()
@@ -390,6 +411,14 @@ class Sandbox:
 
     def messages(self, provider: str | None = None) -> list[StoredMessage]:
         return self.ctx.store.messages(provider)
+
+    def replies(self, provider: str | None = None) -> list[dict[str, Any]]:
+        """What the reply APIs accepted (as `GET /sandbox/replies?provider=`)."""
+        return self.ctx.store.replies(provider)
+
+    def slack_messages(self) -> list[str]:
+        """What the Slack incoming webhook (POST /slack/hook) received, in order."""
+        return self.ctx.store.slack()
 
     def deliveries(self) -> list[dict[str, Any]]:
         return self.ctx.delivery.recent()

@@ -24,6 +24,7 @@ STAT_NAMES = (
     "retries",  # second attempts after a connection error or a 5xx
     "rate_limited",  # 429s answered
     "faults",  # requests a fault rule answered (or delayed, or hung up on)
+    "replies",  # replies the reply APIs (GHL, SmartLead, Instantly, Unipile) accepted
 )
 
 
@@ -72,6 +73,8 @@ class Store:
         self._seq = 0
         self._opt_outs: set[tuple[str, str]] = set()  # (business number, customer number)
         self._stats: Counter[str] = Counter()
+        self._replies: list[dict[str, Any]] = []  # what the reply APIs accepted, in arrival order
+        self._slack: list[str] = []  # texts the Slack incoming webhook received
 
     def next_seq(self) -> int:
         with self._lock:
@@ -102,6 +105,15 @@ class Store:
             found = [m for m in self._messages.values() if provider is None or m.provider == provider]
         return sorted(found, key=lambda message: message.seq)
 
+    def add_reply(self, reply: dict[str, Any]) -> None:
+        with self._lock:
+            self._replies.append(reply)
+            self._stats["replies"] += 1
+
+    def replies(self, provider: str | None = None) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(r) for r in self._replies if provider is None or r["provider"] == provider]
+
     def set_opt_out(self, business: str, customer: str, opted_out: bool = True) -> None:
         with self._lock:
             if opted_out:
@@ -128,8 +140,18 @@ class Store:
             counts["messages"] = len(self._messages)
             return counts
 
+    def record_slack(self, text: str) -> None:
+        with self._lock:
+            self._slack.append(text)
+
+    def slack(self) -> list[str]:
+        with self._lock:
+            return list(self._slack)
+
     def clear(self) -> None:
         with self._lock:
+            self._slack.clear()
             self._messages.clear()
+            self._replies.clear()
             self._opt_outs.clear()
             self._stats.clear()

@@ -5,17 +5,17 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import json
 from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
 
+from providers.conftest import assert_accepted, body_of, webhook_request
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid
 from switchboard.http_api import request_from_event
 from switchboard.models import CalendarStatus
 from switchboard.providers import calendar
-from switchboard.webhook_request import JSON, WebhookRequest
+from switchboard.webhook_request import WebhookRequest
 from switchboard_ops.local.secrets import webhook_secrets_document
 from switchboard_ops.project import load_event
 
@@ -37,22 +37,18 @@ EVENT: dict[str, Any] = {
 
 
 def request(body: dict[str, Any] = EVENT, at: int = NOW, key: bytes = KEY) -> WebhookRequest:
-    raw = json.dumps(body).encode()
+    raw = body_of(body)
     # Standard Webhooks signature computed here, independently of the module
     signature = base64.b64encode(
         hmac.new(key, f"msg_1.{at}.".encode() + raw, hashlib.sha256).digest()
     ).decode()
-    headers = {
-        "content-type": JSON,
-        "webhook-id": "msg_1",
-        "webhook-timestamp": str(at),
-        "webhook-signature": f"v1,{signature}",
-    }
-    return WebhookRequest("calendar", "https://hooks.example/webhooks/calendar", raw, headers)
+    return webhook_request(
+        "calendar", raw, webhook_id="msg_1", webhook_timestamp=str(at), webhook_signature=f"v1,{signature}"
+    )
 
 
 def test_a_standard_webhooks_signature_verifies():
-    calendar.verify(request(), SECRETS, NOW)
+    assert_accepted(request(), SECRETS, NOW)
 
 
 def test_another_key_stale_time_and_no_secret_are_rejected():

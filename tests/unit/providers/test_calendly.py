@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
+from providers.conftest import assert_accepted, body_of, webhook_request
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid
 from switchboard.http_api import request_from_event
 from switchboard.models import CalendarStatus
 from switchboard.providers import calendly
-from switchboard.webhook_request import JSON, WebhookRequest
+from switchboard.webhook_request import WebhookRequest
 from switchboard_ops.local.secrets import webhook_secrets_document
 from switchboard_ops.project import load_event
 
@@ -46,9 +47,8 @@ def sign(body: bytes, timestamp: int, key: str = KEY) -> str:
 
 
 def request(body: dict[str, Any] = INVITEE, header: str | None = None, at: int = NOW) -> WebhookRequest:
-    raw = json.dumps(body).encode()
-    headers = {"content-type": JSON, calendly.SIGNATURE_HEADER: header or sign(raw, at)}
-    return WebhookRequest("calendly", "https://hooks.example/webhooks/calendly", raw, headers)
+    raw = body_of(body)
+    return webhook_request("calendly", raw, {calendly.SIGNATURE_HEADER: header or sign(raw, at)})
 
 
 def invitee(event: str = "invitee.created", **changes: Any) -> dict[str, Any]:
@@ -56,7 +56,7 @@ def invitee(event: str = "invitee.created", **changes: Any) -> dict[str, Any]:
 
 
 def test_a_fresh_signed_body_verifies():
-    calendly.verify(request(), {"signing_key": KEY}, NOW + 60)
+    assert_accepted(request(), {"signing_key": KEY}, NOW + 60)
 
 
 def test_the_module_signs_what_an_independent_hmac_computes():

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from providers.conftest import parsed, webhook_request, without
+from providers.conftest import assert_accepted, parsed, webhook_request, without
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid, WebhookRejected
 from switchboard.http_api import request_from_event
 from switchboard.models import Channel, Direction, Message, StatusUpdate
@@ -50,7 +50,7 @@ def test_the_configured_authorization_header_is_accepted():
     # Given a request carrying the configured Authorization value
     # When it is verified
     # Then no error is raised
-    instantly.verify(webhook_request("instantly", REPLY, authorization=TOKEN), SECRETS, now=0)
+    assert_accepted(webhook_request("instantly", REPLY, authorization=TOKEN), SECRETS, now=0)
 
 
 @pytest.mark.parametrize(
@@ -100,7 +100,7 @@ def test_the_configured_header_name_matches_in_any_case():
 
     # When it is verified
     # Then it is accepted
-    instantly.verify(webhook_request("instantly", REPLY, x_instantly_secret="s3cret"), secrets, now=0)
+    assert_accepted(webhook_request("instantly", REPLY, x_instantly_secret="s3cret"), secrets, now=0)
 
 
 def test_signature_headers_produce_a_request_that_verifies():

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from providers.conftest import parsed, webhook_request, without
+from providers.conftest import assert_accepted, parsed, webhook_request, without
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid, WebhookRejected
 from switchboard.http_api import request_from_event
 from switchboard.models import Channel, Direction, Message, StatusUpdate
@@ -55,8 +55,13 @@ REPLY: dict[str, Any] = {
 def test_the_configured_secret_key_in_the_body_is_accepted():
     # Given a payload carrying the configured secret_key
     # When it is verified
-    # Then no error is raised
-    smartlead.verify(webhook_request("smartlead", REPLY), SECRETS, now=0)
+    # Then it passes, and the same payload without the secret_key does not
+    assert_accepted(
+        webhook_request("smartlead", REPLY),
+        SECRETS,
+        now=0,
+        uncredentialed=webhook_request("smartlead", without(REPLY, "secret_key")),
+    )
 
 
 @pytest.mark.parametrize(

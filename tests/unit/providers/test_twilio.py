@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-from urllib.parse import urlencode
 
 import pytest
 
+from providers.conftest import assert_accepted, webhook_request
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid
 from switchboard.models import Channel, Direction
 from switchboard.providers import twilio
-from switchboard.webhook_request import FORM, JSON, WebhookRequest
+from switchboard.webhook_request import FORM, WebhookRequest
 
 TOKEN = "12345"
 URL = "https://mycompany.com/myapp.php?foo=1&bar=2"
@@ -27,14 +27,13 @@ EXPECTED = "RSOYDt4T1cUTdK1PDd93/VVr8B8="  # twilio-python tests/unit/test_reque
 def form_request(
     url: str, params: dict[str, str] | list[tuple[str, str]], signature: str | None
 ) -> WebhookRequest:
-    headers = {"content-type": FORM}
-    if signature is not None:
-        headers["x-twilio-signature"] = signature
-    return WebhookRequest(route="twilio", url=url, body=urlencode(params).encode(), headers=headers)
+    """Twilio's form POST to `url`, signed with `signature` (None: no signature header)."""
+    signed = {"x-twilio-signature": signature} if signature is not None else None
+    return webhook_request("twilio", params, signed, url=url, content_type=FORM)
 
 
 def test_published_form_vector_is_accepted():
-    twilio.verify(form_request(URL, PARAMS, EXPECTED), {"auth_token": TOKEN}, now=0)
+    assert_accepted(form_request(URL, PARAMS, EXPECTED), {"auth_token": TOKEN}, now=0)
 
 
 def test_sign_reproduces_the_published_vector():
@@ -49,7 +48,7 @@ def test_sign_reproduces_the_published_vector():
     ],
 )
 def test_signatures_with_and_without_default_port_are_both_accepted(url, signature):
-    twilio.verify(form_request(url, PARAMS, signature), {"auth_token": TOKEN}, now=0)
+    assert_accepted(form_request(url, PARAMS, signature), {"auth_token": TOKEN}, now=0)
 
 
 def test_repeated_form_fields_are_signed_sorted_and_deduplicated():
@@ -60,37 +59,35 @@ def test_repeated_form_fields_are_signed_sorted_and_deduplicated():
         ("Digits", "1234"),
         ("Digits", "1234"),
     ]
-    twilio.verify(form_request(URL, pairs, "IK+Dwps556ElfBT0I3Rgjkr1wJU="), {"auth_token": TOKEN}, now=0)
+    assert_accepted(form_request(URL, pairs, "IK+Dwps556ElfBT0I3Rgjkr1wJU="), {"auth_token": TOKEN}, now=0)
 
 
 def test_json_body_is_verified_through_body_sha256():
     body = '{"property": "value", "boolean": true}'
     digest = "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620"
-    request = WebhookRequest(
-        route="twilio",
+    request = webhook_request(
+        "twilio",
+        body.encode(),
         url=f"{URL}&bodySHA256={digest}",
-        body=body.encode(),
-        headers={"content-type": JSON, "x-twilio-signature": "a9nBmqA0ju/hNViExpshrM61xv4="},
+        x_twilio_signature="a9nBmqA0ju/hNViExpshrM61xv4=",
     )
-    twilio.verify(request, {"auth_token": TOKEN}, now=0)
+    assert_accepted(request, {"auth_token": TOKEN}, now=0)
 
 
 def test_json_body_changed_after_signing_is_rejected():
     digest = "0a1ff7634d9ab3b95db5c9a2dfe9416e41502b283a80c7cf19632632f96e6620"
-    request = WebhookRequest(
-        route="twilio",
+    request = webhook_request(
+        "twilio",
+        b'{"property": "other", "boolean": true}',
         url=f"{URL}&bodySHA256={digest}",
-        body=b'{"property": "other", "boolean": true}',
-        headers={"content-type": JSON, "x-twilio-signature": "a9nBmqA0ju/hNViExpshrM61xv4="},
+        x_twilio_signature="a9nBmqA0ju/hNViExpshrM61xv4=",
     )
     with pytest.raises(SignatureInvalid):
         twilio.verify(request, {"auth_token": TOKEN}, now=0)
 
 
 def test_json_body_without_body_sha256_is_rejected():
-    request = WebhookRequest(
-        route="twilio", url=URL, body=b"{}", headers={"content-type": JSON, "x-twilio-signature": "x"}
-    )
+    request = webhook_request("twilio", b"{}", url=URL, x_twilio_signature="x")
     with pytest.raises(SignatureInvalid):
         twilio.verify(request, {"auth_token": TOKEN}, now=0)
 
@@ -202,9 +199,7 @@ def test_status_callback_becomes_a_status_update():
 
 
 def test_json_payload_parses_like_a_form():
-    request = WebhookRequest(
-        route="twilio", url=URL, body=json.dumps(INBOUND).encode(), headers={"content-type": JSON}
-    )
+    request = webhook_request("twilio", json.dumps(INBOUND).encode(), url=URL)
 
     assert twilio.parse_message(request, received_at=0).provider_message_id == "SM0123"
 
@@ -219,9 +214,7 @@ def test_an_over_long_message_sid_is_a_malformed_payload_not_a_crash(parse, stat
     params = {"MessageSid": "SM" + "a" * 600, "From": "+14155559876", "To": "+14155550123"}
     if status:
         params["MessageStatus"] = status
-    request = WebhookRequest(
-        route="twilio", url=URL, body=urlencode(params).encode(), headers={"content-type": FORM}
-    )
+    request = form_request(URL, params, None)
 
     # When it is parsed, Then it is refused as malformed (a 400), naming the field
     with pytest.raises(MalformedPayload, match="provider_message_id"):

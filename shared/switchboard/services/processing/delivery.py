@@ -33,6 +33,19 @@ def status_rank(status: str) -> int:
     return STATUS_RANK.get(status.lower(), UNRANKED)
 
 
+FAILED_OUTCOMES = frozenset(
+    {DeliveryStatus.UNDELIVERED, DeliveryStatus.FAILED, DeliveryStatus.BOUNCED, DeliveryStatus.CANCELED}
+)
+
+
+def final_outcome(status: str) -> str | None:
+    """ "delivered" / "failed" for a final status (what the delivery-rate alarm counts), else None."""
+    status = status.lower()
+    if status == DeliveryStatus.DELIVERED:
+        return "delivered"
+    return "failed" if status in FAILED_OUTCOMES else None
+
+
 def listed_final_status(message: Message) -> StatusUpdate | None:
     """The status update an outbound message's final status in a provider's list stands for: the same
     record (provider, message id, status) its status callback would have stored, so a callback that was

@@ -12,20 +12,19 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from switchboard.dal.keys import address_digest
 from switchboard.models.recipients import Recipient
 from switchboard.models.reminders import ReminderPlan, ReminderState
 from switchboard.observability import logger, metrics
 from switchboard.services.reminders import rules
 from switchboard.services.reminders.planning import PlanningInput, plan_reminder
+from switchboard.services.reminders.rollout import ALWAYS, Rollout
 from switchboard.services.reminders.text import TemplateWriter, TextWriter
 
 REPLACED = "rescheduled"  # reason on a booking's reminder when a reschedule replaced the booking
 
 
 class RecipientStore(Protocol):
-    pepper: bytes | None
-
+    def id_of(self, phone: str) -> str: ...
     def get(self, phone: str) -> Recipient | None: ...
     def put_if_absent(self, recipient: Recipient, now: float) -> bool: ...
 
@@ -53,12 +52,14 @@ class ReminderService:
         *,
         writer: TextWriter | None = None,
         profile: rules.ComplianceProfile | None = None,
+        rollout: Rollout = ALWAYS,
     ) -> None:
         self.recipients = recipients
         self.reminders = reminders
         self.is_suppressed = is_suppressed
         self.writer = writer or TemplateWriter()
         self.profile = profile
+        self.rollout = rollout
 
     def process(self, event: dict[str, Any], *, now: float) -> dict[str, Any]:
         """Plan and write the reminder of one stored event version; returns the job's annotations."""
@@ -68,7 +69,7 @@ class ReminderService:
             self._finish(stored, event, now)  # a retry after the write: only the follow-ups remain
             return {"reminder": "already_planned"}
         recipient = self._recipient(event, now)
-        digest = address_digest(recipient.phone, self.recipients.pepper) if recipient else None
+        digest = self.recipients.id_of(recipient.phone) if recipient else None
         plan = plan_reminder(
             PlanningInput(
                 event=event,
@@ -87,7 +88,7 @@ class ReminderService:
                 "reminder change ignored: an equal or newer version is stored", version=event["version"]
             )
             return {"reminder": "stale"}
-        plan = self._within_daily_limit(plan, recipient)
+        plan = self._within_daily_limit(self._within_rollout(plan), recipient)
         written, newer = self.reminders.write(plan, seen=stored, now=now)
         if not written:
             if plan.state is ReminderState.SCHEDULED and newer.get("local_day") != plan.local_day:
@@ -116,6 +117,15 @@ class ReminderService:
         )
         self.recipients.put_if_absent(learned, now)
         return learned
+
+    def _within_rollout(self, plan: ReminderPlan) -> ReminderPlan:
+        """Outside the rollout, or paused: cancelled with that reason before it takes a daily slot."""
+        if plan.state is not ReminderState.SCHEDULED or not plan.recipient:
+            return plan
+        reason = self.rollout.refusal(plan.recipient)
+        if reason is None:
+            return plan
+        return replace(plan, state=ReminderState.CANCELLED, reason=reason, due_at=None, local_day=None)
 
     def _within_daily_limit(self, plan: ReminderPlan, recipient: Recipient | None) -> ReminderPlan:
         if plan.state is not ReminderState.SCHEDULED or not (recipient and plan.recipient and plan.local_day):

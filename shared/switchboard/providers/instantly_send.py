@@ -1,0 +1,47 @@
+"""Instantly API v2, reply to an email (outbound-apis.md section 3): answers the lead's e-mail by its id.
+
+Bearer key from the WebhookSecrets "instantly" section's `api_key` (scope emails:create); the answer is
+the sent reply's Email object, whose `id` is the new e-mail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from switchboard.models.outbound import SendRequest
+from switchboard.providers.outbound import SendAmbiguous, SendRejected, Sent
+from switchboard.providers.reply_http import Meaning, ReplyCall, answer_json, post, raise_for_answer
+
+DEFAULT_BASE_URL = "https://api.instantly.ai"
+PATH = "/api/v2/emails/reply"
+KEY_FIELD = "api_key"
+
+
+def build(request: SendRequest, credentials: dict[str, Any], base_url: str | None = None) -> ReplyCall:
+    key = credentials.get(KEY_FIELD)
+    if not isinstance(key, str) or not key:
+        raise SendRejected("not_configured", f"the WebhookSecrets instantly section has no {KEY_FIELD}")
+    thread = request.thread or {}
+    return ReplyCall(
+        url=f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}{PATH}",
+        headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
+        json={
+            "eaccount": thread["eaccount"],
+            "reply_to_uuid": thread["reply_to_uuid"],
+            "subject": request.subject,
+            "body": {"text": request.body},
+        },
+    )
+
+
+def _meaning(status: int) -> Meaning:
+    return "unavailable" if status >= 500 else "rejected"
+
+
+def send(request: SendRequest, credentials: dict[str, Any], *, base_url: str | None = None) -> Sent:
+    response = post(build(request, credentials, base_url))
+    payload = answer_json(response)
+    raise_for_answer("Instantly", response, _meaning, payload)
+    if not payload.get("id"):
+        raise SendAmbiguous("Instantly accepted the reply but its answer had no id")
+    return Sent(provider_message_id=str(payload["id"]), status="sent")

@@ -1,0 +1,41 @@
+"""`switchboard metrics daily`: its arguments, and the digest's text as the CLI and the e-mail print it."""
+
+from __future__ import annotations
+
+import pytest
+
+from switchboard.services.digest import render
+from switchboard_ops.cli.main import build_parser
+
+
+def test_metrics_daily_takes_a_date_and_json():
+    args = build_parser().parse_args(["metrics", "daily", "--date", "2026-11-25", "--json"])
+
+    assert (args.date, args.as_json) == ("2026-11-25", True)
+
+
+def test_metrics_daily_defaults_to_yesterday():
+    assert build_parser().parse_args(["metrics", "daily"]).date is None
+
+
+def test_a_malformed_date_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["metrics", "daily", "--date", "25/11/2026"])
+
+    assert exit_.value.code == 2
+    assert "--date must be YYYY-MM-DD" in capsys.readouterr().err
+
+
+def test_the_text_shows_every_section_and_marks_what_was_not_recorded():
+    digest = {
+        "date": "2026-11-25",
+        "webhooks": {"stored_by_provider": {"twilio": {"message": 2}}, "duplicate_webhooks": None},
+        "canary": {"success_rate": 75.0},
+    }
+
+    text = render(digest)
+
+    assert "Switchboard, 2026-11-25 (UTC)" in text
+    assert "  stored by provider: twilio message 2" in text
+    assert "  duplicate webhooks: n/a" in text
+    assert "CANARY" in text and "  success rate: 75.0" in text
