@@ -3,7 +3,8 @@
 Runs in the SAM CLI's own environment (.tools/sam), because aws-sam-translator pins a pydantic that the
 dev environment's pydantic (the Lambda layer's pin) excludes. Output, on stdout, one JSON object:
 {"<FunctionLogicalId>": {"managed": [policy ARN, ...], "statements": [statement, ...]}} with the
-intrinsics (Ref, Fn::GetAtt, Fn::Sub) left for the caller to resolve.
+intrinsics (Ref, Fn::GetAtt, Fn::Sub) left for the caller to resolve. The statements are the role's own
+and those of the AWS::IAM::Policy resources attached to it.
 
 Usage: .tools/sam/bin/python scripts/render_policies.py template.yaml
 """
@@ -44,7 +45,34 @@ def _packaged(template: dict[str, Any]) -> dict[str, Any]:
     return template
 
 
+class IgnoredPolicies(ValueError):
+    """A function names its own Role and lists Policies too: SAM would drop the Policies without a word."""
+
+
+def _ignored_policies(template: dict[str, Any]) -> list[str]:
+    return [
+        logical_id
+        for logical_id, resource in template["Resources"].items()
+        if resource.get("Type") == "AWS::Serverless::Function"
+        and {"Role", "Policies"} <= (resource.get("Properties") or {}).keys()
+    ]
+
+
+def _attached(resources: dict[str, Any], role: str) -> list[dict[str, Any]]:
+    """The statements of the AWS::IAM::Policy resources attached to `role` (a logs policy that cannot sit
+    in the role itself without a dependency cycle, ADR 0017)."""
+    return [
+        statement
+        for resource in resources.values()
+        if resource["Type"] == "AWS::IAM::Policy" and {"Ref": role} in resource["Properties"].get("Roles", [])
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]
+    ]
+
+
 def render(template: dict[str, Any]) -> dict[str, dict[str, list[Any]]]:
+    ignored = _ignored_policies(template)
+    if ignored:
+        raise IgnoredPolicies(f"{', '.join(ignored)}: Policies next to Role are ignored; grant in the role")
     # Pseudo parameters need a region; the fake account's region, whatever the shell holds.
     os.environ["AWS_DEFAULT_REGION"] = "us-east-1"
     rendered = transform(_packaged(template), {}, StaticManagedPolicies())  # type: ignore[arg-type]
@@ -59,7 +87,7 @@ def render(template: dict[str, Any]) -> dict[str, dict[str, list[Any]]]:
             statement
             for policy in properties.get("Policies", [])
             for statement in policy["PolicyDocument"]["Statement"]
-        ]
+        ] + _attached(resources, role)
         functions[logical_id] = {"managed": properties.get("ManagedPolicyArns", []), "statements": statements}
     return functions
 

@@ -131,7 +131,6 @@ class SenderSettings(
     EventsTableSettings,
     ProcessingQueueSettings,
     WebhookSecretsSettings,
-    RawPayloadSettings,
     ProviderApiSettings,
     ReplyApiSettings,
 ):

@@ -484,3 +484,25 @@ def test_the_scheduled_handler_reconciles_the_configured_providers(
     assert result["status"] == "completed" and result["totals"]["new_messages"] == 3
     integrity = handler({"action": "integrity", "days": 2}, lambda_context)
     assert integrity["status"] in ("ok", "alert") and len(integrity["days"]) == 2
+
+
+def test_the_weekly_integrity_run_publishes_one_alert_when_a_day_falls_short(
+    stack, sandbox, monkeypatch, lambda_context, sqs
+):
+    import boto3
+
+    from switchboard_ops.local.provision import alerts_inbox
+
+    # Given yesterday's messages in the provider's list, none stored (their webhooks were dropped)
+    monkeypatch.setenv("ALERTS_TOPIC_ARN", stack.topics["AlertsTopic"])
+    monkeypatch.setenv("RECONCILE_PROVIDERS", "twilio")
+    monkeypatch.setenv("TWILIO_API_BASE_URL", sandbox.url)
+    inbox = alerts_inbox(boto3.Session(region_name="us-east-1"), stack)
+    receive(sandbox, "twilio", 2, ago=86400.0)
+    # When the weekly schedule's event reaches the handler
+    result = load_handler("reconcile").handler({"action": "integrity", "days": 2}, lambda_context)
+
+    # Then the run reports the short day and the alerts topic got one alert
+    assert result["status"] == "alert"
+    subjects = [json.loads(message["Body"])["Subject"] for message in receive_batch(sqs, inbox)]
+    assert subjects == ["Switchboard integrity check below 99.9 %"]

@@ -132,3 +132,24 @@ def test_a_move_onto_the_next_day_takes_a_slot_there_and_frees_the_old_days(tabl
         if item["sk"]["S"].startswith("DAY#")
     }
     assert days == {"DAY#2026-12-01": {"bk-1"}, "DAY#2026-11-30": set()}
+
+
+def test_the_handler_rejudges_a_reminder_once_its_recipients_local_day_begins(
+    stack, book, table, monkeypatch, lambda_context
+):
+    # Given a 09:45 reminder whose recipient's quiet hours now run until 10:00, and the rollout parameter
+    monkeypatch.setenv("REMINDERS_ROLLOUT_PARAMETER", stack.parameters["RemindersRolloutParameter"])
+    book("bk-1")
+    recipient(table, quiet_end=time(10, 0))
+    event = load_event("reminder_planner/scheduled")
+    # When the scheduled event reaches the handler just before and then just after New York's midnight
+    # (the clock is the handler's only input that cannot be set from outside)
+    monkeypatch.setattr(planner_handler.time, "time", lambda: BEFORE_NY_MIDNIGHT)
+    planner_handler.handler(event, lambda_context)
+    monkeypatch.setattr(planner_handler.time, "time", lambda: AFTER_NY_MIDNIGHT)
+    after = planner_handler.handler(event, lambda_context)
+    # Then the second run judged it with the current settings: cancelled for the quiet hours
+    assert after["changed"] == [
+        {"calendar": "calcom", "event_id": "bk-1", "change": "cancelled", "reason": "quiet_hours"}
+    ]
+    assert reminder(table)["state"] == "cancelled"

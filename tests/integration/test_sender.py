@@ -290,3 +290,22 @@ def test_a_transient_failure_hides_the_received_send_for_its_backoff(stack, sqs,
 
     # Then the message stays hidden (its backoff), not redelivered at once
     assert receive_batch(sqs, stack.queues["OutboundQueue"]) == []
+
+
+def test_the_largest_send_request_is_stored_with_its_raw_payload_inline(stack, dynamodb, queues):
+    # Given a send request at every field's limit (why SenderFunction needs no raw-payload bucket grant)
+    provider = Provider()
+    largest = request(send_key="k" * 200, body="x" * 1600, purpose="auto_reply")
+
+    # When it is sent and its outbound message stored
+    outcome = sender(stack, queues, provider).handle(
+        largest.model_dump_json(), receipt_handle="r", receive_count=1
+    )
+
+    # Then the stored item holds its raw payload itself: no S3 object, no pointer
+    assert outcome == "sent"
+    item = dynamodb.get_item(
+        TableName=stack.tables["EventsTable"],
+        Key={"pk": {"S": f"EVT#twilio#SM{1:032d}"}, "sk": {"S": "MESSAGE"}},
+    )["Item"]
+    assert "raw" in item and "raw_s3" not in item and "raw_z" not in item

@@ -387,3 +387,53 @@ def test_redrive_all_uses_the_fallback_where_sqs_has_no_move_task(stack, sqs, la
         "job-1",
         "job-2",
     ]
+
+
+# --- auto-send and the suppression list ---------------------------------------------------------------
+
+
+def ingest_interested_reply(lambda_context: Any) -> str:
+    """An inbound "interested" SMS from the number the STOP sample comes from; its record's pk."""
+    sid = "SMinterested0000000000000000000001"
+    ingest_sample(
+        "twilio_inbound_stop",
+        lambda_context,
+        MessageSid=sid,
+        SmsMessageSid=sid,
+        SmsSid=sid,
+        Body="Yes, I'm interested, tell me more",
+        OptOutType="",
+    )
+    return f"EVT#twilio#{sid}"
+
+
+def test_an_interested_reply_is_auto_sent_when_the_number_is_not_suppressed(
+    stack, dynamodb, sqs, lambda_context, monkeypatch
+):
+    # Given auto-send on for Twilio and an interested reply from a number that never opted out
+    monkeypatch.setenv("AUTO_SEND_PROVIDERS", "twilio")
+    pk = ingest_interested_reply(lambda_context)
+
+    # When the worker processes it (and looks the number up in the suppression list)
+    run_worker_once(sqs, stack, lambda_context)
+
+    # Then its draft is approved by policy (and enqueued for the sender)
+    draft = record(dynamodb, stack, pk, "DRAFT")
+    assert (draft["status"], draft["approved_by"]) == ("approved", "auto")
+
+
+def test_an_interested_reply_from_an_opted_out_number_is_drafted_for_review_only(
+    stack, dynamodb, sqs, lambda_context, monkeypatch
+):
+    # Given auto-send on for Twilio and a number that texted STOP earlier
+    monkeypatch.setenv("AUTO_SEND_PROVIDERS", "twilio")
+    ingest_sample("twilio_inbound_stop", lambda_context)
+    run_worker_once(sqs, stack, lambda_context)
+
+    # When the same number replies "interested" and the worker processes it
+    pk = ingest_interested_reply(lambda_context)
+    run_worker_once(sqs, stack, lambda_context)
+
+    # Then the suppression list keeps the draft from being sent: it waits for review, held for that reason
+    draft = record(dynamodb, stack, pk, "DRAFT")
+    assert (draft["status"], draft.get("auto_send_hold")) == ("pending_review", "suppressed")

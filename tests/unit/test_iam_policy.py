@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from switchboard_ops.iam.calls import Call, requirements
-from switchboard_ops.iam.check import denied, unexercised
+from switchboard_ops.iam.check import any_resource, denied, foreign_managed, unexercised
 from switchboard_ops.iam.policy import FunctionPolicy, Resolver, policies_from
 from switchboard_ops.local.template import load_template
 
@@ -19,6 +19,13 @@ TABLE = ARN.format("dynamodb", "table/EventsTable")
 PROCESSING_QUEUE = ARN.format("sqs", "ProcessingQueue")
 OUTBOUND_QUEUE = ARN.format("sqs", "OutboundQueue")
 BEFORE = Path(__file__).parent / "data" / "rendered_policies_before_issue9.json"
+# main at 0b966f4, rendered: SAM's generated roles, explicit statements (ADR 0006), managed policies attached.
+BEFORE_ADR_17 = Path(__file__).parent / "data" / "rendered_policies_before_adr17.json"
+MANAGED = "arn:aws:iam::aws:policy/"
+BASIC, SQS_EXECUTION = (
+    f"{MANAGED}service-role/AWSLambdaBasicExecutionRole",
+    f"{MANAGED}service-role/AWSLambdaSQSQueueExecutionRole",
+)
 
 
 def policy(*statements: dict[str, Any]) -> FunctionPolicy:
@@ -175,3 +182,43 @@ def test_a_call_is_reduced_to_the_actions_and_resources_iam_authorizes_it_by(
     service: str, operation: str, params: dict[str, Any], expected: list[tuple[str, str]]
 ) -> None:
     assert requirements(service, operation, params) == expected
+
+
+def test_the_roles_before_adr_17_grant_sqs_on_any_resource_and_carry_foreign_managed_policies() -> None:
+    # Given the policies sam rendered from main before the explicit roles (a saved copy)
+    policies = policies_from(json.loads(BEFORE_ADR_17.read_text()), load_template())
+
+    # When the two checks look at them
+    wide, foreign = any_resource(policies), foreign_managed(policies)
+
+    # Then the worker may receive from any queue in the account, and every role carries X-Ray's managed policy
+    assert ("sqs:ReceiveMessage", "*") in [(grant.action, grant.resource) for grant in wide["WorkerFunction"]]
+    assert set(foreign) == set(policies)
+    assert f"{MANAGED}AWSXrayWriteOnlyAccess" in foreign["IngestFunction"]
+
+
+def test_xray_trace_writes_are_the_only_grants_allowed_on_any_resource() -> None:
+    # Given a role granting X-Ray's writes, X-Ray's sampling reads and a log write on "*"
+    given = {
+        "Fn": policy(
+            allow(["xray:PutTraceSegments", "xray:PutTelemetryRecords", "xray:GetSamplingRules"], "*"),
+            allow("logs:PutLogEvents", "*"),
+        )
+    }
+
+    # Then all but the two trace writes are reported
+    assert [grant.action for grant in any_resource(given)["Fn"]] == [
+        "xray:GetSamplingRules",
+        "logs:PutLogEvents",
+    ]
+
+
+def test_basic_execution_is_the_only_managed_policy_a_role_may_carry() -> None:
+    # Given a role with the basic execution policy and the SQS execution policy
+    given = {"Fn": FunctionPolicy("Fn", (), (BASIC, SQS_EXECUTION))}
+
+    # Then the SQS one is foreign, and its grants on "*" are reported; the basic one's logs are not
+    assert foreign_managed(given) == {"Fn": [SQS_EXECUTION]}
+    wide = [(grant.action, grant.resource) for grant in any_resource(given)["Fn"]]
+    assert ("sqs:ReceiveMessage", "*") in wide
+    assert wide.count(("logs:PutLogEvents", "*")) == 1

@@ -283,7 +283,6 @@ def _build_default() -> Sender:
     from switchboard.dal.events_table import EventsTable
     from switchboard.dal.jobs_queue import JobsQueue
     from switchboard.dal.outbound_records import OutboundRecords
-    from switchboard.dal.raw_payloads import RawPayloads
     from switchboard.dal.secrets import WebhookSecrets
     from switchboard.function_settings import sender_settings
     from switchboard.providers import TWILIO_STATUS
@@ -331,7 +330,8 @@ def _build_default() -> Sender:
                 for provider in REPLY_PROVIDERS
             },
         },
-        store=EventsTable(settings.table_name, raw_payloads=RawPayloads(settings.raw_payload_bucket)),
+        # No raw-payload bucket: a sent message's raw payload (send key, purpose) always fits its item.
+        store=EventsTable(settings.table_name),
         jobs=JobsQueue(settings.processing_queue_url),
         drafts=Drafts(settings.table_name),
         callbacks=AwaitedCallbacks(settings.table_name),

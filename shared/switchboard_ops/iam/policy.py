@@ -156,23 +156,36 @@ class Grant:
         return matches_action(self.action, action) and matches_resource(self.resource, resource)
 
 
+def _grants(statements: tuple[dict[str, Any], ...]) -> list[Grant]:
+    return [
+        Grant(action, resource)
+        for statement in statements
+        if statement.get("Effect") == "Allow"
+        for action in _listed(statement.get("Action", []))
+        for resource in _listed(statement.get("Resource", []))
+    ]
+
+
 @dataclass(frozen=True)
 class FunctionPolicy:
+    """A function's role: its own statements (inline and attached policies) and its managed policies."""
+
     function: str
     statements: tuple[dict[str, Any], ...]
+    managed: tuple[str, ...] = ()  # managed policy ARNs, each listed in managed_policies.py
 
-    def grants(self) -> list[Grant]:
-        return [
-            Grant(action, resource)
-            for statement in self.statements
-            if statement.get("Effect") == "Allow"
-            for action in _listed(statement.get("Action", []))
-            for resource in _listed(statement.get("Resource", []))
-        ]
+    def all_statements(self, *, except_managed: frozenset[str] = frozenset()) -> tuple[dict[str, Any], ...]:
+        """The role's statements and its managed policies' (those named in `except_managed` left out)."""
+        managed = [arn for arn in self.managed if arn not in except_managed]
+        return self.statements + tuple(s for arn in managed for s in MANAGED_POLICIES[arn])
+
+    def grants(self, *, except_managed: frozenset[str] = frozenset()) -> list[Grant]:
+        """Every Allow (action, resource) pair, the managed policies' included but `except_managed`."""
+        return _grants(self.all_statements(except_managed=except_managed))
 
     def allows(self, action: str, resource: str) -> bool:
         """Allowed by some Allow statement and by no Deny statement (IAM's explicit deny wins)."""
-        for statement in self.statements:
+        for statement in self.all_statements():
             if statement.get("Effect") != "Deny":
                 continue
             if any(matches_action(a, action) for a in _listed(statement.get("Action", []))) and any(
@@ -183,17 +196,15 @@ class FunctionPolicy:
 
 
 def policies_from(rendered: dict[str, Any], template: dict[str, Any]) -> dict[str, FunctionPolicy]:
-    """render_policies.py's output, resolved: the function's own statements plus its managed policies'."""
+    """render_policies.py's output, resolved: the function's own statements and its managed policies."""
     resolver = Resolver(template)
     policies = {}
     for function, role in rendered.items():
-        managed = []
         for arn in role["managed"]:
             if arn not in MANAGED_POLICIES:
                 raise PolicyRenderError(f"{function}: managed policy {arn} is not in managed_policies.py")
-            managed.extend(MANAGED_POLICIES[arn])
-        statements = tuple(resolver.resolve(role["statements"]) + managed)
-        policies[function] = FunctionPolicy(function, statements)
+        statements = tuple(resolver.resolve(role["statements"]))
+        policies[function] = FunctionPolicy(function, statements, tuple(role["managed"]))
     return policies
 
 

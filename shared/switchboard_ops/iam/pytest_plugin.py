@@ -1,7 +1,8 @@
 """The IAM check as a pytest plugin (tests/conftest.py loads it): records every AWS call the handlers
 make in this session — in-process, and in any local stack the e2e tests start (through the directory
 named by SWITCHBOARD_IAM_RECORD_DIR) — and at the session's end fails the run if the template's rendered
-policies deny any of them. Grants no call used are reported only when the whole suite ran, since a
+policies deny any of them, grant anything on "*" outside the allow-list, or carry a managed policy other
+than AWSLambdaBasicExecutionRole. Grants no call used are reported only when the whole suite ran, since a
 subset of the tests exercises only a subset of the grants."""
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from switchboard_ops.iam.check import (
     denied,
     describe_denied,
     describe_grants,
+    describe_managed,
     event_source_calls,
+    foreign_managed,
     unexercised,
 )
 from switchboard_ops.iam.policy import PolicyRenderError, function_policies
@@ -67,6 +70,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if refused:
         _reports.append(describe_denied(refused))
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    wide, managed = any_resource(policies), foreign_managed(policies)
+    if wide:
+        _reports.append(describe_grants('Grants on any resource ("*") outside the allow-list:', wide))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+    if managed:
+        _reports.append(describe_managed(managed))
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if _whole_suite(session):
         unused = unexercised(policies, checked)
         _reports.append(
@@ -74,9 +84,6 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             if unused
             else "IAM check: every grant was exercised"
         )
-        wide = any_resource(policies)
-        if wide:
-            _reports.append(describe_grants("Grants on any resource (*):", wide))
     if session.config.get_verbosity() > 0:
         _reports.extend(f"  {call.function}: {call.action} on {call.resource}" for call in sorted(made))
     _reports.append(f"IAM check: {len(made)} distinct calls recorded, {len(refused)} denied")
