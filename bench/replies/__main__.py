@@ -132,6 +132,29 @@ def render(doc: dict[str, Any]) -> str:
         f"(checked {per_m['verified_at']}; {per_m['source']}).",
         "",
     ]
+    for figure in doc["figures"]:
+        detail = figure["detail"]
+        if detail.get("latency_bound_jobs_per_s"):
+            extra.append(
+                f"{figure['title']}: model jobs/s = {detail['share_of_latency_bound']:.0%} of the latency"
+                f" bound (threads / (3 x latency) = {detail['latency_bound_jobs_per_s']:.2f})"
+            )
+        elif "added_by_auto_send" in detail:
+            added = ", ".join(f"{op} {report.number(n)}" for op, n in detail["added_by_auto_send"].items())
+            extra.append(f"{figure['title']}: auto-send adds {added} per job")
+        elif "tokens" in detail:
+            jobs, tokens = detail["jobs"], detail["tokens"]
+            extra.append(
+                f"{figure['title']}: {figure['ours']} USD; per reply {tokens['input'] / jobs:g} input"
+                f" + {tokens['output'] / jobs:g} output tokens over {MODEL_CALLS_PER_JOB} calls"
+                " (the sandbox's token counts)"
+            )
+    extra += [
+        "All threads share one Python process (GIL), one in-process moto (its calls serialized by a lock)",
+        "and this machine's CPUs: as threads are added the rules side slows and the model side falls short",
+        "of its bound. Lambda gives each instance its own CPU; there the model's latency sets the rate.",
+        "",
+    ]
     return report.table(doc, extra=extra, default_baseline=None)
 
 
