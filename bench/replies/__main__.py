@@ -150,9 +150,8 @@ def render(doc: dict[str, Any]) -> str:
                 " (the sandbox's token counts)"
             )
     extra += [
-        "All threads share one Python process (GIL), one in-process moto (its calls serialized by a lock)",
-        "and this machine's CPUs: as threads are added the rules side slows and the model side falls short",
-        "of its bound. Lambda gives each instance its own CPU; there the model's latency sets the rate.",
+        "The threads share one Python process and one in-process moto (AWS calls one at a time): the rules",
+        "side cannot gain from threads here, and the model side's gap to its bound is that shared CPU.",
         "",
     ]
     return report.table(doc, extra=extra, default_baseline=None)

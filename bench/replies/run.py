@@ -124,9 +124,10 @@ def invoke_one(
 def serialized_aws() -> Iterator[None]:
     """One AWS call at a time across threads while active.
 
-    In-process moto is one backend without locks: its TransactWriteItems deep-copies the table while
-    another thread writes it ("dictionary changed size during iteration"). DynamoDB serves concurrent
-    requests; here each call waits for the one in flight (milliseconds, against the model's 800 ms).
+    In-process moto is one backend without locks (as shipped, its TransactWriteItems deep-copies a table
+    while another thread writes it: "dictionary changed size during iteration"); per_item_rollback locks
+    DynamoDB only, this every service. AWS serves concurrent requests; here each call waits for the one
+    in flight (milliseconds, against the model's 800 ms).
     """
     from botocore.client import BaseClient
 
@@ -211,10 +212,14 @@ def bench_stack(llm_latency: float) -> Iterator[Bench]:
     import boto3
     from moto import mock_aws
 
+    from switchboard_ops.local.moto_patches import per_item_rollback
     from switchboard_ops.sandbox import Sandbox
 
     with (
         mock_aws(),
+        # As the local stack runs: moto as shipped deep-copies the whole table for every transaction, so
+        # each job would cost more than the one before it (the table grows through the run).
+        per_item_rollback(),
         quiet_stdout(),
         Sandbox("http://127.0.0.1:9", twilio_rate=1000.0) as sandbox,  # no webhooks go back: no API needed
     ):
