@@ -2,8 +2,10 @@
 
 PENDING -> SENDING (conditional) -> provider call -> SENT with the provider's id. Rejections are final
 (21610 also suppresses the number); "certainly not accepted" failures retry with backoff, at most three
-attempts (retry.OUTBOUND_SENDS), then the dead-letter queue; "maybe sent" outcomes are flagged for review,
-never re-sent.
+attempts (retry.OUTBOUND_SENDS; reminders: retry.REMINDERS), then the dead-letter queue; "maybe sent"
+outcomes are flagged for review, never re-sent.
+A reminder is sent only while its version is still the reminder's (checked before every attempt), and its
+record follows the send: sent (with the provider's id), failed (rejected or attempts exhausted).
 Dead-lettering records FAILED first and sends to the DLQ last; a request back past its last attempt (that
 send failed) is only dead-lettered, never sent again (docs/adr/0005).
 """
@@ -32,7 +34,7 @@ from switchboard.providers.outbound import (
     SendUnavailable,
     Sent,
 )
-from switchboard.retry import OUTBOUND_SENDS
+from switchboard.retry import OUTBOUND_SENDS, REMINDERS, QueueRetry
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.store import EventStore, JobSink, store_and_enqueue
 
@@ -58,7 +60,18 @@ class Queues(Protocol):
     ) -> None: ...
 
 
+class ReminderLedger(Protocol):
+    def current(self, send_key: str) -> dict[str, Any] | None: ...
+    def mark_sent(self, send_key: str, provider: str, provider_message_id: str, now: float) -> bool: ...
+    def mark_failed(self, send_key: str, error: str, now: float) -> bool: ...
+
+
 Transport = Callable[[SendRequest], Sent]
+
+
+def retry_policy(request: SendRequest) -> QueueRetry:
+    """Reminders back off 2 then 4 minutes (issue 11); every other send 30 s then 60 s."""
+    return REMINDERS if request.purpose == "reminder" else OUTBOUND_SENDS
 
 
 def _count(name: str) -> None:
@@ -75,6 +88,7 @@ class Sender:
     store: EventStore
     jobs: JobSink
     clock: Callable[[], float] = time.time
+    reminders: ReminderLedger | None = None
 
     def handle(self, body: str, *, receipt_handle: str, receive_count: int) -> SendOutcome:
         """One SQS record: returns when the message may be deleted, raises to have it retried."""
@@ -89,7 +103,8 @@ class Sender:
                 job_type="send",
             )
             return "dead_lettered"
-        if OUTBOUND_SENDS.is_past_last_attempt(receive_count):
+        policy = retry_policy(request)
+        if policy.is_past_last_attempt(receive_count):
             # Back after its last attempt: its dead-lettering failed (or that attempt died). Never send again.
             record = self.records.get(request.send_key) or {}
             error = str(record.get("error") or "send attempts exhausted; the last one recorded no error")
@@ -97,7 +112,7 @@ class Sender:
         try:
             return self.send(request)
         except SendUnavailable as failure:
-            exhausted = OUTBOUND_SENDS.is_exhausted(receive_count)
+            exhausted = policy.is_exhausted(receive_count)
             self.records.finish(
                 request.send_key,
                 SendState.FAILED if exhausted else SendState.RETRY,
@@ -105,8 +120,9 @@ class Sender:
                 error=str(failure)[:500],
             )
             if exhausted:
+                self._reminder_failed(request, str(failure))
                 return self._dead_letter(body, request, str(failure), receive_count)
-            self.queues.retry_later(receipt_handle, OUTBOUND_SENDS.visibility_timeout(receive_count))
+            self.queues.retry_later(receipt_handle, policy.visibility_timeout(receive_count))
             _count("SendsRetried")
             raise
 
@@ -115,7 +131,7 @@ class Sender:
         self.queues.dead_letter(
             body,
             error=error,
-            attempts=min(receive_count, OUTBOUND_SENDS.attempts),
+            attempts=min(receive_count, retry_policy(request).attempts),
             reason="exhausted",
             provider=request.provider,
             job_type="send",
@@ -125,6 +141,8 @@ class Sender:
 
     def send(self, request: SendRequest) -> SendOutcome:
         key = request.send_key
+        if self._superseded(request):
+            return "skipped"
         try:
             self.records.begin_send(request, self.clock())
         except SendFinished as finished:
@@ -151,6 +169,8 @@ class Sender:
             _count("SendsAmbiguous")
             return "ambiguous"
         self.records.finish(key, SendState.SENT, self.clock(), provider_message_id=sent.provider_message_id)
+        if request.purpose == "reminder" and self.reminders is not None:
+            self.reminders.mark_sent(key, request.provider, sent.provider_message_id, self.clock())
         self._store_outbound(request, sent)
         _count("MessagesSent")
         logger.info(
@@ -167,6 +187,7 @@ class Sender:
         unsubscribed = rejected.code == UNSUBSCRIBED_RECIPIENT
         state = SendState.SUPPRESSED if unsubscribed else SendState.REJECTED
         self.records.finish(request.send_key, state, now, error=str(rejected)[:500], error_code=rejected.code)
+        self._reminder_failed(request, str(rejected))
         if unsubscribed:
             self.consents.record_consent(
                 ConsentChange(
@@ -182,6 +203,20 @@ class Sender:
         _count("SendsRejected")
         logger.warning("send rejected by the provider", send_key=request.send_key, code=rejected.code)
         return "rejected"
+
+    def _superseded(self, request: SendRequest) -> bool:
+        """A reminder moved, cancelled or already sent is never sent (checked before every attempt)."""
+        if request.purpose != "reminder" or self.reminders is None:
+            return False
+        if self.reminders.current(request.send_key) is not None:
+            return False
+        _count("ReminderSendsSuperseded")
+        logger.info("reminder no longer due at this version; not sent", send_key=request.send_key)
+        return True
+
+    def _reminder_failed(self, request: SendRequest, error: str) -> None:
+        if request.purpose == "reminder" and self.reminders is not None:
+            self.reminders.mark_failed(request.send_key, error, self.clock())
 
     def _store_outbound(self, request: SendRequest, sent: Sent) -> None:
         """The sent message is stored like an inbound one, so status callbacks and roll-up find it."""
@@ -225,6 +260,7 @@ def _build_default() -> Sender:
     from switchboard.dal.jobs_queue import JobsQueue
     from switchboard.dal.outbound_records import OutboundRecords
     from switchboard.dal.raw_payloads import RawPayloads
+    from switchboard.dal.reminder_sends import ReminderSends
     from switchboard.dal.secrets import WebhookSecrets
     from switchboard.function_settings import sender_settings
     from switchboard.providers import TWILIO_STATUS
@@ -265,4 +301,5 @@ def _build_default() -> Sender:
         },
         store=EventsTable(settings.table_name, raw_payloads=RawPayloads(settings.raw_payload_bucket)),
         jobs=JobsQueue(settings.processing_queue_url),
+        reminders=ReminderSends(settings.table_name),
     )

@@ -48,11 +48,15 @@ class Records(Protocol):
     def mark_exhausted(self, key: dict[str, str], error: str | None, *, now: float) -> str | None: ...
     def is_suppressed(self, channel: str, address: str) -> bool: ...
     def record_consent(self, change: ConsentChange) -> bool: ...
-    def merge_delivery(self, merge: DeliveryMerge) -> bool: ...
+    def merge_delivery_returning(self, merge: DeliveryMerge) -> dict[str, Any] | None: ...
 
 
 class CalendarStep(Protocol):
     def process(self, event: dict[str, Any], *, now: float) -> dict[str, Any]: ...
+
+
+class ReminderDeliveryStep(Protocol):
+    def record(self, merged: dict[str, Any], merge: DeliveryMerge, *, now: float) -> bool: ...
 
 
 class Queues(Protocol):
@@ -91,9 +95,11 @@ class Worker:
         fault_injection: bool = False,
         clock: Callable[[], float] = time.time,
         reminders: CalendarStep | None = None,
+        reminder_deliveries: ReminderDeliveryStep | None = None,
     ) -> None:
         self.records = records
         self.reminders = reminders
+        self.reminder_deliveries = reminder_deliveries
         self.queues = queues
         self.config = config or PipelineConfig()
         self.classifier = classifier or RulesClassifier()
@@ -147,7 +153,9 @@ class Worker:
             if plan.consent:
                 self.records.record_consent(plan.consent)
             if plan.delivery:
-                self.records.merge_delivery(plan.delivery)
+                merged = self.records.merge_delivery_returning(plan.delivery)
+                if merged and merged.get("reminder_pk") and self.reminder_deliveries is not None:
+                    self.reminder_deliveries.record(merged, plan.delivery, now=self.clock())
             if record.get("kind") == "calendar" and self.reminders is not None:
                 # Its own conditional writes, made before the commit: a retried job finishes them
                 plan.annotations.update(self.reminders.process(record, now=self.clock()))
@@ -235,7 +243,15 @@ def default_worker() -> Worker:
         lease_seconds=settings.job_lease_seconds,
         fault_injection=settings.fault_injection,
         reminders=_reminders(settings, records.is_suppressed),
+        reminder_deliveries=_reminder_deliveries(settings),
     )
+
+
+def _reminder_deliveries(settings: Any) -> ReminderDeliveryStep:
+    from switchboard.dal.reminder_sends import ReminderSends
+    from switchboard.services.reminders.delivery import ReminderDeliveries
+
+    return ReminderDeliveries(ReminderSends(settings.table_name))
 
 
 def _reminders(settings: Any, is_suppressed: Callable[[str, str], bool]) -> CalendarStep:
