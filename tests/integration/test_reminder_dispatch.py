@@ -307,6 +307,21 @@ def test_a_suppressed_number_is_cancelled_at_dispatch_with_the_reason(stack, sqs
     assert (reminder(stack, "b6")["state"], reminder(stack, "b6")["reason"]) == ("cancelled", "suppressed")
 
 
+def test_a_number_suppressed_after_dispatch_is_not_texted_and_the_reminder_says_why(
+    stack, sqs, sandbox, queues
+):
+    # Given a queued reminder whose number opts out before the sender takes it
+    schedule(stack, "b9")
+    dispatcher(stack).run()
+    records = JobRecords(table(stack))
+    records.update(records.suppression_key("sms", PHONE), "SET suppressed = :yes", {":yes": True})
+
+    # When the sender takes it, then nothing is sent and the reminder is cancelled as suppressed
+    assert send_all(sender(stack, sandbox, queues), queued_bodies(sqs, stack)) == ["suppressed"]
+    assert texts_at_sandbox(sandbox) == []
+    assert (reminder(stack, "b9")["state"], reminder(stack, "b9")["reason"]) == ("cancelled", "suppressed")
+
+
 def test_transient_failures_retry_after_2_then_4_minutes_and_send_once(
     stack, sqs, sandbox, queues, monkeypatch
 ):

@@ -207,6 +207,13 @@ class ReminderSends(AddressKeyedTable):
             failed_at=int(now * 1000),
         )
 
+    def mark_cancelled(self, send_key: str, reason: str, now: float) -> bool:
+        """Not sent after all (the number was suppressed by the time of the send)."""
+        calendar, event_id, version = parse_send_key(send_key) or ("", "", "")
+        return self._move(
+            _reminder_key(calendar, event_id), version, ReminderState.CANCELLED, now, reason=reason
+        )
+
     # --- the worker (status callbacks) -----------------------------------------------------------
     def record_delivery(
         self, reminder_pk: str, version: str, state: ReminderState, now: float, **fields: Any

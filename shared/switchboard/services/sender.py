@@ -64,6 +64,7 @@ class ReminderLedger(Protocol):
     def current(self, send_key: str) -> dict[str, Any] | None: ...
     def mark_sent(self, send_key: str, provider: str, provider_message_id: str, now: float) -> bool: ...
     def mark_failed(self, send_key: str, error: str, now: float) -> bool: ...
+    def mark_cancelled(self, send_key: str, reason: str, now: float) -> bool: ...
 
 
 Transport = Callable[[SendRequest], Sent]
@@ -155,6 +156,8 @@ class Sender:
             return "ambiguous"
         if self.consents.is_suppressed(request.channel, request.recipient):
             self.records.finish(key, SendState.SUPPRESSED, self.clock())
+            if request.purpose == "reminder" and self.reminders is not None:
+                self.reminders.mark_cancelled(key, "suppressed", self.clock())
             _count("SendsSuppressed")
             return "suppressed"
         self.limits[request.provider].acquire()
