@@ -40,18 +40,17 @@ class ReminderDeliveries:
         status = merge.status.lower()
         pk, version = str(merged["reminder_pk"]), str(merged.get("reminder_version", ""))
         if status in _DELIVERED:
-            moved = self.store.record_delivery(
-                pk, version, ReminderState.DELIVERED, now, delivered_at=_ms(merge.at, now)
-            )
-            name = "RemindersDelivered"
-        elif status in _FAILED:
+            at = _ms(merge.at, now)
+            if not self.store.record_delivery(pk, version, ReminderState.DELIVERED, now, delivered_at=at):
+                return False
+            metrics.add_metric(name="RemindersDelivered", unit="Count", value=1)
+            return True
+        if status in _FAILED:
             fields: dict[str, Any] = {"failed_at": _ms(merge.at, now), "error": f"provider status {status}"}
             if merge.error_code:
                 fields["error_code"] = merge.error_code
-            moved = self.store.record_delivery(pk, version, ReminderState.FAILED, now, **fields)
-            name = "RemindersUndelivered"
-        else:
-            return False
-        if moved:
-            metrics.add_metric(name=name, unit="Count", value=1)
-        return moved
+            if not self.store.record_delivery(pk, version, ReminderState.FAILED, now, **fields):
+                return False
+            metrics.add_metric(name="RemindersUndelivered", unit="Count", value=1)
+            return True
+        return False

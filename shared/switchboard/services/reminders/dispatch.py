@@ -74,8 +74,8 @@ class Dispatcher:
         for shard in self.shards:
             for page in self.store.due_pages(shard, int(now * 1000)):
                 self._dispatch(page, now, report)
-        for name, value in (("RemindersDue", report.due), ("RemindersEnqueued", report.enqueued)):
-            metrics.add_metric(name=name, unit="Count", value=value)
+        metrics.add_metric(name="RemindersDue", unit="Count", value=report.due)
+        metrics.add_metric(name="RemindersEnqueued", unit="Count", value=report.enqueued)
         logger.info("reminders dispatched", **report.as_dict())
         return report
 
