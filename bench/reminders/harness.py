@@ -47,9 +47,11 @@ def phone(n: int) -> str:
     return f"+1415{n:07d}"
 
 
-def seed(resources: Any, count: int) -> None:
+def seed(resources: Any, count: int, *, reminders_only: bool = False, version: int = 1) -> None:
     """`count` scheduled reminders due now, each with its own recipient and day slot, written straight
-    into the table (as the worker's calendar step leaves them)."""
+        into the table (as the worker's calendar step leaves them). `reminders_only`: put the reminders back
+        to scheduled (a second run on the same table; their recipients and slots are already there), at
+    `version` (a new version: new send keys, untouched by the first run's sends)."""
     from switchboard.dal import aws
     from switchboard.dal.items import to_attribute_values
     from switchboard.dal.keys import address_digest
@@ -64,7 +66,7 @@ def seed(resources: Any, count: int) -> None:
         plan = ReminderPlan(
             calendar="calcom",
             event_id=f"bench-{n}",
-            version="00000000000000000001",
+            version=f"{version:020d}",
             state=ReminderState.SCHEDULED,
             due_at=datetime.fromtimestamp(NOW - 30, tz=UTC),
             local_day=DAY,
@@ -76,6 +78,8 @@ def seed(resources: Any, count: int) -> None:
             text=f"Reminder: Checkup at 15:00 ({n})",
         )
         items.append(reminder_item(plan, now=NOW - 3600, previous_day=None))
+        if reminders_only:
+            continue
         items.append(
             {
                 "pk": f"RCP#{digest}",
