@@ -236,3 +236,15 @@ class ReconcileSettings(
 @once_per_container
 def reconcile_settings() -> ReconcileSettings:
     return load_settings(ReconcileSettings, "reconcile")
+
+
+class DispatcherSettings(Settings, EventsTableSettings, WebhookSecretsSettings, RolloutSettings):
+    outbound_queue_url: str = Field(min_length=1, alias="OUTBOUND_QUEUE_URL")
+    reminder_provider: Literal["twilio", "openphone"] = Field(default="twilio", alias="REMINDER_PROVIDER")
+    # Our number (E.164) or OpenPhone PN id; empty = not configured: due reminders stay scheduled.
+    reminder_from_number: str = Field(default="", alias="REMINDER_FROM_NUMBER")
+
+
+@once_per_container
+def dispatcher_settings() -> DispatcherSettings:
+    return load_settings(DispatcherSettings, "reminder dispatcher")

@@ -119,7 +119,8 @@ OUTBOUND_SENDS = QueueRetry(attempts=3, base_seconds=30, cap_seconds=4 * 30)
 # VisibilityTimeout (>= the 900 s function timeout, about the lock's 16-minute expiry); the queue's
 # redrive, not the consumer, dead-letters the 5th failure.
 RECONCILE_CONTINUATIONS = QueueRetry(attempts=5, base_seconds=16 * 60, cap_seconds=16 * 60, redrive_room=0)
-# Reminders (not yet wired): transient failures retry after 2 and then 4 minutes, at most 3 attempts.
+# SenderFunction, purpose "reminder" (services/sender.retry_policy): transient failures retry after 2 and
+# then 4 minutes, at most 3 attempts; it shares OutboundQueue, so queue_max_receives = OUTBOUND_SENDS'.
 REMINDERS = QueueRetry(attempts=3, base_seconds=2 * 60, cap_seconds=4 * 60)
 # Provider list clients (reconciliation): 429 / 5xx / connection errors, 5 attempts per request.
 PROVIDER_LISTING = RequestRetry(

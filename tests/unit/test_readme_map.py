@@ -11,12 +11,8 @@ from switchboard_ops.local.template import load_template, resources_of_type
 from switchboard_ops.project import ROOT
 
 MAP_HEADING = "**Where each behaviour lives**"
-# Built on other branches; the map names them ahead so the lead's merge only has to drop them from here.
-PLANNED = {
-    "ReminderDispatcherFunction",
-    "functions/reminder_dispatcher/app.py",
-    "services/reminders/dispatch.py",
-}
+# Names the map may list before they exist (none today).
+PLANNED: set[str] = set()
 LOGICAL_ID = re.compile(r"^[A-Z][A-Za-z0-9]+$")
 
 

@@ -114,6 +114,12 @@ def test_template_leaves_the_sender_room_to_finish_its_own_dead_lettering():
     assert OUTBOUND_SENDS.queue_max_receives > OUTBOUND_SENDS.attempts
 
 
+def test_reminder_sends_share_the_outbound_queue_and_its_room_to_finish_dead_lettering():
+    # Reminders ride OutboundQueue with their own backoff (services/sender.retry_policy)
+    assert max_receive_count("OutboundQueue") == REMINDERS.queue_max_receives
+    assert REMINDERS.queue_max_receives > REMINDERS.attempts
+
+
 def test_the_worker_backoff_variables_in_the_template_are_the_ladder():
     variables = resources()["WorkerFunction"]["Properties"]["Environment"]["Variables"]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from switchboard.dal.items import from_item
 from switchboard.dal.table import Table
 from switchboard.models.plan import DeliveryMerge
 
@@ -15,8 +16,12 @@ def delivery_key(provider: str, provider_message_id: str) -> dict[str, str]:
 class Deliveries(Table):
     def merge_delivery(self, merge: DeliveryMerge) -> bool:
         """Move the message's delivery status forward by rank; a late or equal-rank status changes nothing."""
+        return self.merge_delivery_returning(merge) is not None
+
+    def merge_delivery_returning(self, merge: DeliveryMerge) -> dict[str, Any] | None:
+        """The merge; the merged DELIVERY record (with the sender's reminder link, if any), None if stale."""
         if merge.rank <= 0:
-            return False
+            return None
         values: dict[str, Any] = {":status": merge.status, ":rank": merge.rank, ":at": merge.at}
         expression = "SET delivery_status = :status, #rank = :rank, updated_at = :at"
         if merge.error_code:
@@ -30,5 +35,6 @@ class Deliveries(Table):
             values,
             condition="attribute_not_exists(#rank) OR #rank < :rank",
             names={"#rank": "rank"},
+            ReturnValues="ALL_NEW",
         )
-        return response is not None
+        return from_item(response["Attributes"]) if response else None

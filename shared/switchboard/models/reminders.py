@@ -10,6 +10,7 @@ from enum import StrEnum
 class ReminderState(StrEnum):
     SCHEDULED = "scheduled"
     CANCELLED = "cancelled"
+    QUEUED = "queued"  # handed to the outbound queue by the dispatcher; left the due index
     SENT = "sent"
     DELIVERED = "delivered"
     FAILED = "failed"

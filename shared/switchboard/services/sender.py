@@ -2,10 +2,12 @@
 
 PENDING -> SENDING (conditional) -> provider call -> SENT with the provider's id. Rejections are final
 (21610 also suppresses the number); "certainly not accepted" failures retry with backoff, at most three
-attempts (retry.OUTBOUND_SENDS), then the dead-letter queue; "maybe sent" outcomes are flagged for review,
-never re-sent.
+attempts (retry.OUTBOUND_SENDS; reminders: retry.REMINDERS), then the dead-letter queue; "maybe sent"
+outcomes are flagged for review, never re-sent.
 An auto-reply (purpose "auto_reply") also ends its draft: approved -> sent with the provider's id, or ->
 failed with the provider's reason (metric AutoReplyFailures); an ambiguous send leaves it for review.
+A reminder is sent only while its version is still the reminder's (checked before every attempt), and its
+record follows the send: sent (with the provider's id), failed (rejected or attempts exhausted).
 Dead-lettering records FAILED first and sends to the DLQ last; a request back past its last attempt (that
 send failed) is only dead-lettered, never sent again (docs/adr/0005).
 """
@@ -36,7 +38,7 @@ from switchboard.providers.outbound import (
     SendUnavailable,
     Sent,
 )
-from switchboard.retry import OUTBOUND_SENDS, SQS_MAX_VISIBILITY_SECONDS
+from switchboard.retry import OUTBOUND_SENDS, REMINDERS, SQS_MAX_VISIBILITY_SECONDS, QueueRetry
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.store import EventStore, JobSink, store_and_enqueue
 
@@ -66,7 +68,19 @@ class AwaitedCallbacks(Protocol):
     def expect(self, provider: str, provider_message_id: str, sent_at: float) -> bool: ...
 
 
+class ReminderLedger(Protocol):
+    def current(self, send_key: str) -> dict[str, Any] | None: ...
+    def mark_sent(self, send_key: str, provider: str, provider_message_id: str, now: float) -> bool: ...
+    def mark_failed(self, send_key: str, error: str, now: float) -> bool: ...
+    def mark_cancelled(self, send_key: str, reason: str, now: float) -> bool: ...
+
+
 Transport = Callable[[SendRequest], Sent]
+
+
+def retry_policy(request: SendRequest) -> QueueRetry:
+    """Reminders back off 2 then 4 minutes (issue 11); every other send 30 s then 60 s."""
+    return REMINDERS if request.purpose == "reminder" else OUTBOUND_SENDS
 
 
 def _count(name: str) -> None:
@@ -87,6 +101,7 @@ class Sender:
     # Providers that post a status callback for every send: those sends are watched until it arrives.
     callbacks: AwaitedCallbacks | None = None
     awaits_callback: frozenset[str] = frozenset()
+    reminders: ReminderLedger | None = None
 
     def handle(self, body: str, *, receipt_handle: str, receive_count: int) -> SendOutcome:
         """One SQS record: returns when the message may be deleted, raises to have it retried."""
@@ -101,7 +116,8 @@ class Sender:
                 job_type="send",
             )
             return "dead_lettered"
-        if OUTBOUND_SENDS.is_past_last_attempt(receive_count):
+        policy = retry_policy(request)
+        if policy.is_past_last_attempt(receive_count):
             # Back after its last attempt: its dead-lettering failed (or that attempt died). Never send again.
             record = self.records.get(request.send_key) or {}
             error = str(record.get("error") or "send attempts exhausted; the last one recorded no error")
@@ -109,7 +125,7 @@ class Sender:
         try:
             return self.send(request)
         except SendUnavailable as failure:
-            exhausted = OUTBOUND_SENDS.is_exhausted(receive_count)
+            exhausted = policy.is_exhausted(receive_count)
             self.records.finish(
                 request.send_key,
                 SendState.FAILED if exhausted else SendState.RETRY,
@@ -117,9 +133,9 @@ class Sender:
                 error=str(failure)[:500],
             )
             if exhausted:
-                self._finish_draft(request, DraftState.FAILED, error=str(failure)[:500])
+                self._purpose_failed(request, str(failure))
                 return self._dead_letter(body, request, str(failure), receive_count)
-            self.queues.retry_later(receipt_handle, _retry_delay(receive_count, failure.retry_after))
+            self.queues.retry_later(receipt_handle, _retry_delay(policy, receive_count, failure.retry_after))
             _count("SendsRetried")
             raise
 
@@ -128,7 +144,7 @@ class Sender:
         self.queues.dead_letter(
             body,
             error=error,
-            attempts=min(receive_count, OUTBOUND_SENDS.attempts),
+            attempts=min(receive_count, retry_policy(request).attempts),
             reason="exhausted",
             provider=request.provider,
             job_type="send",
@@ -138,6 +154,8 @@ class Sender:
 
     def send(self, request: SendRequest) -> SendOutcome:
         key = request.send_key
+        if self._superseded(request):
+            return "skipped"
         try:
             self.records.begin_send(request, self.clock())
         except SendFinished as finished:
@@ -152,6 +170,8 @@ class Sender:
         if self.consents.is_suppressed(request.channel, request.recipient):
             self.records.finish(key, SendState.SUPPRESSED, self.clock())
             self._finish_draft(request, DraftState.FAILED, error="the recipient is suppressed (opted out)")
+            if request.purpose == "reminder" and self.reminders is not None:
+                self.reminders.mark_cancelled(key, "suppressed", self.clock())
             _count("SendsSuppressed")
             return "suppressed"
         self.limits[request.provider].acquire()
@@ -166,6 +186,8 @@ class Sender:
             _count("SendsAmbiguous")
             return "ambiguous"
         self.records.finish(key, SendState.SENT, self.clock(), provider_message_id=sent.provider_message_id)
+        if request.purpose == "reminder" and self.reminders is not None:
+            self.reminders.mark_sent(key, request.provider, sent.provider_message_id, self.clock())
         self._finish_draft(request, DraftState.SENT, provider_message_id=sent.provider_message_id)
         if sent.provider_message_id:  # SmartLead queues a reply and names no id: nothing to key it on
             self._store_outbound(request, sent)
@@ -194,7 +216,7 @@ class Sender:
         unsubscribed = rejected.code == UNSUBSCRIBED_RECIPIENT
         state = SendState.SUPPRESSED if unsubscribed else SendState.REJECTED
         self.records.finish(request.send_key, state, now, error=str(rejected)[:500], error_code=rejected.code)
-        self._finish_draft(request, DraftState.FAILED, error=str(rejected)[:500])
+        self._purpose_failed(request, str(rejected))
         if unsubscribed:
             self.consents.record_consent(
                 ConsentChange(
@@ -232,6 +254,22 @@ class Sender:
         elif record.get("state") in (SendState.REJECTED, SendState.SUPPRESSED, SendState.FAILED):
             self._finish_draft(request, DraftState.FAILED, error=str(record.get("error") or record["state"]))
 
+    def _superseded(self, request: SendRequest) -> bool:
+        """A reminder moved, cancelled or already sent is never sent (checked before every attempt)."""
+        if request.purpose != "reminder" or self.reminders is None:
+            return False
+        if self.reminders.current(request.send_key) is not None:
+            return False
+        _count("ReminderSendsSuperseded")
+        logger.info("reminder no longer due at this version; not sent", send_key=request.send_key)
+        return True
+
+    def _purpose_failed(self, request: SendRequest, error: str) -> None:
+        """A failed send ends what it was for: an auto-reply's draft, or a reminder."""
+        self._finish_draft(request, DraftState.FAILED, error=error[:500])
+        if request.purpose == "reminder" and self.reminders is not None:
+            self.reminders.mark_failed(request.send_key, error, self.clock())
+
     def _store_outbound(self, request: SendRequest, sent: Sent) -> None:
         """The sent message is stored like an inbound one, so status callbacks and roll-up find it."""
         now = self.clock()
@@ -258,9 +296,9 @@ class Sender:
         )
 
 
-def _retry_delay(receive_count: int, retry_after: float | None) -> int:
+def _retry_delay(policy: QueueRetry, receive_count: int, retry_after: float | None) -> int:
     """The backoff, or the provider's Retry-After when that is longer: a 429 is retried no sooner."""
-    backoff = OUTBOUND_SENDS.visibility_timeout(receive_count)
+    backoff = policy.visibility_timeout(receive_count)
     if retry_after is None:
         return backoff
     return min(SQS_MAX_VISIBILITY_SECONDS, max(backoff, math.ceil(retry_after)))
@@ -283,6 +321,7 @@ def _build_default() -> Sender:
     from switchboard.dal.events_table import EventsTable
     from switchboard.dal.jobs_queue import JobsQueue
     from switchboard.dal.outbound_records import OutboundRecords
+    from switchboard.dal.reminder_sends import ReminderSends
     from switchboard.dal.secrets import WebhookSecrets
     from switchboard.function_settings import sender_settings
     from switchboard.providers import TWILIO_STATUS
@@ -337,4 +376,5 @@ def _build_default() -> Sender:
         callbacks=AwaitedCallbacks(settings.table_name),
         # Twilio calls back only where the send named a URL; OpenPhone posts message.delivered always.
         awaits_callback=frozenset(["openphone", *(["twilio"] if callback else [])]),
+        reminders=ReminderSends(settings.table_name),
     )

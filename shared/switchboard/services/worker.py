@@ -54,12 +54,16 @@ class Records(Protocol):
     def mark_exhausted(self, key: dict[str, str], error: str | None, *, now: float) -> str | None: ...
     def is_suppressed(self, channel: str, address: str) -> bool: ...
     def record_consent(self, change: ConsentChange) -> bool: ...
-    def merge_delivery(self, merge: DeliveryMerge) -> bool: ...
+    def merge_delivery_returning(self, merge: DeliveryMerge) -> dict[str, Any] | None: ...
     def conversation(self, address: str, limit: int) -> Conversation: ...
 
 
 class CalendarStep(Protocol):
     def process(self, event: dict[str, Any], *, now: float) -> dict[str, Any]: ...
+
+
+class ReminderDeliveryStep(Protocol):
+    def record(self, merged: dict[str, Any], merge: DeliveryMerge, *, now: float) -> bool: ...
 
 
 class Queues(Protocol):
@@ -115,11 +119,13 @@ class Worker:
         reminders: CalendarStep | None = None,
         drafter: Drafter | None = None,
         dispatch: DraftDispatch | None = None,
+        reminder_deliveries: ReminderDeliveryStep | None = None,
     ) -> None:
         self.records = records
         self.drafter = drafter or Drafter()
         self.dispatch = dispatch or DraftDispatch()
         self.reminders = reminders
+        self.reminder_deliveries = reminder_deliveries
         self.queues = queues
         self.config = config or PipelineConfig()
         self.classifier = classifier or RulesClassifier()
@@ -179,8 +185,12 @@ class Worker:
             publish_metrics(plan.ai_calls)  # the calls were made (and billed) whatever happens next
             if plan.consent and self.records.record_consent(plan.consent):
                 _count_consent(plan.consent)
-            if plan.delivery and self.records.merge_delivery(plan.delivery):
-                _count_delivery(plan.delivery)
+            if plan.delivery:
+                merged = self.records.merge_delivery_returning(plan.delivery)
+                if merged:
+                    _count_delivery(plan.delivery)
+                if merged and merged.get("reminder_pk") and self.reminder_deliveries is not None:
+                    self.reminder_deliveries.record(merged, plan.delivery, now=self.clock())
             if record.get("kind") == "calendar" and self.reminders is not None:
                 # Its own conditional writes, made before the commit: a retried job finishes them
                 plan.annotations.update(self.reminders.process(record, now=self.clock()))
@@ -299,7 +309,15 @@ def default_worker() -> Worker:
         lease_seconds=settings.job_lease_seconds,
         fault_injection=settings.fault_injection,
         reminders=_reminders(settings, records.is_suppressed, address_keys),
+        reminder_deliveries=_reminder_deliveries(settings),
     )
+
+
+def _reminder_deliveries(settings: Any) -> ReminderDeliveryStep:
+    from switchboard.dal.reminder_sends import ReminderSends
+    from switchboard.services.reminders.delivery import ReminderDeliveries
+
+    return ReminderDeliveries(ReminderSends(settings.table_name))
 
 
 def _reminders(

@@ -79,6 +79,7 @@ def sandbox_environment(
         "CALLBACK_BASE_URL": api_url,
         "CANARY_FROM_NUMBER": canary_from,
         "CANARY_TO_NUMBER": canary_to,
+        "REMINDER_FROM_NUMBER": canary_from,  # a sandbox-owned number: reminders go out from it
         "SENDER_CONCURRENCY": str(sender_concurrency),
         "RECONCILE_PROVIDERS": "twilio,openphone",
     }

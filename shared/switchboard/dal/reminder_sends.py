@@ -1,0 +1,244 @@
+"""A reminder's way out: the dispatcher's reads and claims, and the sender's and worker's state moves.
+
+The dispatcher reads a due shard of the sparse `RemindersDue` index a page at a time, re-reads the
+page's reminders and the facts it re-validates against (suppression, recipient, the day's slots) with
+BatchGetItem, and claims what it enqueued with one TransactWriteItems per 100 reminders: scheduled ->
+queued on (state, version), leaving the index in the same write. After the send, the sender moves the
+reminder to sent (and links the provider's message id on its DELIVERY record, so the worker's status
+merge finds the reminder without a read); status callbacks move it to delivered or failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from switchboard.dal.contacts import AddressKeyedTable
+from switchboard.dal.deliveries import delivery_key
+from switchboard.dal.failures import translated
+from switchboard.dal.items import from_item, to_attribute_values
+from switchboard.dal.recipients import RECIPIENT_SK
+from switchboard.dal.reminders import DUE_INDEX, day_key
+from switchboard.errors import StoreUnavailable
+from switchboard.models.reminders import ReminderState
+
+BATCH_GET_LIMIT = 100  # BatchGetItem's maximum keys per request
+TRANSACTION_LIMIT = 100  # TransactWriteItems' maximum actions per request
+_ATTEMPTS = 5  # unprocessed keys are asked again; a table that keeps throttling raises
+
+
+def key_of(item: dict[str, Any]) -> tuple[str, str]:
+    return str(item["pk"]), str(item["sk"])
+
+
+def recipient_key_of(digest: str) -> dict[str, str]:
+    return {"pk": f"RCP#{digest}", "sk": RECIPIENT_SK}
+
+
+def parse_send_key(send_key: str) -> tuple[str, str, str] | None:
+    """`reminder:<calendar>:<event id>:<version>` -> (calendar, event id, version); None if not one."""
+    head, _, rest = send_key.partition(":")
+    calendar, _, rest = rest.partition(":")
+    event_id, _, version = rest.rpartition(":")
+    if head != "reminder" or not (calendar and event_id and version):
+        return None
+    return calendar, event_id, version
+
+
+def _reminder_key(calendar: str, event_id: str) -> dict[str, str]:
+    return {"pk": f"EVT#{calendar}#{event_id}", "sk": "REMINDER"}
+
+
+class ReminderSends(AddressKeyedTable):
+    # --- the dispatcher ---------------------------------------------------------------------------
+    def due_pages(self, shard: str, now_ms: int) -> Iterator[list[dict[str, Any]]]:
+        """The shard's index entries due at or before now, a Query page at a time (oldest first)."""
+        request: dict[str, Any] = {
+            "IndexName": DUE_INDEX,
+            "KeyConditionExpression": "due_shard = :shard AND due_at <= :now",
+            "ExpressionAttributeValues": to_attribute_values({":shard": shard, ":now": now_ms}),
+        }
+        while True:
+            response, _ = self.call("query", **request)
+            page = [from_item(item) for item in (response or {}).get("Items", [])]
+            if page:
+                yield page
+            last = (response or {}).get("LastEvaluatedKey")
+            if not last:
+                return
+            request["ExclusiveStartKey"] = last
+
+    def read_many(self, keys: Sequence[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Items by (pk, sk), read consistently, 100 keys a BatchGetItem; missing keys are absent."""
+        unique = list({(k["pk"], k["sk"]): k for k in keys}.values())
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            pending = [to_attribute_values(k) for k in unique[start : start + BATCH_GET_LIMIT]]
+            for _ in range(_ATTEMPTS):
+                request = {self.table_name: {"Keys": pending, "ConsistentRead": True}}
+                with translated(StoreUnavailable, "DynamoDB batch_get_item"):
+                    response = self.dynamodb.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    plain = from_item(item)
+                    found[key_of(plain)] = plain
+                pending = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+                if not pending:
+                    break
+            else:
+                raise StoreUnavailable("DynamoDB batch_get_item: keys left unprocessed")
+        return found
+
+    def facts_keys(self, reminder: dict[str, Any]) -> list[dict[str, str]]:
+        """What a reminder is re-validated against: its number's suppression, its recipient, its day."""
+        keys = [self.suppression_key("sms", str(reminder["phone"]))]
+        if reminder.get("recipient"):
+            keys.append(recipient_key_of(str(reminder["recipient"])))
+            if reminder.get("local_day"):
+                keys.append(day_key(str(reminder["recipient"]), str(reminder["local_day"])))
+        return keys
+
+    def claim(self, reminders: Sequence[dict[str, Any]], now: float) -> list[dict[str, Any]]:
+        """scheduled -> queued for each reminder still at its version; the claimed ones. One transaction
+        per 100; a transaction a changed reminder cancels is redone one conditional update each."""
+        claimed: list[dict[str, Any]] = []
+        for start in range(0, len(reminders), TRANSACTION_LIMIT):
+            chunk = list(reminders[start : start + TRANSACTION_LIMIT])
+            if len(chunk) > 1:
+                actions = [{"Update": {"TableName": self.table_name, **self._claim(r, now)}} for r in chunk]
+                response, _ = self.call("transact_write_items", TransactItems=actions)
+                if response is not None:
+                    claimed.extend(chunk)
+                    continue
+            for reminder in chunk:
+                one, _ = self.call("update_item", **self._claim(reminder, now))
+                if one is not None:
+                    claimed.append(reminder)
+        return claimed
+
+    def _claim(self, reminder: dict[str, Any], now: float) -> dict[str, Any]:
+        return self.update_request(
+            {"pk": reminder["pk"], "sk": reminder["sk"]},
+            "SET #state = :queued, queued_at = :now, updated_at = :now REMOVE due_shard",
+            {
+                ":queued": ReminderState.QUEUED.value,
+                ":scheduled": ReminderState.SCHEDULED.value,
+                ":version": reminder["version"],
+                ":now": int(now * 1000),
+            },
+            "#state = :scheduled AND version = :version",
+            {"#state": "state"},
+        )
+
+    def cancel_at_dispatch(self, reminder: dict[str, Any], reason: str, now: float) -> bool:
+        """A due reminder that failed re-validation: cancelled with the reason (if still this version)."""
+        response, _ = self.update(
+            {"pk": reminder["pk"], "sk": reminder["sk"]},
+            "SET #state = :cancelled, reason = :reason, updated_at = :now REMOVE due_shard",
+            {
+                ":cancelled": ReminderState.CANCELLED.value,
+                ":scheduled": ReminderState.SCHEDULED.value,
+                ":version": reminder["version"],
+                ":reason": reason,
+                ":now": int(now * 1000),
+            },
+            condition="#state = :scheduled AND version = :version",
+            names={"#state": "state"},
+        )
+        return response is not None
+
+    def defer(self, reminder: dict[str, Any], due_at_ms: int, reason: str, now: float) -> bool:
+        """Due inside quiet hours *now* (the recipient's rules changed): stays scheduled, later."""
+        response, _ = self.update(
+            {"pk": reminder["pk"], "sk": reminder["sk"]},
+            "SET due_at = :due, deferred_reason = :reason, updated_at = :now",
+            {
+                ":due": due_at_ms,
+                ":scheduled": ReminderState.SCHEDULED.value,
+                ":version": reminder["version"],
+                ":reason": reason,
+                ":now": int(now * 1000),
+            },
+            condition="#state = :scheduled AND version = :version",
+            names={"#state": "state"},
+        )
+        return response is not None
+
+    # --- the sender ----------------------------------------------------------------------------------
+    def current(self, send_key: str) -> dict[str, Any] | None:
+        """The reminder a send key names, only while that version may still be sent."""
+        parsed = parse_send_key(send_key)
+        if parsed is None:
+            return None
+        calendar, event_id, version = parsed
+        response, _ = self.call(
+            "get_item", Key=to_attribute_values(_reminder_key(calendar, event_id)), ConsistentRead=True
+        )
+        item = from_item((response or {}).get("Item") or {})
+        sendable = {ReminderState.SCHEDULED.value, ReminderState.QUEUED.value}
+        return item if str(item.get("version")) == version and item.get("state") in sendable else None
+
+    def mark_sent(self, send_key: str, provider: str, provider_message_id: str, now: float) -> bool:
+        """queued (or scheduled: a claim lost to a crash) -> sent, and the DELIVERY link for callbacks."""
+        calendar, event_id, version = parse_send_key(send_key) or ("", "", "")
+        key = _reminder_key(calendar, event_id)
+        self.update(
+            delivery_key(provider, provider_message_id),
+            "SET reminder_pk = :pk, reminder_version = :version",
+            {":pk": key["pk"], ":version": version},
+        )
+        return self._move(
+            key,
+            version,
+            ReminderState.SENT,
+            now,
+            sent_at=int(now * 1000),
+            provider=provider,
+            provider_message_id=provider_message_id,
+        )
+
+    def mark_failed(self, send_key: str, error: str, now: float) -> bool:
+        calendar, event_id, version = parse_send_key(send_key) or ("", "", "")
+        return self._move(
+            _reminder_key(calendar, event_id),
+            version,
+            ReminderState.FAILED,
+            now,
+            error=error[:500],
+            failed_at=int(now * 1000),
+        )
+
+    def mark_cancelled(self, send_key: str, reason: str, now: float) -> bool:
+        """Not sent after all (the number was suppressed by the time of the send)."""
+        calendar, event_id, version = parse_send_key(send_key) or ("", "", "")
+        return self._move(
+            _reminder_key(calendar, event_id), version, ReminderState.CANCELLED, now, reason=reason
+        )
+
+    # --- the worker (status callbacks) -----------------------------------------------------------
+    def record_delivery(
+        self, reminder_pk: str, version: str, state: ReminderState, now: float, **fields: Any
+    ) -> bool:
+        return self._move({"pk": reminder_pk, "sk": "REMINDER"}, version, state, now, **fields)
+
+    def _move(
+        self, key: dict[str, str], version: str, state: ReminderState, now: float, **fields: Any
+    ) -> bool:
+        """Forward only: never out of delivered/failed, never onto another version."""
+        values = {
+            ":state": state.value,
+            ":version": version,
+            ":now": int(now * 1000),
+            ":delivered": ReminderState.DELIVERED.value,
+            ":failed": ReminderState.FAILED.value,
+            ":cancelled": ReminderState.CANCELLED.value,
+            **{f":{name}": value for name, value in fields.items()},
+        }
+        sets = ", ".join(["#state = :state", "updated_at = :now", *(f"#{n} = :{n}" for n in fields)])
+        response, _ = self.update(
+            key,
+            f"SET {sets} REMOVE due_shard",
+            values,
+            condition="version = :version AND NOT #state IN (:delivered, :failed, :cancelled)",
+            names={"#state": "state", **{f"#{name}": name for name in fields}},
+        )
+        return response is not None
