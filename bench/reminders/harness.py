@@ -53,8 +53,8 @@ def seed(resources: Any, count: int, *, reminders_only: bool = False, version: i
         to scheduled (a second run on the same table; their recipients and slots are already there), at
     `version` (a new version: new send keys, untouched by the first run's sends)."""
     from switchboard.dal import aws
+    from switchboard.dal.address_keys import AddressKeys
     from switchboard.dal.items import to_attribute_values
-    from switchboard.dal.keys import address_digest
     from switchboard.dal.recipients import RECIPIENT_SK
     from switchboard.dal.reminders import day_key, reminder_item
     from switchboard.models.reminders import ReminderPlan, ReminderState
@@ -62,7 +62,7 @@ def seed(resources: Any, count: int, *, reminders_only: bool = False, version: i
     table = resources.tables["EventsTable"]
     items: list[dict[str, Any]] = []
     for n in range(count):
-        digest = address_digest(phone(n), None)
+        digest = AddressKeys().of(phone(n))
         plan = ReminderPlan(
             calendar="calcom",
             event_id=f"bench-{n}",

@@ -13,24 +13,27 @@ from typing import Any
 
 import pytest
 
+from switchboard.dal.address_keys import AddressKeys
 from switchboard.dal.dead_letters import RetryQueues
 from switchboard.dal.events_table import EventsTable
 from switchboard.dal.job_records import JobRecords
 from switchboard.dal.jobs_queue import JobsQueue
-from switchboard.dal.keys import address_digest
 from switchboard.dal.outbound_queue import OutboundQueue
 from switchboard.dal.outbound_records import OutboundRecords
 from switchboard.dal.recipients import Recipients
 from switchboard.dal.reminder_sends import ReminderSends
 from switchboard.dal.reminders import ReminderRecords, due_shards
+from switchboard.dal.rollout_flag import RolloutFlagStore
 from switchboard.models import StatusUpdate
 from switchboard.models.outbound import SendRequest
 from switchboard.models.recipients import Recipient
 from switchboard.models.reminders import ReminderPlan, ReminderState
+from switchboard.models.rollout import RolloutFlag
 from switchboard.providers.outbound import send_twilio
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.reminders.delivery import ReminderDeliveries
 from switchboard.services.reminders.dispatch import Dispatcher
+from switchboard.services.reminders.rollout import Rollout
 from switchboard.services.sender import Sender
 from switchboard.services.store import store_and_enqueue
 from switchboard.services.worker import Worker
@@ -73,7 +76,7 @@ def schedule(
 ) -> None:
     """A scheduled reminder written as the worker's calendar step writes it, with its day's slot."""
     records = ReminderRecords(table(stack))
-    digest = address_digest(phone, None)
+    digest = AddressKeys().of(phone)
     plan = ReminderPlan(
         calendar="calcom",
         event_id=event_id,
@@ -93,7 +96,7 @@ def schedule(
     Recipients(table(stack)).put(Recipient(phone=phone, quiet_start=quiet[0], quiet_end=quiet[1]), NOW)
 
 
-def dispatcher(stack: Any, *, outbound: Any = None, now: float = NOW) -> Dispatcher:
+def dispatcher(stack: Any, *, outbound: Any = None, now: float = NOW, rollout: Any = None) -> Dispatcher:
     service = Dispatcher(
         store=ReminderSends(table(stack)),
         outbound=outbound or OutboundQueue(stack.queues["OutboundQueue"]),
@@ -101,6 +104,7 @@ def dispatcher(stack: Any, *, outbound: Any = None, now: float = NOW) -> Dispatc
         provider="twilio",
         sender=BUSINESS,
         clock=lambda: now,
+        **({"rollout": rollout} if rollout else {}),
     )
     service.run = attributing("ReminderDispatcherFunction", service.run)  # type: ignore[method-assign]
     return service
@@ -265,7 +269,7 @@ def test_a_rescheduled_reminder_sends_only_its_new_version(stack, sqs, sandbox, 
         due_at=datetime.fromtimestamp(NOW + 4 * 3600, tz=UTC),
         local_day=DAY,
         phone=PHONE,
-        recipient=address_digest(PHONE, None),
+        recipient=AddressKeys().of(PHONE),
         zones=("UTC",),
         title="Checkup",
         start=datetime.fromtimestamp(NOW + 4 * 3600 + 900, tz=UTC).isoformat(),
@@ -305,6 +309,17 @@ def test_a_suppressed_number_is_cancelled_at_dispatch_with_the_reason(stack, sqs
     assert dispatcher(stack).run().cancelled == {"suppressed": 1}
     assert queued_bodies(sqs, stack) == []
     assert (reminder(stack, "b6")["state"], reminder(stack, "b6")["reason"]) == ("cancelled", "suppressed")
+
+
+def test_the_kill_switch_stops_a_due_reminder_at_dispatch(stack, sqs):
+    # Given a due reminder, and reminders paused through the rollout flag's SSM parameter
+    schedule(stack, "b9")
+    flags = RolloutFlagStore(stack.parameters["RemindersRolloutParameter"], max_age_seconds=0)
+    flags.write(RolloutFlag(paused=True))
+    # When the dispatcher runs / Then nothing is queued and the reminder is cancelled as paused
+    assert dispatcher(stack, rollout=Rollout(flags.read)).run().cancelled == {"paused": 1}
+    assert queued_bodies(sqs, stack) == []
+    assert (reminder(stack, "b9")["state"], reminder(stack, "b9")["reason"]) == ("cancelled", "paused")
 
 
 def test_a_number_suppressed_after_dispatch_is_not_texted_and_the_reminder_says_why(
