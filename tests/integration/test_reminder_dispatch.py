@@ -14,15 +14,17 @@ from typing import Any
 import pytest
 
 from switchboard.dal.address_keys import AddressKeys
+from switchboard.dal.aws import client
 from switchboard.dal.dead_letters import RetryQueues
 from switchboard.dal.events_table import EventsTable
+from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.job_records import JobRecords
 from switchboard.dal.jobs_queue import JobsQueue
 from switchboard.dal.outbound_queue import OutboundQueue
 from switchboard.dal.outbound_records import OutboundRecords
 from switchboard.dal.recipients import Recipients
 from switchboard.dal.reminder_sends import ReminderSends
-from switchboard.dal.reminders import ReminderRecords, due_shards
+from switchboard.dal.reminders import ReminderRecords, day_key, due_shards
 from switchboard.dal.rollout_flag import RolloutFlagStore
 from switchboard.models import StatusUpdate
 from switchboard.models.outbound import SendRequest
@@ -309,6 +311,12 @@ def test_a_suppressed_number_is_cancelled_at_dispatch_with_the_reason(stack, sqs
     assert dispatcher(stack).run().cancelled == {"suppressed": 1}
     assert queued_bodies(sqs, stack) == []
     assert (reminder(stack, "b6")["state"], reminder(stack, "b6")["reason"]) == ("cancelled", "suppressed")
+    # And its place in the day's limit is given back
+    key = day_key(AddressKeys().of(PHONE), DAY)
+    slots = from_item(
+        client("dynamodb").get_item(TableName=table(stack), Key=to_attribute_values(key))["Item"]
+    )
+    assert "b6" not in slots.get("ids", set())
 
 
 def test_the_kill_switch_stops_a_due_reminder_at_dispatch(stack, sqs):

@@ -18,7 +18,7 @@ from switchboard.dal.deliveries import delivery_key
 from switchboard.dal.failures import translated
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.recipients import RECIPIENT_SK
-from switchboard.dal.reminders import DUE_INDEX, day_key
+from switchboard.dal.reminders import DUE_INDEX, day_key, release_day_slot
 from switchboard.errors import StoreUnavailable
 from switchboard.models.reminders import ReminderState
 
@@ -144,7 +144,12 @@ class ReminderSends(AddressKeyedTable):
             condition="#state = :scheduled AND version = :version",
             names={"#state": "state"},
         )
-        return response is not None
+        if response is None:
+            return False
+        if reminder.get("recipient") and reminder.get("local_day"):
+            # A cancelled reminder holds no place in the day's limit: another event may take it.
+            release_day_slot(self, reminder["recipient"], reminder["local_day"], reminder["event_id"])
+        return True
 
     def defer(self, reminder: dict[str, Any], due_at_ms: int, reason: str, now: float) -> bool:
         """Due inside quiet hours *now* (the recipient's rules changed): stays scheduled, later."""

@@ -47,6 +47,16 @@ def day_key(recipient: str, local_day: str) -> dict[str, str]:
     return {"pk": f"RCP#{recipient}", "sk": f"DAY#{local_day}"}
 
 
+def release_day_slot(table: Table, recipient: str, local_day: str, event_id: str) -> None:
+    """Give the event's slot on the recipient's local day back (a no-op when it holds none)."""
+    table.call(
+        "update_item",
+        Key=to_attribute_values(day_key(recipient, local_day)),
+        UpdateExpression="DELETE ids :id",
+        ExpressionAttributeValues=to_attribute_values({":id": {event_id}}),
+    )
+
+
 def day_expiry(local_day: str) -> int:
     """When a daily counter may go (Unix seconds, the table's TTL): two days after its day, any zone."""
     end = datetime.combine(date.fromisoformat(local_day) + timedelta(days=2), time(0), tzinfo=UTC)
@@ -212,12 +222,7 @@ class ReminderRecords(Table):
         return response is not None
 
     def release_slot(self, recipient: str, local_day: str, event_id: str) -> None:
-        self.call(
-            "update_item",
-            Key=to_attribute_values(day_key(recipient, local_day)),
-            UpdateExpression="DELETE ids :id",
-            ExpressionAttributeValues=to_attribute_values({":id": {event_id}}),
-        )
+        release_day_slot(self, recipient, local_day, event_id)
 
     def scheduled(self, *, due_from: int = 0, due_until: int | None = None) -> Iterator[dict[str, Any]]:
         """Scheduled reminders due in [due_from, due_until] (ms), from the RemindersDue index: each
