@@ -48,8 +48,14 @@ def test_a_positive_sms_is_answered_once_and_the_hot_lead_posted(stack_launcher:
         return [m for m in sent if m["direction"] == "outbound" and m["to"] == [CONTACT]]
 
     [reply] = wait_for(replies, "reply at the sandbox", stack)
-    [draft] = [d for d in stack.cli_json("drafts", "list", "--json") if d["pk"] == draft_id]
-    assert (draft["status"], draft["variant"], draft["approved_by"]) == ("approved", "llm", "auto")
+
+    # And the draft, approved by policy, ends sent (the sender moves it once the provider accepted it)
+    def sent_drafts() -> list[dict[str, Any]]:
+        drafts = stack.cli_json("drafts", "list", "--json")
+        return [d for d in drafts if d["pk"] == draft_id and d["status"] == "sent"]
+
+    [draft] = wait_for(sent_drafts, "the draft marked sent", stack)
+    assert (draft["variant"], draft["approved_by"]) == ("llm", "auto")
     assert reply["body"] == draft["text"]
     # And Slack got one notice naming the intent and the draft, the number masked
     [notice] = stack.sandbox("GET", "/sandbox/slack")["messages"]
