@@ -11,11 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from switchboard.models.outbound import SendRequest
-from switchboard.providers.outbound import SendAmbiguous, SendRejected, Sent
+from switchboard.providers.outbound import SendAmbiguous, Sent
 from switchboard.providers.reply_http import (
     Meaning,
     ReplyCall,
     answer_json,
+    api_url,
+    credential,
     post,
     raise_for_answer,
     text_as_html,
@@ -28,9 +30,7 @@ TOKEN_FIELD = "access_token"  # noqa: S105 - the secret's field name, not a valu
 
 
 def build(request: SendRequest, credentials: dict[str, Any], base_url: str | None = None) -> ReplyCall:
-    token = credentials.get(TOKEN_FIELD)
-    if not isinstance(token, str) or not token:
-        raise SendRejected("not_configured", f"the WebhookSecrets ghl section has no {TOKEN_FIELD}")
+    token = credential(credentials, TOKEN_FIELD, "ghl")
     thread = request.thread or {}
     body: dict[str, Any] = {"type": thread["type"], "contactId": thread["contactId"]}
     if thread["type"] == "Email":
@@ -44,7 +44,7 @@ def build(request: SendRequest, credentials: dict[str, Any], base_url: str | Non
     else:
         body["message"] = request.body
     return ReplyCall(
-        url=f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}{PATH}",
+        url=api_url(base_url, DEFAULT_BASE_URL, PATH),
         headers={"Authorization": f"Bearer {token}", "Version": API_VERSION, "Accept": "application/json"},
         json=body,
     )

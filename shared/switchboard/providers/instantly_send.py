@@ -9,8 +9,16 @@ from __future__ import annotations
 from typing import Any
 
 from switchboard.models.outbound import SendRequest
-from switchboard.providers.outbound import SendAmbiguous, SendRejected, Sent
-from switchboard.providers.reply_http import Meaning, ReplyCall, answer_json, post, raise_for_answer
+from switchboard.providers.outbound import SendAmbiguous, Sent
+from switchboard.providers.reply_http import (
+    ReplyCall,
+    answer_json,
+    api_url,
+    credential,
+    post,
+    raise_for_answer,
+    server_errors_retry,
+)
 
 DEFAULT_BASE_URL = "https://api.instantly.ai"
 PATH = "/api/v2/emails/reply"
@@ -18,12 +26,10 @@ KEY_FIELD = "api_key"
 
 
 def build(request: SendRequest, credentials: dict[str, Any], base_url: str | None = None) -> ReplyCall:
-    key = credentials.get(KEY_FIELD)
-    if not isinstance(key, str) or not key:
-        raise SendRejected("not_configured", f"the WebhookSecrets instantly section has no {KEY_FIELD}")
+    key = credential(credentials, KEY_FIELD, "instantly")
     thread = request.thread or {}
     return ReplyCall(
-        url=f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}{PATH}",
+        url=api_url(base_url, DEFAULT_BASE_URL, PATH),
         headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
         json={
             "eaccount": thread["eaccount"],
@@ -34,8 +40,7 @@ def build(request: SendRequest, credentials: dict[str, Any], base_url: str | Non
     )
 
 
-def _meaning(status: int) -> Meaning:
-    return "unavailable" if status >= 500 else "rejected"
+_meaning = server_errors_retry
 
 
 def send(request: SendRequest, credentials: dict[str, Any], *, base_url: str | None = None) -> Sent:

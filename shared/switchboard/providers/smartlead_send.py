@@ -11,13 +11,15 @@ from typing import Any
 from urllib.parse import quote
 
 from switchboard.models.outbound import SendRequest
-from switchboard.providers.outbound import SendRejected, Sent
+from switchboard.providers.outbound import Sent
 from switchboard.providers.reply_http import (
-    Meaning,
     ReplyCall,
     answer_json,
+    api_url,
+    credential,
     post,
     raise_for_answer,
+    server_errors_retry,
     text_as_html,
 )
 
@@ -27,13 +29,11 @@ QUEUED = "queued"
 
 
 def build(request: SendRequest, credentials: dict[str, Any], base_url: str | None = None) -> ReplyCall:
-    key = credentials.get(KEY_FIELD)
-    if not isinstance(key, str) or not key:
-        raise SendRejected("not_configured", f"the WebhookSecrets smartlead section has no {KEY_FIELD}")
+    key = credential(credentials, KEY_FIELD, "smartlead")
     thread = request.thread or {}
     campaign = quote(thread["campaign_id"], safe="")
     return ReplyCall(
-        url=f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}/api/v1/campaigns/{campaign}/reply-email-thread",
+        url=api_url(base_url, DEFAULT_BASE_URL, f"/api/v1/campaigns/{campaign}/reply-email-thread"),
         headers={"Accept": "application/json"},
         params={"api_key": key},
         json={
@@ -46,9 +46,8 @@ def build(request: SendRequest, credentials: dict[str, Any], base_url: str | Non
     )
 
 
-def _meaning(status: int) -> Meaning:
-    # the error guide lists 500 and 503 as errors to retry; every 4xx is about the request itself
-    return "unavailable" if status >= 500 else "rejected"
+# the error guide lists 500 and 503 as errors to retry; every 4xx is about the request itself
+_meaning = server_errors_retry
 
 
 def send(request: SendRequest, credentials: dict[str, Any], *, base_url: str | None = None) -> Sent:

@@ -13,24 +13,31 @@ from typing import Any
 from urllib.parse import quote
 
 from switchboard.models.outbound import SendRequest
-from switchboard.providers.outbound import SendRejected, Sent
-from switchboard.providers.reply_http import Meaning, ReplyCall, answer_json, post, raise_for_answer
+from switchboard.providers.outbound import Sent
+from switchboard.providers.reply_http import (
+    Meaning,
+    ReplyCall,
+    answer_json,
+    api_url,
+    credential,
+    post,
+    raise_for_answer,
+    server_errors_retry,
+)
 
 DEFAULT_BASE_URL = "https://api1.unipile.com:13111"
 KEY_FIELD = "api_key"
 
 
 def build(request: SendRequest, credentials: dict[str, Any], base_url: str | None = None) -> ReplyCall:
-    key = credentials.get(KEY_FIELD)
-    if not isinstance(key, str) or not key:
-        raise SendRejected("not_configured", f"the WebhookSecrets unipile section has no {KEY_FIELD}")
+    key = credential(credentials, KEY_FIELD, "unipile")
     thread = request.thread or {}
     fields = {"text": request.body}
     if thread.get("account_id"):
         fields["account_id"] = thread["account_id"]
     chat = quote(thread["chat_id"], safe="")
     return ReplyCall(
-        url=f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}/api/v1/chats/{chat}/messages",
+        url=api_url(base_url, DEFAULT_BASE_URL, f"/api/v1/chats/{chat}/messages"),
         headers={"X-API-KEY": key, "Accept": "application/json"},
         multipart=fields,
     )
@@ -39,7 +46,7 @@ def build(request: SendRequest, credentials: dict[str, Any], base_url: str | Non
 def _meaning(status: int) -> Meaning:
     if status == 504:
         return "ambiguous"
-    return "unavailable" if status >= 500 else "rejected"
+    return server_errors_retry(status)
 
 
 def send(request: SendRequest, credentials: dict[str, Any], *, base_url: str | None = None) -> Sent:
