@@ -9,27 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 from switchboard.models.outbound import SendRequest
+from switchboard.providers import reply_http
 from switchboard.providers.outbound import SendAmbiguous, Sent
-from switchboard.providers.reply_http import (
-    ReplyCall,
-    answer_json,
-    api_url,
-    credential,
-    post,
-    raise_for_answer,
-    server_errors_retry,
-)
 
 DEFAULT_BASE_URL = "https://api.instantly.ai"
 PATH = "/api/v2/emails/reply"
 KEY_FIELD = "api_key"
 
 
-def build(request: SendRequest, credentials: dict[str, Any], base_url: str | None = None) -> ReplyCall:
-    key = credential(credentials, KEY_FIELD, "instantly")
+def build(
+    request: SendRequest, credentials: dict[str, Any], base_url: str | None = None
+) -> reply_http.ReplyCall:
+    key = reply_http.credential(credentials, KEY_FIELD, "instantly")
     thread = request.thread or {}
-    return ReplyCall(
-        url=api_url(base_url, DEFAULT_BASE_URL, PATH),
+    return reply_http.ReplyCall(
+        url=reply_http.api_url(base_url, DEFAULT_BASE_URL, PATH),
         headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
         json={
             "eaccount": thread["eaccount"],
@@ -40,13 +34,13 @@ def build(request: SendRequest, credentials: dict[str, Any], base_url: str | Non
     )
 
 
-_meaning = server_errors_retry
+_meaning = reply_http.server_errors_retry
 
 
 def send(request: SendRequest, credentials: dict[str, Any], *, base_url: str | None = None) -> Sent:
-    response = post(build(request, credentials, base_url))
-    payload = answer_json(response)
-    raise_for_answer("Instantly", response, _meaning, payload)
+    response = reply_http.post(build(request, credentials, base_url))
+    payload = reply_http.answer_json(response)
+    reply_http.raise_for_answer("Instantly", response, _meaning, payload)
     if not payload.get("id"):
         raise SendAmbiguous("Instantly accepted the reply but its answer had no id")
     return Sent(provider_message_id=str(payload["id"]), status="sent")
