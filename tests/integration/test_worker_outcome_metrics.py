@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from emf import emitted
-from test_worker import ingest_sample, run_worker_once  # same directory: on sys.path
+from test_worker import START_REPLY, ingest_sample, run_worker_once  # same directory: on sys.path
 
 
 @pytest.fixture(autouse=True)
@@ -51,16 +51,6 @@ def test_a_stop_counts_an_opt_out_and_a_start_does_not(stack, sqs, lambda_contex
     deliver("twilio_inbound_stop", stack, sqs, lambda_context)
     assert emitted(capsys.readouterr().out, "OptOuts") == 1
 
-    deliver(
-        "twilio_inbound_stop",
-        stack,
-        sqs,
-        lambda_context,
-        MessageSid="SMstart",
-        SmsMessageSid="SMstart",
-        SmsSid="SMstart",
-        Body="START",
-        OptOutType="START",
-    )
+    deliver("twilio_inbound_stop", stack, sqs, lambda_context, **START_REPLY)
 
     assert emitted(capsys.readouterr().out, "OptOuts") == 0
