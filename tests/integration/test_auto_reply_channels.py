@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from emf import emitted
 
 from switchboard.dal.dead_letters import RetryQueues
 from switchboard.dal.events_table import EventsTable
@@ -110,16 +111,6 @@ def run_sender(sqs: Any, stack: Any, lambda_context: Any, receive_count: int | N
 
 def enqueue(sqs: Any, stack: Any, request: SendRequest) -> None:
     sqs.send_message(QueueUrl=stack.queues["OutboundQueue"], MessageBody=request.model_dump_json())
-
-
-def emitted(output: str, name: str) -> float:
-    """The sum of metric `name` over the Powertools EMF documents printed to stdout."""
-    total = 0.0
-    for line in output.splitlines():
-        if '"_aws"' in line and f'"{name}"' in line:
-            value = json.loads(line)[name]
-            total += sum(value) if isinstance(value, list) else value
-    return total
 
 
 @pytest.mark.parametrize("provider", PROVIDERS)

@@ -61,6 +61,17 @@ def reminder(table: str, event_id: str = "bk-1") -> dict[str, Any]:
     return found
 
 
+def mark_sent(dynamodb: Any, table: str, event_id: str = "bk-1") -> None:
+    """The sender's write, done by hand: the reminder is sent and out of the due index."""
+    dynamodb.update_item(
+        TableName=table,
+        Key={"pk": {"S": f"EVT#calcom#{event_id}"}, "sk": {"S": "REMINDER"}},
+        UpdateExpression="SET #s = :sent REMOVE due_shard",
+        ExpressionAttributeNames={"#s": "state"},
+        ExpressionAttributeValues={":sent": {"S": "sent"}},
+    )
+
+
 def local_due(item: dict[str, Any]) -> datetime:
     return datetime.fromtimestamp(item["due_at"] / 1000, tz=UTC).astimezone(NY)
 
@@ -212,13 +223,7 @@ def test_a_calcom_reschedule_cancels_the_replaced_bookings_reminder(table, servi
 def test_a_sent_reminder_is_not_scheduled_again_by_a_rename(table, service, dynamodb):
     # Given the reminder of version 1 was sent (the sender's write, second half of issue 11)
     service.process(stored_version(table, 1), now=NOW)
-    dynamodb.update_item(
-        TableName=table,
-        Key={"pk": {"S": "EVT#calcom#bk-1"}, "sk": {"S": "REMINDER"}},
-        UpdateExpression="SET #s = :sent REMOVE due_shard",
-        ExpressionAttributeNames={"#s": "state"},
-        ExpressionAttributeValues={":sent": {"S": "sent"}},
-    )
+    mark_sent(dynamodb, table)
     # When the event is renamed
     service.process(stored_version(table, 2, title="Renamed"), now=NOW)
     # Then it stays sent: a version is never sent twice for the same time

@@ -8,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from test_reminder_records import NOW, PHONE, START, reminder, stored_version  # same directory
+from test_reminder_records import NOW, PHONE, START, mark_sent, reminder, stored_version  # same directory
 
 from switchboard.dal.address_keys import AddressKeys
 from switchboard.dal.job_records import JobRecords
@@ -114,13 +114,7 @@ def test_cancel_cancels_a_scheduled_reminder_with_reason_operator(table, service
 def test_a_sent_reminder_cannot_be_cancelled(table, service, dynamodb, capsys):
     # Given a reminder the sender already sent
     book(table, service, "bk-1")
-    dynamodb.update_item(
-        TableName=table,
-        Key={"pk": {"S": "EVT#calcom#bk-1"}, "sk": {"S": "REMINDER"}},
-        UpdateExpression="SET #s = :sent REMOVE due_shard",
-        ExpressionAttributeNames={"#s": "state"},
-        ExpressionAttributeValues={":sent": {"S": "sent"}},
-    )
+    mark_sent(dynamodb, table)
     # When an operator cancels it, Then a clear error, and it stays sent
     code, error = run(capsys, "cancel", "--calendar", "calcom", "--event-id", "bk-1")
     assert (code, error["error"]) == (1, "not_cancellable")

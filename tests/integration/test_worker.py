@@ -27,6 +27,16 @@ def fault_injection(stack, monkeypatch):
 CONTACT_PK = AddressKeyedTable("-").contact_key("+14155550123")["pk"]
 
 
+# The STOP sample turned into the same number's later START (its own message id, so not a duplicate).
+START_REPLY = {
+    "MessageSid": "SMstart",
+    "SmsMessageSid": "SMstart",
+    "SmsSid": "SMstart",
+    "Body": "START",
+    "OptOutType": "START",
+}
+
+
 def ingest_sample(name: str, lambda_context: Any, **body_changes: str) -> None:
     event = load_event(f"ingest/{name}")
     if body_changes:  # re-sign a changed Twilio body
@@ -303,15 +313,7 @@ def test_stop_suppresses_the_number_and_start_lifts_it(stack, dynamodb, sqs, lam
     records = JobRecords(stack.tables["EventsTable"])
     assert records.is_suppressed("sms", "+14155550124")
 
-    ingest_sample(
-        "twilio_inbound_stop",
-        lambda_context,
-        MessageSid="SMstart",
-        SmsMessageSid="SMstart",
-        SmsSid="SMstart",
-        Body="START",
-        OptOutType="START",
-    )
+    ingest_sample("twilio_inbound_stop", lambda_context, **START_REPLY)
     run_worker_once(sqs, stack, lambda_context)
 
     assert not records.is_suppressed("sms", "+14155550124")

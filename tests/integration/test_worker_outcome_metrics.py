@@ -3,16 +3,11 @@ status (MessagesDelivered / MessagesUndelivered) and each recorded opt-out (OptO
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
-
-from switchboard_ops.local.sqs_events import delete_succeeded, receive_batch, sqs_event
-from switchboard_ops.project import load_event, load_handler
-
-ingest = load_handler("ingest")
-worker = load_handler("worker")
+from emf import emitted
+from test_worker import START_REPLY, ingest_sample, run_worker_once  # same directory: on sys.path
 
 
 @pytest.fixture(autouse=True)
@@ -26,30 +21,8 @@ def fresh_worker(stack):
 
 def deliver(name: str, stack: Any, sqs: Any, lambda_context: Any, **changes: str) -> None:
     """Ingest a sample webhook (re-signed when changed), then one worker poll."""
-    event = load_event(f"ingest/{name}")
-    if changes:
-        from urllib.parse import parse_qsl, urlencode
-
-        from switchboard.providers.twilio import signature_headers
-        from switchboard_ops.local.secrets import LOCAL_SECRETS
-
-        event["body"] = urlencode(dict(parse_qsl(event["body"], keep_blank_values=True)) | changes)
-        url = f"http://{event['headers']['host']}{event['rawPath']}"
-        event["headers"] |= signature_headers(url, event["body"].encode(), LOCAL_SECRETS["twilio"], 0)
-    assert ingest.handler(event, lambda_context)["statusCode"] == 200
-    url = stack.queues["ProcessingQueue"]
-    messages = receive_batch(sqs, url)
-    response = worker.handler(sqs_event(messages, stack.queue_arns["ProcessingQueue"]), lambda_context)
-    delete_succeeded(sqs, url, messages, response)
-
-
-def counted(output: str, name: str) -> float:
-    total = 0.0
-    for line in output.splitlines():
-        if '"_aws"' in line and f'"{name}"' in line:
-            value = json.loads(line)[name]
-            total += sum(value) if isinstance(value, list) else value
-    return total
+    ingest_sample(name, lambda_context, **changes)
+    run_worker_once(sqs, stack, lambda_context)
 
 
 def test_a_delivered_callback_counts_one_delivery_and_a_repeat_counts_nothing(
@@ -62,8 +35,8 @@ def test_a_delivered_callback_counts_one_delivery_and_a_repeat_counts_nothing(
     output = capsys.readouterr().out
 
     # Then one delivery is counted, no failure
-    assert counted(output, "MessagesDelivered") == 1
-    assert counted(output, "MessagesUndelivered") == 0
+    assert emitted(output, "MessagesDelivered") == 1
+    assert emitted(output, "MessagesUndelivered") == 0
 
 
 def test_an_undelivered_callback_counts_a_failed_delivery(stack, sqs, lambda_context, capsys):
@@ -71,23 +44,13 @@ def test_an_undelivered_callback_counts_a_failed_delivery(stack, sqs, lambda_con
 
     output = capsys.readouterr().out
 
-    assert (counted(output, "MessagesUndelivered"), counted(output, "MessagesDelivered")) == (1, 0)
+    assert (emitted(output, "MessagesUndelivered"), emitted(output, "MessagesDelivered")) == (1, 0)
 
 
 def test_a_stop_counts_an_opt_out_and_a_start_does_not(stack, sqs, lambda_context, capsys):
     deliver("twilio_inbound_stop", stack, sqs, lambda_context)
-    assert counted(capsys.readouterr().out, "OptOuts") == 1
+    assert emitted(capsys.readouterr().out, "OptOuts") == 1
 
-    deliver(
-        "twilio_inbound_stop",
-        stack,
-        sqs,
-        lambda_context,
-        MessageSid="SMstart",
-        SmsMessageSid="SMstart",
-        SmsSid="SMstart",
-        Body="START",
-        OptOutType="START",
-    )
+    deliver("twilio_inbound_stop", stack, sqs, lambda_context, **START_REPLY)
 
-    assert counted(capsys.readouterr().out, "OptOuts") == 0
+    assert emitted(capsys.readouterr().out, "OptOuts") == 0

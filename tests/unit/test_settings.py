@@ -46,12 +46,20 @@ def test_config_and_function_settings_do_not_import_each_other():
         assert result.stdout.strip() == "False", f"{module} imports {other}"
 
 
+def worker_env(monkeypatch) -> None:
+    """The worker's required variables, so a test sets only the one it is about."""
+    for name, value in {
+        "TABLE_NAME": "events",
+        "PROCESSING_QUEUE_URL": "https://sqs/q",
+        "PROCESSING_DLQ_URL": "https://sqs/dlq",
+        "WEBHOOK_SECRETS_NAME": "switchboard/webhooks",
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
 def test_an_llm_provider_without_a_model_names_the_variable(monkeypatch):
     # Given the LLM turned on without saying which model
-    monkeypatch.setenv("TABLE_NAME", "events")
-    monkeypatch.setenv("PROCESSING_QUEUE_URL", "https://sqs/q")
-    monkeypatch.setenv("PROCESSING_DLQ_URL", "https://sqs/dlq")
-    monkeypatch.setenv("WEBHOOK_SECRETS_NAME", "switchboard/webhooks")
+    worker_env(monkeypatch)
     monkeypatch.setenv("LLM_PROVIDER", "bedrock")
     monkeypatch.delenv("LLM_MODEL", raising=False)
     # When the worker's settings load / Then the error names LLM_MODEL
@@ -61,10 +69,7 @@ def test_an_llm_provider_without_a_model_names_the_variable(monkeypatch):
 
 def test_llm_prices_from_the_environment_extend_the_dated_defaults(monkeypatch):
     # Given a price for a self-hosted model in LLM_PRICES
-    monkeypatch.setenv("TABLE_NAME", "events")
-    monkeypatch.setenv("PROCESSING_QUEUE_URL", "https://sqs/q")
-    monkeypatch.setenv("PROCESSING_DLQ_URL", "https://sqs/dlq")
-    monkeypatch.setenv("WEBHOOK_SECRETS_NAME", "switchboard/webhooks")
+    worker_env(monkeypatch)
     monkeypatch.setenv("LLM_PRICES", '{"llama3": {"input": 0, "output": 0, "verified_at": "2026-12-03"}}')
     # When loaded / Then it sits beside the defaults, each with its verified_at date
     prices = load_settings(WorkerSettings, "worker").llm_prices

@@ -11,7 +11,7 @@ from typing import Any
 from switchboard.dal.address_keys import AddressKeys
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.table import Table
-from switchboard.models.drafts import DRAFT_SK, Conversation, ConversationLine, DraftState
+from switchboard.models.drafts import Conversation, ConversationLine
 from switchboard.models.plan import ContactRollup, ConversationEntry, DraftReply
 
 MAX_CONVERSATION_TEXT = 1000  # a line of context for drafts, never the record of the message
@@ -40,15 +40,8 @@ class AddressKeyedTable(Table):
 class Contacts(AddressKeyedTable):
     def draft_action(self, record: dict[str, Any], draft: DraftReply, now: float) -> dict[str, Any]:
         item: dict[str, Any] = {
-            "pk": record["pk"],
-            "sk": DRAFT_SK,
-            "to": draft.to,
-            "channel": draft.channel,
-            "provider": draft.provider,
-            "sender": draft.sender,
-            "text": draft.text,
+            **draft.stored_fields(record["pk"]),
             "variant": draft.variant,
-            "status": DraftState.APPROVED if draft.auto_send else DraftState.PENDING_REVIEW,
             "created_at": int(now * 1000),
         }
         if draft.auto_send:

@@ -7,6 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from switchboard.models.ai_usage import AiCall
+from switchboard.models.drafts import DRAFT_SK, DraftState
 
 
 class Consent(StrEnum):
@@ -45,6 +46,23 @@ class DraftReply:
     fallback: str | None = None  # why the template answered
     hold: str | None = None  # why it was not auto-approved (auto_send False)
     calls: tuple[AiCall, ...] = ()  # the model calls that drafted it (also in Plan.ai_calls)
+
+    @property
+    def state(self) -> DraftState:
+        return DraftState.APPROVED if self.auto_send else DraftState.PENDING_REVIEW
+
+    def stored_fields(self, draft_id: str) -> dict[str, Any]:
+        """The stored draft's core fields: what the commit writes first and what enqueue_draft reads."""
+        return {
+            "pk": draft_id,
+            "sk": DRAFT_SK,
+            "to": self.to,
+            "channel": self.channel,
+            "provider": self.provider,
+            "sender": self.sender,
+            "text": self.text,
+            "status": self.state,
+        }
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from switchboard.models.outbound import SendRequest
-from switchboard.providers.outbound import SendAmbiguous, SendRejected, Sent
-from switchboard.providers.reply_http import (
-    Meaning,
-    ReplyCall,
-    answer_json,
-    post,
-    raise_for_answer,
-    text_as_html,
-)
+from switchboard.providers import reply_http
+from switchboard.providers.outbound import SendAmbiguous, Sent
 
 DEFAULT_BASE_URL = "https://services.leadconnectorhq.com"
 API_VERSION = "2021-04-15"
@@ -27,37 +20,37 @@ PATH = "/conversations/messages"
 TOKEN_FIELD = "access_token"  # noqa: S105 - the secret's field name, not a value
 
 
-def build(request: SendRequest, credentials: dict[str, Any], base_url: str | None = None) -> ReplyCall:
-    token = credentials.get(TOKEN_FIELD)
-    if not isinstance(token, str) or not token:
-        raise SendRejected("not_configured", f"the WebhookSecrets ghl section has no {TOKEN_FIELD}")
+def build(
+    request: SendRequest, credentials: dict[str, Any], base_url: str | None = None
+) -> reply_http.ReplyCall:
+    token = reply_http.credential(credentials, TOKEN_FIELD, "ghl")
     thread = request.thread or {}
     body: dict[str, Any] = {"type": thread["type"], "contactId": thread["contactId"]}
     if thread["type"] == "Email":
         body.update(
             subject=request.subject or "Re:",
-            html=text_as_html(request.body),
+            html=reply_http.text_as_html(request.body),
             emailTo=request.recipient,
         )
         # threading: the answered e-mail's thread and message, when the webhook named them
         body.update({name: thread[name] for name in ("threadId", "replyMessageId") if thread.get(name)})
     else:
         body["message"] = request.body
-    return ReplyCall(
-        url=f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}{PATH}",
+    return reply_http.ReplyCall(
+        url=reply_http.api_url(base_url, DEFAULT_BASE_URL, PATH),
         headers={"Authorization": f"Bearer {token}", "Version": API_VERSION, "Accept": "application/json"},
         json=body,
     )
 
 
-def _meaning(status: int) -> Meaning:
+def _meaning(status: int) -> reply_http.Meaning:
     return "unavailable" if status in (502, 503, 504) else "rejected"
 
 
 def send(request: SendRequest, credentials: dict[str, Any], *, base_url: str | None = None) -> Sent:
-    response = post(build(request, credentials, base_url))
-    payload = answer_json(response)
-    raise_for_answer("GHL", response, _meaning, payload)
+    response = reply_http.post(build(request, credentials, base_url))
+    payload = reply_http.answer_json(response)
+    reply_http.raise_for_answer("GHL", response, _meaning, payload)
     message_id = payload.get("messageId") or next(iter(payload.get("messageIds") or []), None)
     if not message_id:
         raise SendAmbiguous("GHL accepted the message but its answer had no messageId")

@@ -9,21 +9,21 @@ from __future__ import annotations
 from typing import Any
 
 from switchboard.models.outbound import SendRequest
-from switchboard.providers.outbound import SendAmbiguous, SendRejected, Sent
-from switchboard.providers.reply_http import Meaning, ReplyCall, answer_json, post, raise_for_answer
+from switchboard.providers import reply_http
+from switchboard.providers.outbound import SendAmbiguous, Sent
 
 DEFAULT_BASE_URL = "https://api.instantly.ai"
 PATH = "/api/v2/emails/reply"
 KEY_FIELD = "api_key"
 
 
-def build(request: SendRequest, credentials: dict[str, Any], base_url: str | None = None) -> ReplyCall:
-    key = credentials.get(KEY_FIELD)
-    if not isinstance(key, str) or not key:
-        raise SendRejected("not_configured", f"the WebhookSecrets instantly section has no {KEY_FIELD}")
+def build(
+    request: SendRequest, credentials: dict[str, Any], base_url: str | None = None
+) -> reply_http.ReplyCall:
+    key = reply_http.credential(credentials, KEY_FIELD, "instantly")
     thread = request.thread or {}
-    return ReplyCall(
-        url=f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}{PATH}",
+    return reply_http.ReplyCall(
+        url=reply_http.api_url(base_url, DEFAULT_BASE_URL, PATH),
         headers={"Authorization": f"Bearer {key}", "Accept": "application/json"},
         json={
             "eaccount": thread["eaccount"],
@@ -34,14 +34,13 @@ def build(request: SendRequest, credentials: dict[str, Any], base_url: str | Non
     )
 
 
-def _meaning(status: int) -> Meaning:
-    return "unavailable" if status >= 500 else "rejected"
+_meaning = reply_http.server_errors_retry
 
 
 def send(request: SendRequest, credentials: dict[str, Any], *, base_url: str | None = None) -> Sent:
-    response = post(build(request, credentials, base_url))
-    payload = answer_json(response)
-    raise_for_answer("Instantly", response, _meaning, payload)
+    response = reply_http.post(build(request, credentials, base_url))
+    payload = reply_http.answer_json(response)
+    reply_http.raise_for_answer("Instantly", response, _meaning, payload)
     if not payload.get("id"):
         raise SendAmbiguous("Instantly accepted the reply but its answer had no id")
     return Sent(provider_message_id=str(payload["id"]), status="sent")

@@ -26,6 +26,23 @@ TIMEOUT = (3.05, 10)  # connect, read (seconds): a silent provider must not hold
 Meaning = Literal["rejected", "unavailable", "ambiguous"]
 
 
+def credential(credentials: Mapping[str, Any], name: str, section: str) -> str:
+    """The secret the client authenticates with; a missing one is a permanent rejection, never a send."""
+    value = credentials.get(name)
+    if not isinstance(value, str) or not value:
+        raise SendRejected("not_configured", f"the WebhookSecrets {section} section has no {name}")
+    return value
+
+
+def api_url(base_url: str | None, default: str, path: str) -> str:
+    return f"{(base_url or default).rstrip('/')}{path}"
+
+
+def server_errors_retry(status: int) -> Meaning:
+    """Every 5xx may pass (retry it); every 4xx is about the request itself."""
+    return "unavailable" if status >= 500 else "rejected"
+
+
 @dataclass(frozen=True)
 class ReplyCall:
     """One reply request exactly as it goes on the wire (no socket: tests compare it with the reference)."""

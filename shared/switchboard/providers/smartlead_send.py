@@ -11,34 +11,29 @@ from typing import Any
 from urllib.parse import quote
 
 from switchboard.models.outbound import SendRequest
-from switchboard.providers.outbound import SendRejected, Sent
-from switchboard.providers.reply_http import (
-    Meaning,
-    ReplyCall,
-    answer_json,
-    post,
-    raise_for_answer,
-    text_as_html,
-)
+from switchboard.providers import reply_http
+from switchboard.providers.outbound import Sent
 
 DEFAULT_BASE_URL = "https://server.smartlead.ai"
 KEY_FIELD = "api_key"
 QUEUED = "queued"
 
 
-def build(request: SendRequest, credentials: dict[str, Any], base_url: str | None = None) -> ReplyCall:
-    key = credentials.get(KEY_FIELD)
-    if not isinstance(key, str) or not key:
-        raise SendRejected("not_configured", f"the WebhookSecrets smartlead section has no {KEY_FIELD}")
+def build(
+    request: SendRequest, credentials: dict[str, Any], base_url: str | None = None
+) -> reply_http.ReplyCall:
+    key = reply_http.credential(credentials, KEY_FIELD, "smartlead")
     thread = request.thread or {}
     campaign = quote(thread["campaign_id"], safe="")
-    return ReplyCall(
-        url=f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}/api/v1/campaigns/{campaign}/reply-email-thread",
+    return reply_http.ReplyCall(
+        url=reply_http.api_url(
+            base_url, DEFAULT_BASE_URL, f"/api/v1/campaigns/{campaign}/reply-email-thread"
+        ),
         headers={"Accept": "application/json"},
         params={"api_key": key},
         json={
             "email_stats_id": thread["email_stats_id"],
-            "email_body": text_as_html(request.body),
+            "email_body": reply_http.text_as_html(request.body),
             "reply_message_id": thread["reply_message_id"],
             "reply_email_time": thread["reply_email_time"],
             "reply_email_body": thread["reply_email_body"],
@@ -46,12 +41,11 @@ def build(request: SendRequest, credentials: dict[str, Any], base_url: str | Non
     )
 
 
-def _meaning(status: int) -> Meaning:
-    # the error guide lists 500 and 503 as errors to retry; every 4xx is about the request itself
-    return "unavailable" if status >= 500 else "rejected"
+# the error guide lists 500 and 503 as errors to retry; every 4xx is about the request itself
+_meaning = reply_http.server_errors_retry
 
 
 def send(request: SendRequest, credentials: dict[str, Any], *, base_url: str | None = None) -> Sent:
-    response = post(build(request, credentials, base_url))
-    raise_for_answer("SmartLead", response, _meaning, answer_json(response))
+    response = reply_http.post(build(request, credentials, base_url))
+    reply_http.raise_for_answer("SmartLead", response, _meaning, reply_http.answer_json(response))
     return Sent(provider_message_id="", status=QUEUED)  # no id comes back: the reply is queued

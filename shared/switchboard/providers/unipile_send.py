@@ -13,38 +13,38 @@ from typing import Any
 from urllib.parse import quote
 
 from switchboard.models.outbound import SendRequest
-from switchboard.providers.outbound import SendRejected, Sent
-from switchboard.providers.reply_http import Meaning, ReplyCall, answer_json, post, raise_for_answer
+from switchboard.providers import reply_http
+from switchboard.providers.outbound import Sent
 
 DEFAULT_BASE_URL = "https://api1.unipile.com:13111"
 KEY_FIELD = "api_key"
 
 
-def build(request: SendRequest, credentials: dict[str, Any], base_url: str | None = None) -> ReplyCall:
-    key = credentials.get(KEY_FIELD)
-    if not isinstance(key, str) or not key:
-        raise SendRejected("not_configured", f"the WebhookSecrets unipile section has no {KEY_FIELD}")
+def build(
+    request: SendRequest, credentials: dict[str, Any], base_url: str | None = None
+) -> reply_http.ReplyCall:
+    key = reply_http.credential(credentials, KEY_FIELD, "unipile")
     thread = request.thread or {}
     fields = {"text": request.body}
     if thread.get("account_id"):
         fields["account_id"] = thread["account_id"]
     chat = quote(thread["chat_id"], safe="")
-    return ReplyCall(
-        url=f"{(base_url or DEFAULT_BASE_URL).rstrip('/')}/api/v1/chats/{chat}/messages",
+    return reply_http.ReplyCall(
+        url=reply_http.api_url(base_url, DEFAULT_BASE_URL, f"/api/v1/chats/{chat}/messages"),
         headers={"X-API-KEY": key, "Accept": "application/json"},
         multipart=fields,
     )
 
 
-def _meaning(status: int) -> Meaning:
+def _meaning(status: int) -> reply_http.Meaning:
     if status == 504:
         return "ambiguous"
-    return "unavailable" if status >= 500 else "rejected"
+    return reply_http.server_errors_retry(status)
 
 
 def send(request: SendRequest, credentials: dict[str, Any], *, base_url: str | None = None) -> Sent:
-    response = post(build(request, credentials, base_url))
-    payload = answer_json(response)
-    raise_for_answer("Unipile", response, _meaning, payload)
+    response = reply_http.post(build(request, credentials, base_url))
+    payload = reply_http.answer_json(response)
+    reply_http.raise_for_answer("Unipile", response, _meaning, payload)
     # message_id may be null (the reference): sent, but with no id to store
     return Sent(provider_message_id=str(payload.get("message_id") or ""), status="sent")

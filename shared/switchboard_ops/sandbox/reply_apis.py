@@ -11,7 +11,8 @@ from __future__ import annotations
 import hmac
 import re
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -238,27 +239,24 @@ def unipile_handle(ctx: Context, request: Request) -> Response:
     return Response.json(201, {"object": "MessageSent", "message_id": reply_id})
 
 
-class GhlApi:
-    handle = staticmethod(ghl_handle)
-    fault_response = staticmethod(lambda status: ghl_error(status).response())
+@dataclass(frozen=True)
+class ReplyApi:
+    """A reply API's module-like face for the server's dispatch (handle + fault_response)."""
+
+    handle: Callable[[Context, Request], Response]
+    error: Callable[[int], HttpError]  # the API's own error shape, for injected faults too
+
+    def fault_response(self, status: int) -> Response:
+        return self.error(status).response()
 
 
-class SmartLeadApi:
-    handle = staticmethod(smartlead_handle)
-    fault_response = staticmethod(lambda status: smartlead_error(status).response())
+GhlApi = ReplyApi(ghl_handle, ghl_error)
+SmartLeadApi = ReplyApi(smartlead_handle, smartlead_error)
+InstantlyApi = ReplyApi(instantly_handle, instantly_error)
+UnipileApi = ReplyApi(unipile_handle, unipile_error)
 
 
-class InstantlyApi:
-    handle = staticmethod(instantly_handle)
-    fault_response = staticmethod(lambda status: instantly_error(status).response())
-
-
-class UnipileApi:
-    handle = staticmethod(unipile_handle)
-    fault_response = staticmethod(lambda status: unipile_error(status).response())
-
-
-def api_for(path: str) -> Any:
+def api_for(path: str) -> ReplyApi | None:
     """The reply API a path belongs to, or None."""
     if path.rstrip("/") == GHL_PATH:
         return GhlApi

@@ -251,7 +251,7 @@ def answer(status: int, payload: Any = None, **headers: str) -> requests.Respons
     ],
 )
 def test_each_answer_is_sorted_as_the_reference_says(module, request_of, response, raised, code, monkeypatch):
-    monkeypatch.setattr(module, "post", lambda call: response)
+    monkeypatch.setattr(reply_http, "post", lambda call: response)
 
     with pytest.raises(raised) as caught:
         module.send(request_of(), CREDENTIALS)
@@ -261,11 +261,11 @@ def test_each_answer_is_sorted_as_the_reference_says(module, request_of, respons
 
 
 def test_a_429_carries_the_providers_retry_after_from_the_header_or_smartleads_body(monkeypatch):
-    monkeypatch.setattr(instantly_send, "post", lambda call: answer(429, {}, **{"Retry-After": "45"}))
+    monkeypatch.setattr(reply_http, "post", lambda call: answer(429, {}, **{"Retry-After": "45"}))
     with pytest.raises(SendUnavailable) as header:
         instantly_send.send(instantly_reply(), CREDENTIALS)
     body = {"error": {"code": "RATE_LIMIT_EXCEEDED", "retry_after": 30}}
-    monkeypatch.setattr(smartlead_send, "post", lambda call: answer(429, body))
+    monkeypatch.setattr(reply_http, "post", lambda call: answer(429, body))
     with pytest.raises(SendUnavailable) as in_body:
         smartlead_send.send(smartlead_reply(), CREDENTIALS)
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from switchboard.errors import ReplyNotPossible
 from switchboard.models.classification import Intent
-from switchboard.models.drafts import DRAFT_SK, DraftEnds, DraftState
+from switchboard.models.drafts import DraftEnds, DraftState
 from switchboard.models.plan import DraftReply, Plan
 from switchboard.observability import logger, mask_text, metrics
 from switchboard.services.drafts.send import OutboundSink, enqueue_draft
@@ -28,28 +28,12 @@ def _count(name: str) -> None:
     metrics.add_metric(name=name, unit="Count", value=1)
 
 
-def draft_item(record: dict[str, Any], draft: DraftReply) -> dict[str, Any]:
-    """The stored draft's fields as enqueue_draft reads them (as committed; no read back)."""
-    status = DraftState.APPROVED if draft.auto_send else DraftState.PENDING_REVIEW
-    return {
-        "pk": record["pk"],
-        "sk": DRAFT_SK,
-        "to": draft.to,
-        "channel": draft.channel,
-        "provider": draft.provider,
-        "sender": draft.sender,
-        "text": draft.text,
-        "status": status,
-    }
-
-
 def hot_lead_text(record: dict[str, Any], intent: str, draft: DraftReply | None) -> str:
     contact = mask_text(str(record.get("sender", "")))
     line = f"Hot lead: {intent} from {contact} via {record.get('provider', '?')}"
     if draft is None:
         return line
-    state = DraftState.APPROVED if draft.auto_send else DraftState.PENDING_REVIEW
-    return f"{line}. Draft {record['pk']} ({state}): switchboard drafts list --state {state}"
+    return f"{line}. Draft {record['pk']} ({draft.state}): switchboard drafts list --state {draft.state}"
 
 
 @dataclass
@@ -74,7 +58,8 @@ class DraftDispatch:
             logger.error("approved draft not enqueued: no OUTBOUND_QUEUE_URL", draft_id=record["pk"])
             return
         try:
-            enqueue_draft(draft_item(record, draft), record, self.queue)
+            # the draft as committed (no read back)
+            enqueue_draft(draft.stored_fields(record["pk"]), record, self.queue)
         except ReplyNotPossible as refused:  # permanent: the stored message cannot be answered in its thread
             _count("AutoReplyFailures")
             if self.drafts is not None:
