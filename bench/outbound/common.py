@@ -9,7 +9,7 @@ poller threads that drain a queue the way Lambda's SQS event source does.
 - Switchboard's API, as far as the sandbox can tell: a local HTTP receiver. `Receiver()` answers 200 to
   every status callback and webhook; `Receiver(ingest=...)` hands each one to IngestFunction's handler
   (through an API Gateway v2 event), one at a time, so a canary that comes back is recorded.
-- The sender: `services.sender._build_default()` (SenderFunction's own wiring: settings from the
+- The sender: `services.sender_wiring.build_sender()` (SenderFunction's own wiring: settings from the
   environment, send_openphone / send_twilio over HTTP, one TokenBucket per provider at rate /
   SENDER_CONCURRENCY, capacity 1). One Sender per poller thread: with MaximumConcurrency 2 Lambda runs
   two containers, each with its own `default_sender()` and its own buckets.
@@ -230,19 +230,19 @@ class Tally:
 
 
 def build_sender(tally: Tally | None = None, *, naive: bool = False) -> Any:
-    """One container's Sender, built by SenderFunction's own `_build_default()` from os.environ.
+    """One container's Sender, built by SenderFunction's own `build_sender()` from os.environ.
 
     `naive`: the same Sender with the token buckets replaced by `Unlimited` (the baseline).
     `tally`: each transport wrapped to timestamp acceptances and record failures (instrumentation only:
     the call itself is the production transport).
     """
     from switchboard.function_settings import sender_settings
-    from switchboard.services.sender import _build_default
+    from switchboard.services.sender_wiring import build_sender
 
     # The sender's settings from the current os.environ; only those: forgetting every per-container object
     # here would drop the health check a caller has already instrumented (bench/outbound/detection.py).
     sender_settings.cache_clear()
-    sender = _build_default()
+    sender = build_sender()
     if naive:
         sender.limits = {provider: Unlimited() for provider in sender.limits}
     if tally is not None:

@@ -4,7 +4,7 @@ The real HealthCheckFunction handler (its scheduled start, then its SQS verifica
 and the sandbox, with CANARY_TIMEOUT_SECONDS scaled by 1/SCALE (120 s -> 2 s). Around it, what AWS and
 the providers do, on threads:
 
-- the sender poller: OutboundQueue -> `Sender.handle` (built by `_build_default()`) -> the real
+- the sender poller: OutboundQueue -> `Sender.handle` (built by `build_sender()`) -> the real
   send_twilio over HTTP to the sandbox;
 - the way back: the canary arrives at the monitored number and its provider posts the signed inbound
   webhook to the receiver, which runs IngestFunction (it records the canary) - unless drop_rate drops

@@ -1,7 +1,7 @@
 """Figure 3: how long from the loop breaking to CallbacksOverdueAlarm, with real traffic flowing.
 
 In-process, moto + the sandbox, the real parts on threads: a traffic thread enqueues a Twilio send every
-TRAFFIC_EVERY_SECONDS (scaled); the sender poller runs SenderFunction's Sender (`_build_default()`,
+TRAFFIC_EVERY_SECONDS (scaled); the sender poller runs SenderFunction's Sender (`build_sender()`,
 over HTTP to the sandbox, which posts signed status callbacks to a receiver running IngestFunction);
 the worker poller runs WorkerFunction's service (the delivery merge ends each send's wait); and every
 scaled minute the real HealthCheckFunction handler runs the CallbackWatch schedule's event. The

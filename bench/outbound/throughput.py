@@ -5,7 +5,7 @@ Twilio: a configured rate, 50/s = SenderFunction's TWILIO_RATE_PER_SECOND). A bu
 is put on the OutboundQueue (moto), then two poller threads drain it as the two-poller event source
 would (MaximumConcurrency 2, BatchSize 5): receive, `Sender.handle` per record (the real send_openphone /
 send_twilio over HTTP to the sandbox), delete what returned. Each poller has its own Sender built by
-SenderFunction's `_build_default()` with SENDER_CONCURRENCY=2: two containers, each with half the limit.
+SenderFunction's `build_sender()` with SENDER_CONCURRENCY=2: two containers, each with half the limit.
 
 - ours: that Sender, token buckets as wired;
 - baseline: the same Sender with the token buckets taken out (a naive sender), the same burst, the same
@@ -223,7 +223,7 @@ def figures_for(provider: str, rate: float, burst: int) -> list[Figure]:
     )
     method = (
         f"{burst} send requests on the OutboundQueue (moto); 2 poller threads, each its own Sender from "
-        f"_build_default() (SENDER_CONCURRENCY=2), BatchSize 5; real send_{provider} over HTTP to the "
+        f"build_sender() (SENDER_CONCURRENCY=2), BatchSize 5; real send_{provider} over HTTP to the "
         f"in-process sandbox; sends/s = accepted / (last acceptance - drain start)"
     )
     ratio_ok = ours["sends_per_second"] >= TARGET_SHARE * rate
