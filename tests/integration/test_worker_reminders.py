@@ -78,3 +78,26 @@ def test_the_workers_reminders_honour_the_rollout_flags_pause(stack, sqs, lambda
     found = ReminderRecords(stack.tables["EventsTable"]).get("calcom", BOOKING_ID)
     assert found is not None and (found["state"], found["reason"]) == ("cancelled", "paused")
     assert "due_shard" not in found
+
+
+def test_with_variants_on_the_reminder_records_its_arms_and_uses_the_assigned_lead(
+    stack, sqs, lambda_context, monkeypatch
+):
+    # Given a worker built with REMINDER_VARIANTS=on
+    from switchboard.container import forget_per_container
+    from switchboard.services.reminders.variants import assign
+
+    monkeypatch.setenv("REMINDER_VARIANTS", "on")
+    forget_per_container()
+    worker_module.default_worker().clock = lambda: EVENTS_NOW
+    default_service().clock = lambda: EVENTS_NOW
+    # When a booking is processed
+    assert (
+        deliver_and_process("calcom_booking_created", sqs, stack, lambda_context)["batchItemFailures"] == []
+    )
+    # Then the reminder stores the recipient's arms and is due its assigned lead before 15:00Z
+    found = ReminderRecords(stack.tables["EventsTable"]).get("calcom", BOOKING_ID)
+    assert found is not None and found["state"] == "scheduled"
+    arms = assign(found["recipient"])
+    assert found["variant"] == {"text": "template", "assigned_text": arms.text, "lead": arms.lead}
+    assert found["due_at"] == (1_796_137_200 - arms.lead * 60) * 1000

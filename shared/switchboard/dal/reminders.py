@@ -78,6 +78,7 @@ def reminder_item(plan: ReminderPlan, *, now: float, previous_day: str | None) -
         "local_day": plan.local_day,
         "previous_day": previous_day,
         "zones": list(plan.zones) or None,
+        "variant": plan.variant,
     }
     item.update({name: value for name, value in optional.items() if value is not None})
     if plan.state is ReminderState.SCHEDULED and plan.due_at is not None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 
 class ReminderState(StrEnum):
@@ -40,6 +41,7 @@ class ReminderPlan:
     all_day: str | None = None
     text: str = ""
     moved_by_quiet_hours: bool = False
+    variant: dict[str, Any] | None = None  # the A/B arms when REMINDER_VARIANTS=on (variants.py)
     changes: tuple[str, ...] = field(default_factory=tuple)  # created, rescheduled, text_regenerated, ...
 
     @property

@@ -17,6 +17,7 @@ from switchboard.models.reminders import AFTER_SEND, ReminderPlan, ReminderState
 from switchboard.services.reminders import rules
 from switchboard.services.reminders.numbers import number_zones, us_state
 from switchboard.services.reminders.text import REMINDER, TextRequest, TextWriter
+from switchboard.services.reminders.variants import Variant, assign
 
 
 @dataclass(frozen=True)
@@ -29,11 +30,15 @@ class PlanningInput:
     now: datetime
     writer: TextWriter
     profile: rules.ComplianceProfile | None = None
+    variants: bool = False  # REMINDER_VARIANTS=on: the recipient's A/B arm decides the lead time
 
 
-def recipient_rules(recipient: Recipient, profile: rules.ComplianceProfile | None) -> rules.Rules:
+def recipient_rules(
+    recipient: Recipient, profile: rules.ComplianceProfile | None, lead_minutes: int | None = None
+) -> rules.Rules:
+    """The recipient's rules; `lead_minutes` (a variant's lead) overrides the recipient's own."""
     base = rules.Rules(
-        lead=timedelta(minutes=recipient.lead_minutes),
+        lead=timedelta(minutes=recipient.lead_minutes if lead_minutes is None else lead_minutes),
         quiet=(rules.QuietWindow(recipient.quiet_start, recipient.quiet_end),),
         daily_limit=recipient.daily_limit,
     )
@@ -110,8 +115,14 @@ def plan_reminder(given: PlanningInput) -> ReminderPlan | None:
     if reason or given.recipient is None:
         return _replace(plan, reason=reason)
     zones = recipient_zones(event, given.recipient)
+    variant = _variant(given)
+    lead = variant.lead if variant else None
     decision = rules.decide(
-        _start(event), _all_day(event), zones, recipient_rules(given.recipient, given.profile), given.now
+        _start(event),
+        _all_day(event),
+        zones,
+        recipient_rules(given.recipient, given.profile, lead),
+        given.now,
     )
     if decision.send_at is None:
         return _replace(plan, reason=decision.reason, zones=zones)
@@ -134,7 +145,13 @@ def plan_reminder(given: PlanningInput) -> ReminderPlan | None:
         zones=zones,
         text=text,
         moved_by_quiet_hours=decision.moved_by_quiet_hours,
+        # No LLM writer yet: the llm arm is sent the template and recorded as such (its fallback).
+        variant=variant.record("template") if variant else None,
     )
+
+
+def _variant(given: PlanningInput) -> Variant | None:
+    return assign(given.recipient_digest) if given.variants and given.recipient_digest else None
 
 
 def _replace(plan: ReminderPlan, **changes: Any) -> ReminderPlan:

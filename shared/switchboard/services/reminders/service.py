@@ -53,6 +53,7 @@ class ReminderService:
         writer: TextWriter | None = None,
         profile: rules.ComplianceProfile | None = None,
         rollout: Rollout = ALWAYS,
+        variants: bool = False,
     ) -> None:
         self.recipients = recipients
         self.reminders = reminders
@@ -60,6 +61,7 @@ class ReminderService:
         self.writer = writer or TemplateWriter()
         self.profile = profile
         self.rollout = rollout
+        self.variants = variants
 
     def process(self, event: dict[str, Any], *, now: float) -> dict[str, Any]:
         """Plan and write the reminder of one stored event version; returns the job's annotations."""
@@ -80,6 +82,7 @@ class ReminderService:
                 now=datetime.fromtimestamp(now, tz=UTC),
                 writer=self.writer,
                 profile=self.profile,
+                variants=self.variants,
             )
         )
         if plan is None:
