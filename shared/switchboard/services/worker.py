@@ -31,6 +31,7 @@ from switchboard.services.processing.classify import Classifier, RulesClassifier
 from switchboard.services.processing.delivery import final_outcome
 from switchboard.services.processing.model_calls import publish_metrics
 from switchboard.services.processing.pipeline import PipelineConfig, plan_event
+from switchboard.services.reminders.ratings import ReminderRatingStep
 
 if TYPE_CHECKING:
     from switchboard.dal.address_keys import AddressKeys
@@ -120,12 +121,14 @@ class Worker:
         drafter: Drafter | None = None,
         dispatch: DraftDispatch | None = None,
         reminder_deliveries: ReminderDeliveryStep | None = None,
+        ratings: ReminderRatingStep | None = None,
     ) -> None:
         self.records = records
         self.drafter = drafter or Drafter()
         self.dispatch = dispatch or DraftDispatch()
         self.reminders = reminders
         self.reminder_deliveries = reminder_deliveries
+        self.ratings = ratings
         self.queues = queues
         self.config = config or PipelineConfig()
         self.classifier = classifier or RulesClassifier()
@@ -191,6 +194,8 @@ class Worker:
                     _count_delivery(plan.delivery)
                 if merged and merged.get("reminder_pk") and self.reminder_deliveries is not None:
                     self.reminder_deliveries.record(merged, plan.delivery, now=self.clock())
+            if self.ratings is not None:  # a 1-5 reply to a reminder: its own conditional write
+                plan.annotations.update(self.ratings.record(record, now=self.clock()))
             if record.get("kind") == "calendar" and self.reminders is not None:
                 # Its own conditional writes, made before the commit: a retried job finishes them
                 plan.annotations.update(self.reminders.process(record, now=self.clock()))
@@ -283,6 +288,7 @@ def default_worker() -> Worker:
     from switchboard.dal.address_keys import AddressKeys
     from switchboard.dal.dead_letters import RetryQueues
     from switchboard.dal.job_records import JobRecords
+    from switchboard.dal.reminder_ratings import ReminderRatings
     from switchboard.dal.secrets import WebhookSecrets
     from switchboard.function_settings import worker_settings
     from switchboard.services.processing.pipeline import ALL_STEPS
@@ -310,6 +316,7 @@ def default_worker() -> Worker:
         fault_injection=settings.fault_injection,
         reminders=_reminders(settings, records.is_suppressed, address_keys),
         reminder_deliveries=_reminder_deliveries(settings),
+        ratings=ReminderRatingStep(ReminderRatings(settings.table_name, address_keys=address_keys)),
     )
 
 
@@ -336,4 +343,5 @@ def _reminders(
         is_suppressed,
         profile=US_STATE_WINDOWS if settings.reminder_compliance_profile == "us_states" else None,
         rollout=Rollout(RolloutFlagStore(settings.reminders_rollout_parameter).read),
+        variants=settings.reminder_variants == "on",
     )
