@@ -244,11 +244,24 @@ class ReminderRecords(Table):
     def scan_by_state(self, state: str) -> Iterator[dict[str, Any]]:
         """Every reminder in `state`: a filtered scan of the whole table, for an operator, never a hot path
         (only scheduled reminders are indexed)."""
-        request: dict[str, Any] = {
-            "FilterExpression": "kind = :kind AND #state = :state",
-            "ExpressionAttributeNames": {"#state": "state"},
-            "ExpressionAttributeValues": to_attribute_values({":kind": "reminder", ":state": state}),
-        }
+        return self._scan(
+            {
+                "FilterExpression": "kind = :kind AND #state = :state",
+                "ExpressionAttributeNames": {"#state": "state"},
+                "ExpressionAttributeValues": to_attribute_values({":kind": "reminder", ":state": state}),
+            }
+        )
+
+    def scan_variants(self) -> Iterator[dict[str, Any]]:
+        """Every reminder planned under an A/B variant: a filtered scan, `switchboard metrics variants`."""
+        return self._scan(
+            {
+                "FilterExpression": "kind = :kind AND attribute_exists(variant)",
+                "ExpressionAttributeValues": to_attribute_values({":kind": "reminder"}),
+            }
+        )
+
+    def _scan(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
         while True:
             response, _ = self.call("scan", **request)
             for item in (response or {}).get("Items", []):
