@@ -15,6 +15,7 @@ from typing import Any
 from switchboard.models.recipients import Recipient
 from switchboard.models.reminders import AFTER_SEND, ReminderPlan, ReminderState
 from switchboard.services.reminders import rules
+from switchboard.services.reminders.llm_text import LlmReminderWriter, WrittenText
 from switchboard.services.reminders.numbers import number_zones, us_state
 from switchboard.services.reminders.text import REMINDER, TextRequest, TextWriter
 from switchboard.services.reminders.variants import Variant, assign
@@ -30,7 +31,8 @@ class PlanningInput:
     now: datetime
     writer: TextWriter
     profile: rules.ComplianceProfile | None = None
-    variants: bool = False  # REMINDER_VARIANTS=on: the recipient's A/B arm decides the lead time
+    variants: bool = False  # REMINDER_VARIANTS=on: the recipient's A/B arms decide lead and text
+    llm_writer: LlmReminderWriter | None = None  # the llm arm's writer; None: the template for all
 
 
 def recipient_rules(
@@ -126,7 +128,9 @@ def plan_reminder(given: PlanningInput) -> ReminderPlan | None:
     )
     if decision.send_at is None:
         return _replace(plan, reason=decision.reason, zones=zones)
-    text = given.writer.write(
+    written = _write(
+        given,
+        variant,
         TextRequest(
             purpose=REMINDER,
             title=plan.title,
@@ -135,7 +139,7 @@ def plan_reminder(given: PlanningInput) -> ReminderPlan | None:
             location=plan.location,
             zone=zones[0],
             twelve_hour=given.recipient.phone.startswith("+1"),
-        )
+        ),
     )
     return _replace(
         plan,
@@ -143,11 +147,18 @@ def plan_reminder(given: PlanningInput) -> ReminderPlan | None:
         due_at=decision.send_at,
         local_day=rules.local_day(decision.send_at, zones[0]).isoformat(),
         zones=zones,
-        text=text,
+        text=written.text,
         moved_by_quiet_hours=decision.moved_by_quiet_hours,
-        # No LLM writer yet: the llm arm is sent the template and recorded as such (its fallback).
-        variant=variant.record("template") if variant else None,
+        variant=variant.record(written.source, written.fallback) if variant else None,
+        ai_calls=written.calls,
     )
+
+
+def _write(given: PlanningInput, variant: Variant | None, request: TextRequest) -> WrittenText:
+    """The llm arm's text when a model is configured (the template is its fallback), else the template."""
+    if variant and variant.text == "llm" and given.llm_writer is not None:
+        return given.llm_writer.write(request)
+    return WrittenText(given.writer.write(request), "template", None, ())
 
 
 def _variant(given: PlanningInput) -> Variant | None:

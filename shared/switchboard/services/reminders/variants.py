@@ -22,10 +22,14 @@ class Variant:
     text: str  # the assigned text arm
     lead: int  # minutes
 
-    def record(self, text_used: str) -> dict[str, Any]:
+    def record(self, text_used: str, fallback: str | None = None) -> dict[str, Any]:
         """What the reminder item stores. `text` is the text actually sent (the template when the llm
-        arm fell back), `assigned_text` the arm, so a comparison can tell the two apart."""
-        return {"text": text_used, "assigned_text": self.text, "lead": self.lead}
+        arm fell back, with `fallback` saying why), `assigned_text` the arm, so a comparison can tell
+        the two apart."""
+        recorded: dict[str, Any] = {"text": text_used, "assigned_text": self.text, "lead": self.lead}
+        if fallback:
+            recorded["fallback"] = fallback
+        return recorded
 
 
 def assign(recipient_id: str) -> Variant:
