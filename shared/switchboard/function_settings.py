@@ -67,6 +67,8 @@ class WorkerSettings(
     reminder_compliance_profile: Literal["", "us_states"] = Field(
         default="", alias="REMINDER_COMPLIANCE_PROFILE"
     )
+    # "on": per-recipient A/B arms (text, lead time) on each reminder (services/reminders/variants.py).
+    reminder_variants: Literal["off", "on"] = Field(default="off", alias="REMINDER_VARIANTS")
 
     @property
     def auto_send_provider_set(self) -> frozenset[str]:

@@ -23,10 +23,11 @@ from switchboard.dal.jobs_queue import JobsQueue
 from switchboard.dal.outbound_queue import OutboundQueue
 from switchboard.dal.outbound_records import OutboundRecords
 from switchboard.dal.recipients import Recipients
+from switchboard.dal.reminder_ratings import ReminderRatings
 from switchboard.dal.reminder_sends import ReminderSends
 from switchboard.dal.reminders import ReminderRecords, day_key, due_shards
 from switchboard.dal.rollout_flag import RolloutFlagStore
-from switchboard.models import StatusUpdate
+from switchboard.models import Message, StatusUpdate
 from switchboard.models.outbound import SendRequest
 from switchboard.models.recipients import Recipient
 from switchboard.models.reminders import ReminderPlan, ReminderState
@@ -35,6 +36,7 @@ from switchboard.providers.outbound import send_twilio
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.reminders.delivery import ReminderDeliveries
 from switchboard.services.reminders.dispatch import Dispatcher
+from switchboard.services.reminders.ratings import ReminderRatingStep
 from switchboard.services.reminders.rollout import Rollout
 from switchboard.services.sender import Sender
 from switchboard.services.store import store_and_enqueue
@@ -206,6 +208,7 @@ def process_jobs(stack: Any, sqs: Any) -> None:
         records,
         RetryQueues(stack.queues["ProcessingQueue"], stack.queues["ProcessingDeadLetterQueue"]),
         reminder_deliveries=ReminderDeliveries(ReminderSends(table(stack))),
+        ratings=ReminderRatingStep(ReminderRatings(table(stack))),
         clock=lambda: NOW + 10,
     )
     handle = attributing("WorkerFunction", worker.handle)
@@ -430,3 +433,61 @@ def test_a_dispatcher_killed_mid_batch_and_rerun_causes_no_duplicate_sms(stack, 
     send_all(sender(stack, sandbox, queues), bodies)
     texts = texts_at_sandbox(sandbox)
     assert len(texts) == len(set(texts)) == 25
+
+
+def send_reminder(stack: Any, sqs: Any, sandbox: Sandbox, queues: RetryQueues, event_id: str) -> None:
+    schedule(stack, event_id)
+    dispatcher(stack).run()
+    assert send_all(sender(stack, sandbox, queues), queued_bodies(sqs, stack)) == ["sent"]
+
+
+def reply(stack: Any, sqs: Any, body: str, *, after: float, message_id: str = "SMreply1") -> None:
+    """An inbound SMS from the reminded number, stored and processed `after` seconds past the send."""
+    message = Message(
+        provider="twilio",
+        provider_message_id=message_id,
+        channel="sms",
+        occurred_at=datetime.fromtimestamp(NOW + 5 + after, tz=UTC),
+        event_type="message.received",
+        raw={"Body": body},
+        direction="inbound",
+        sender=PHONE,
+        recipient=BUSINESS,
+        body=body,
+    )
+    store_and_enqueue(
+        message,
+        EventsTable(table(stack)),
+        JobsQueue(stack.queues["ProcessingQueue"]),
+        received_at=NOW + 5 + after,
+    )
+    process_jobs(stack, sqs)
+
+
+def test_a_sent_reminder_is_remembered_on_its_recipient(stack, sqs, sandbox, queues):
+    # When a reminder is sent, then the recipient record names it with its send time
+    send_reminder(stack, sqs, sandbox, queues, "r1")
+    last = ReminderRatings(table(stack)).last_reminder(PHONE)
+    assert last == {"pk": "EVT#calcom#r1", "sent_at": (NOW + 5) * 1000}
+
+
+def test_a_reply_of_1_to_5_within_a_day_is_the_reminders_rating(stack, sqs, sandbox, queues):
+    # Given a sent reminder
+    send_reminder(stack, sqs, sandbox, queues, "r2")
+    # When the number replies " 4 " an hour later, and then "5"
+    reply(stack, sqs, " 4 ", after=3600)
+    reply(stack, sqs, "5", after=3700, message_id="SMreply2")
+    # Then the first reply is the reminder's rating
+    rated = reminder(stack, "r2")
+    assert (rated["rating"], rated["rated_at"]) == (4, (NOW + 5 + 3600) * 1000)
+
+
+def test_a_reply_after_24_hours_or_not_a_rating_is_not_recorded(stack, sqs, sandbox, queues):
+    # Given a sent reminder
+    send_reminder(stack, sqs, sandbox, queues, "r3")
+    # When the number replies "6", "4 stars", then "3" a day and a minute later
+    reply(stack, sqs, "6", after=60)
+    reply(stack, sqs, "4 stars", after=120, message_id="SMreply2")
+    reply(stack, sqs, "3", after=24 * 3600 + 60, message_id="SMreply3")
+    # Then the reminder has no rating
+    assert "rating" not in reminder(stack, "r3")

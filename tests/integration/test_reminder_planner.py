@@ -153,3 +153,22 @@ def test_the_handler_rejudges_a_reminder_once_its_recipients_local_day_begins(
         {"calendar": "calcom", "event_id": "bk-1", "change": "cancelled", "reason": "quiet_hours"}
     ]
     assert reminder(table)["state"] == "cancelled"
+
+
+def test_a_reminder_planned_under_a_variant_keeps_its_lead_when_its_day_is_rejudged(table, planner):
+    # Given a recipient whose own lead is 45 minutes, booked with variants on (its lead arm: 15)
+    from switchboard.services.reminders.variants import assign
+
+    recipient(table, lead_minutes=45)
+    service = ReminderService(
+        Recipients(table), ReminderRecords(table), JobRecords(table).is_suppressed, variants=True
+    )
+    service.process(stored_version(table, 1, provider_message_id="bk-v"), now=NOW)
+    planned = reminder(table, "bk-v")
+    assert planned["variant"]["lead"] == assign(Recipients(table).id_of(PHONE)).lead == 15
+    # When the planner judges its day again
+    planner.run(now=BEFORE_NY_MIDNIGHT)
+    result = planner.run(now=AFTER_NY_MIDNIGHT)
+    # Then it is not moved back to the recipient's own lead: still 15 minutes before 10:00
+    assert result["changed"] == []
+    assert local_due(reminder(table, "bk-v")).astimezone(NY).strftime("%H:%M") == "09:45"

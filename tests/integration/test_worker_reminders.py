@@ -78,3 +78,59 @@ def test_the_workers_reminders_honour_the_rollout_flags_pause(stack, sqs, lambda
     found = ReminderRecords(stack.tables["EventsTable"]).get("calcom", BOOKING_ID)
     assert found is not None and (found["state"], found["reason"]) == ("cancelled", "paused")
     assert "due_shard" not in found
+
+
+def test_with_variants_on_the_reminder_records_its_arms_and_uses_the_assigned_lead(
+    stack, sqs, lambda_context, monkeypatch
+):
+    # Given a worker built with REMINDER_VARIANTS=on
+    from switchboard.container import forget_per_container
+    from switchboard.services.reminders.variants import assign
+
+    monkeypatch.setenv("REMINDER_VARIANTS", "on")
+    forget_per_container()
+    worker_module.default_worker().clock = lambda: EVENTS_NOW
+    default_service().clock = lambda: EVENTS_NOW
+    # When a booking is processed
+    assert (
+        deliver_and_process("calcom_booking_created", sqs, stack, lambda_context)["batchItemFailures"] == []
+    )
+    # Then the reminder stores the recipient's arms and is due its assigned lead before 15:00Z
+    found = ReminderRecords(stack.tables["EventsTable"]).get("calcom", BOOKING_ID)
+    assert found is not None and found["state"] == "scheduled"
+    arms = assign(found["recipient"])
+    assert found["variant"] == {"text": "template", "assigned_text": arms.text, "lead": arms.lead}
+    assert found["due_at"] == (1_796_137_200 - arms.lead * 60) * 1000
+
+
+def test_the_llm_arms_reminder_text_is_a_model_call_recorded_with_the_job(
+    stack, sqs, lambda_context, monkeypatch
+):
+    # Given a worker with variants on and an LLM (the sandbox's chat completions over loopback)
+    from switchboard.container import forget_per_container
+    from switchboard.dal.ai_usage import AiUsageRecords, day_of
+    from switchboard_ops.sandbox import Sandbox
+
+    with Sandbox("http://127.0.0.1:9") as box:
+        for name, value in {
+            "REMINDER_VARIANTS": "on",
+            "LLM_PROVIDER": "openai",
+            "LLM_MODEL": "gpt-4o-mini",
+            "LLM_BASE_URL": f"{box.url}/v1",
+            "LLM_TIMEOUT_SECONDS": "1",
+        }.items():
+            monkeypatch.setenv(name, value)
+        forget_per_container()
+        worker_module.default_worker().clock = lambda: EVENTS_NOW
+        default_service().clock = lambda: EVENTS_NOW
+        # When a booking of a recipient in the llm arm is processed
+        response = deliver_and_process("calcom_booking_created", sqs, stack, lambda_context)
+    assert response["batchItemFailures"] == []
+    found = ReminderRecords(stack.tables["EventsTable"]).get("calcom", BOOKING_ID)
+    assert found is not None and found["variant"]["assigned_text"] == "llm"
+    # Then the text came from the model or, if it changed the facts, the template with the reason
+    assert found["variant"]["text"] == "llm" or found["variant"]["fallback"] == "changed_facts"
+    # And the call is a usage record of feature reminder.text for the calendar job
+    calls = AiUsageRecords(stack.tables["EventsTable"]).calls_on(day_of(EVENTS_NOW))  # the job's clock
+    [call] = [c for c in calls if c["feature"] == "reminder.text"]
+    assert call["outcome"] == "ok" and call["job_pk"] == found["pk"]

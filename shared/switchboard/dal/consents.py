@@ -22,6 +22,12 @@ class Consents(AddressKeyedTable):
         )
         return bool(from_item((response or {}).get("Item") or {}).get("suppressed"))
 
+    def suppressed_at(self, channel: str, address: str) -> str | None:
+        """When the address was suppressed (the opt-out's ISO time), or None while it is not."""
+        response, _ = self.call("get_item", Key=to_attribute_values(self.suppression_key(channel, address)))
+        item = from_item((response or {}).get("Item") or {})
+        return str(item["updated_at"]) if item.get("suppressed") and item.get("updated_at") else None
+
     def record_consent(self, change: ConsentChange) -> bool:
         """Apply an opt-out/opt-in/help unless a newer one is already recorded; True when applied."""
         values: dict[str, Any] = {

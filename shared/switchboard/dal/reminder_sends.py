@@ -191,7 +191,7 @@ class ReminderSends(AddressKeyedTable):
             "SET reminder_pk = :pk, reminder_version = :version",
             {":pk": key["pk"], ":version": version},
         )
-        return self._move(
+        sent = self._moved(
             key,
             version,
             ReminderState.SENT,
@@ -199,6 +199,20 @@ class ReminderSends(AddressKeyedTable):
             sent_at=int(now * 1000),
             provider=provider,
             provider_message_id=provider_message_id,
+        )
+        if sent and sent.get("recipient"):
+            self._remember_last(str(sent["recipient"]), key["pk"], int(now * 1000))
+        return sent is not None
+
+    def _remember_last(self, recipient: str, reminder_pk: str, sent_at_ms: int) -> None:
+        """The recipient's last sent reminder, on its record: a 1-5 reply finds what it rates with one
+        GetItem (there is no index of reminders by recipient). One small extra write per sent reminder;
+        only an existing recipient record is updated (a stray write would create a half item)."""
+        self.update(
+            recipient_key_of(recipient),
+            "SET last_reminder = :last",
+            {":last": {"pk": reminder_pk, "sent_at": sent_at_ms}},
+            condition="attribute_exists(pk)",
         )
 
     def mark_failed(self, send_key: str, error: str, now: float) -> bool:
@@ -228,7 +242,13 @@ class ReminderSends(AddressKeyedTable):
     def _move(
         self, key: dict[str, str], version: str, state: ReminderState, now: float, **fields: Any
     ) -> bool:
-        """Forward only: never out of delivered/failed, never onto another version."""
+        return self._moved(key, version, state, now, **fields) is not None
+
+    def _moved(
+        self, key: dict[str, str], version: str, state: ReminderState, now: float, **fields: Any
+    ) -> dict[str, Any] | None:
+        """Forward only: never out of delivered/failed, never onto another version. The moved item, or
+        None when it was not moved."""
         values = {
             ":state": state.value,
             ":version": version,
@@ -245,5 +265,6 @@ class ReminderSends(AddressKeyedTable):
             values,
             condition="version = :version AND NOT #state IN (:delivered, :failed, :cancelled)",
             names={"#state": "state", **{f"#{name}": name for name in fields}},
+            ReturnValues="ALL_NEW",
         )
-        return response is not None
+        return from_item(response.get("Attributes") or {}) if response is not None else None

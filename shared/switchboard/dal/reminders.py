@@ -88,6 +88,7 @@ def reminder_item(plan: ReminderPlan, *, now: float, previous_day: str | None) -
         "local_day": plan.local_day,
         "previous_day": previous_day,
         "zones": list(plan.zones) or None,
+        "variant": plan.variant,
     }
     item.update({name: value for name, value in optional.items() if value is not None})
     if plan.state is ReminderState.SCHEDULED and plan.due_at is not None:
@@ -248,11 +249,24 @@ class ReminderRecords(Table):
     def scan_by_state(self, state: str) -> Iterator[dict[str, Any]]:
         """Every reminder in `state`: a filtered scan of the whole table, for an operator, never a hot path
         (only scheduled reminders are indexed)."""
-        request: dict[str, Any] = {
-            "FilterExpression": "kind = :kind AND #state = :state",
-            "ExpressionAttributeNames": {"#state": "state"},
-            "ExpressionAttributeValues": to_attribute_values({":kind": "reminder", ":state": state}),
-        }
+        return self._scan(
+            {
+                "FilterExpression": "kind = :kind AND #state = :state",
+                "ExpressionAttributeNames": {"#state": "state"},
+                "ExpressionAttributeValues": to_attribute_values({":kind": "reminder", ":state": state}),
+            }
+        )
+
+    def scan_variants(self) -> Iterator[dict[str, Any]]:
+        """Every reminder planned under an A/B variant: a filtered scan, `switchboard metrics variants`."""
+        return self._scan(
+            {
+                "FilterExpression": "kind = :kind AND attribute_exists(variant)",
+                "ExpressionAttributeValues": to_attribute_values({":kind": "reminder"}),
+            }
+        )
+
+    def _scan(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
         while True:
             response, _ = self.call("scan", **request)
             for item in (response or {}).get("Items", []):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from pydantic import BaseModel, ConfigDict, Field
 
-FEATURES = ("sentiment.classify", "draft.strategy", "draft.generate")
+FEATURES = ("sentiment.classify", "draft.strategy", "draft.generate", "reminder.text")
 OUTCOMES = ("ok", "unavailable", "timeout", "rejected", "malformed")
 
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
+
+from switchboard.models.ai_usage import AiCall
 
 
 class ReminderState(StrEnum):
@@ -40,6 +43,8 @@ class ReminderPlan:
     all_day: str | None = None
     text: str = ""
     moved_by_quiet_hours: bool = False
+    variant: dict[str, Any] | None = None  # the A/B arms when REMINDER_VARIANTS=on (variants.py)
+    ai_calls: tuple[AiCall, ...] = ()  # the model calls that wrote `text` (the llm arm), for telemetry
     changes: tuple[str, ...] = field(default_factory=tuple)  # created, rescheduled, text_regenerated, ...
 
     @property

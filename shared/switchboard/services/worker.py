@@ -31,9 +31,9 @@ from switchboard.services.processing.classify import Classifier, RulesClassifier
 from switchboard.services.processing.delivery import final_outcome
 from switchboard.services.processing.model_calls import publish_metrics
 from switchboard.services.processing.pipeline import PipelineConfig, plan_event
+from switchboard.services.reminders.ratings import ReminderRatingStep
 
 if TYPE_CHECKING:
-    from switchboard.dal.address_keys import AddressKeys
     from switchboard.dal.secrets import WebhookSecrets
     from switchboard.function_settings import WorkerSettings
     from switchboard.services.processing.model_calls import ModelCaller
@@ -120,12 +120,14 @@ class Worker:
         drafter: Drafter | None = None,
         dispatch: DraftDispatch | None = None,
         reminder_deliveries: ReminderDeliveryStep | None = None,
+        ratings: ReminderRatingStep | None = None,
     ) -> None:
         self.records = records
         self.drafter = drafter or Drafter()
         self.dispatch = dispatch or DraftDispatch()
         self.reminders = reminders
         self.reminder_deliveries = reminder_deliveries
+        self.ratings = ratings
         self.queues = queues
         self.config = config or PipelineConfig()
         self.classifier = classifier or RulesClassifier()
@@ -191,9 +193,13 @@ class Worker:
                     _count_delivery(plan.delivery)
                 if merged and merged.get("reminder_pk") and self.reminder_deliveries is not None:
                     self.reminder_deliveries.record(merged, plan.delivery, now=self.clock())
+            if self.ratings is not None:  # a 1-5 reply to a reminder: its own conditional write
+                plan.annotations.update(self.ratings.record(record, now=self.clock()))
             if record.get("kind") == "calendar" and self.reminders is not None:
                 # Its own conditional writes, made before the commit: a retried job finishes them
-                plan.annotations.update(self.reminders.process(record, now=self.clock()))
+                outcome = self.reminders.process(record, now=self.clock())
+                plan.ai_calls.extend(outcome.pop("ai_calls", ()))  # the llm arm's calls: usage records
+                plan.annotations.update(outcome)
             self.records.commit(record, plan, now=self.clock())
         except JobBusy:
             raise
@@ -283,9 +289,11 @@ def default_worker() -> Worker:
     from switchboard.dal.address_keys import AddressKeys
     from switchboard.dal.dead_letters import RetryQueues
     from switchboard.dal.job_records import JobRecords
+    from switchboard.dal.reminder_ratings import ReminderRatings
     from switchboard.dal.secrets import WebhookSecrets
     from switchboard.function_settings import worker_settings
     from switchboard.services.processing.pipeline import ALL_STEPS
+    from switchboard.services.reminders.service import worker_reminder_service
 
     settings = worker_settings()
     steps = frozenset(s.strip() for s in settings.pipeline_steps.split(",") if s.strip()) or ALL_STEPS
@@ -308,8 +316,9 @@ def default_worker() -> Worker:
         ),
         lease_seconds=settings.job_lease_seconds,
         fault_injection=settings.fault_injection,
-        reminders=_reminders(settings, records.is_suppressed, address_keys),
+        reminders=worker_reminder_service(settings, records.is_suppressed, address_keys, caller),
         reminder_deliveries=_reminder_deliveries(settings),
+        ratings=ReminderRatingStep(ReminderRatings(settings.table_name, address_keys=address_keys)),
     )
 
 
@@ -318,22 +327,3 @@ def _reminder_deliveries(settings: Any) -> ReminderDeliveryStep:
     from switchboard.services.reminders.delivery import ReminderDeliveries
 
     return ReminderDeliveries(ReminderSends(settings.table_name))
-
-
-def _reminders(
-    settings: Any, is_suppressed: Callable[[str, str], bool], address_keys: AddressKeys
-) -> CalendarStep:
-    from switchboard.dal.recipients import Recipients
-    from switchboard.dal.reminders import ReminderRecords
-    from switchboard.dal.rollout_flag import RolloutFlagStore
-    from switchboard.services.reminders.rollout import Rollout
-    from switchboard.services.reminders.rules import US_STATE_WINDOWS
-    from switchboard.services.reminders.service import ReminderService
-
-    return ReminderService(
-        Recipients(settings.table_name, address_keys=address_keys),
-        ReminderRecords(settings.table_name),
-        is_suppressed,
-        profile=US_STATE_WINDOWS if settings.reminder_compliance_profile == "us_states" else None,
-        rollout=Rollout(RolloutFlagStore(settings.reminders_rollout_parameter).read),
-    )

@@ -122,7 +122,11 @@ class DailyPlanner:
         send_at = None
         if reason is None:
             decision = rules.decide(
-                _start(item), _all_day(item), zones, recipient_rules(recipient, self.profile), until
+                _start(item),
+                _all_day(item),
+                zones,
+                recipient_rules(recipient, self.profile, _variant_lead(item)),
+                until,
             )
             send_at, reason = decision.send_at, decision.reason
         if send_at is None:
@@ -228,3 +232,9 @@ def default_planner() -> DailyPlanner:
         rollout=Rollout(RolloutFlagStore(settings.reminders_rollout_parameter).read),
         profile=rules.US_STATE_WINDOWS if settings.reminder_compliance_profile == "us_states" else None,
     )
+
+
+def _variant_lead(item: dict[str, Any]) -> int | None:
+    """A reminder planned under an A/B lead keeps it when its day is judged again."""
+    lead = (item.get("variant") or {}).get("lead")
+    return int(lead) if lead is not None else None

@@ -25,7 +25,8 @@ class ReminderMoves(Protocol):
     ) -> bool: ...
 
 
-def _ms(at: str, fallback: float) -> int:
+def instant_ms(at: str, fallback: float) -> int:
+    """An ISO time (a provider's, or a stored one) in Unix ms; `fallback` (seconds) when unreadable."""
     try:
         return int(datetime.fromisoformat(at.replace("Z", "+00:00")).timestamp() * 1000)
     except ValueError:
@@ -40,13 +41,16 @@ class ReminderDeliveries:
         status = merge.status.lower()
         pk, version = str(merged["reminder_pk"]), str(merged.get("reminder_version", ""))
         if status in _DELIVERED:
-            at = _ms(merge.at, now)
+            at = instant_ms(merge.at, now)
             if not self.store.record_delivery(pk, version, ReminderState.DELIVERED, now, delivered_at=at):
                 return False
             metrics.add_metric(name="RemindersDelivered", unit="Count", value=1)
             return True
         if status in _FAILED:
-            fields: dict[str, Any] = {"failed_at": _ms(merge.at, now), "error": f"provider status {status}"}
+            fields: dict[str, Any] = {
+                "failed_at": instant_ms(merge.at, now),
+                "error": f"provider status {status}",
+            }
             if merge.error_code:
                 fields["error_code"] = merge.error_code
             if not self.store.record_delivery(pk, version, ReminderState.FAILED, now, **fields):

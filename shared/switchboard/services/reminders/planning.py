@@ -15,8 +15,10 @@ from typing import Any
 from switchboard.models.recipients import Recipient
 from switchboard.models.reminders import AFTER_SEND, ReminderPlan, ReminderState
 from switchboard.services.reminders import rules
+from switchboard.services.reminders.llm_text import LlmReminderWriter, WrittenText
 from switchboard.services.reminders.numbers import number_zones, us_state
 from switchboard.services.reminders.text import REMINDER, TextRequest, TextWriter
+from switchboard.services.reminders.variants import Variant, assign
 
 
 @dataclass(frozen=True)
@@ -29,11 +31,16 @@ class PlanningInput:
     now: datetime
     writer: TextWriter
     profile: rules.ComplianceProfile | None = None
+    variants: bool = False  # REMINDER_VARIANTS=on: the recipient's A/B arms decide lead and text
+    llm_writer: LlmReminderWriter | None = None  # the llm arm's writer; None: the template for all
 
 
-def recipient_rules(recipient: Recipient, profile: rules.ComplianceProfile | None) -> rules.Rules:
+def recipient_rules(
+    recipient: Recipient, profile: rules.ComplianceProfile | None, lead_minutes: int | None = None
+) -> rules.Rules:
+    """The recipient's rules; `lead_minutes` (a variant's lead) overrides the recipient's own."""
     base = rules.Rules(
-        lead=timedelta(minutes=recipient.lead_minutes),
+        lead=timedelta(minutes=recipient.lead_minutes if lead_minutes is None else lead_minutes),
         quiet=(rules.QuietWindow(recipient.quiet_start, recipient.quiet_end),),
         daily_limit=recipient.daily_limit,
     )
@@ -110,12 +117,20 @@ def plan_reminder(given: PlanningInput) -> ReminderPlan | None:
     if reason or given.recipient is None:
         return _replace(plan, reason=reason)
     zones = recipient_zones(event, given.recipient)
+    variant = _variant(given)
+    lead = variant.lead if variant else None
     decision = rules.decide(
-        _start(event), _all_day(event), zones, recipient_rules(given.recipient, given.profile), given.now
+        _start(event),
+        _all_day(event),
+        zones,
+        recipient_rules(given.recipient, given.profile, lead),
+        given.now,
     )
     if decision.send_at is None:
         return _replace(plan, reason=decision.reason, zones=zones)
-    text = given.writer.write(
+    written = _write(
+        given,
+        variant,
         TextRequest(
             purpose=REMINDER,
             title=plan.title,
@@ -124,7 +139,7 @@ def plan_reminder(given: PlanningInput) -> ReminderPlan | None:
             location=plan.location,
             zone=zones[0],
             twelve_hour=given.recipient.phone.startswith("+1"),
-        )
+        ),
     )
     return _replace(
         plan,
@@ -132,9 +147,22 @@ def plan_reminder(given: PlanningInput) -> ReminderPlan | None:
         due_at=decision.send_at,
         local_day=rules.local_day(decision.send_at, zones[0]).isoformat(),
         zones=zones,
-        text=text,
+        text=written.text,
         moved_by_quiet_hours=decision.moved_by_quiet_hours,
+        variant=variant.record(written.source, written.fallback) if variant else None,
+        ai_calls=written.calls,
     )
+
+
+def _write(given: PlanningInput, variant: Variant | None, request: TextRequest) -> WrittenText:
+    """The llm arm's text when a model is configured (the template is its fallback), else the template."""
+    if variant and variant.text == "llm" and given.llm_writer is not None:
+        return given.llm_writer.write(request)
+    return WrittenText(given.writer.write(request), "template", None, ())
+
+
+def _variant(given: PlanningInput) -> Variant | None:
+    return assign(given.recipient_digest) if given.variants and given.recipient_digest else None
 
 
 def _replace(plan: ReminderPlan, **changes: Any) -> ReminderPlan:

@@ -25,9 +25,15 @@ _WIDER_THAN = {
 }
 
 
+def keyed_bucket(purpose: str, recipient_id: str, buckets: int) -> int:
+    """A recipient's stable place 0..buckets-1 for one purpose: the purpose salts the hash, so a
+    recipient's rollout bucket says nothing about its A/B arms (and the reverse)."""
+    return int(hashlib.sha256(f"{purpose}:{recipient_id}".encode()).hexdigest()[:8], 16) % buckets
+
+
 def bucket(recipient_id: str) -> int:
     """The recipient's stable place 0-99 in a percentage rollout."""
-    return int(hashlib.sha256(f"rollout:{recipient_id}".encode()).hexdigest()[:8], 16) % 100
+    return keyed_bucket("rollout", recipient_id, 100)
 
 
 def refusal(flag: RolloutFlag, recipient_id: str) -> str | None:

@@ -15,7 +15,9 @@ from typing import Any, Protocol
 from switchboard.models.recipients import Recipient
 from switchboard.models.reminders import ReminderPlan, ReminderState
 from switchboard.observability import logger, metrics
+from switchboard.services.processing.model_calls import publish_metrics
 from switchboard.services.reminders import rules
+from switchboard.services.reminders.llm_text import LlmReminderWriter
 from switchboard.services.reminders.planning import PlanningInput, plan_reminder
 from switchboard.services.reminders.rollout import ALWAYS, Rollout
 from switchboard.services.reminders.text import TemplateWriter, TextWriter
@@ -53,6 +55,8 @@ class ReminderService:
         writer: TextWriter | None = None,
         profile: rules.ComplianceProfile | None = None,
         rollout: Rollout = ALWAYS,
+        variants: bool = False,
+        llm_writer: LlmReminderWriter | None = None,
     ) -> None:
         self.recipients = recipients
         self.reminders = reminders
@@ -60,6 +64,8 @@ class ReminderService:
         self.writer = writer or TemplateWriter()
         self.profile = profile
         self.rollout = rollout
+        self.variants = variants
+        self.llm_writer = llm_writer
 
     def process(self, event: dict[str, Any], *, now: float) -> dict[str, Any]:
         """Plan and write the reminder of one stored event version; returns the job's annotations."""
@@ -80,8 +86,12 @@ class ReminderService:
                 now=datetime.fromtimestamp(now, tz=UTC),
                 writer=self.writer,
                 profile=self.profile,
+                variants=self.variants,
+                llm_writer=self.llm_writer,
             )
         )
+        if plan is not None and plan.ai_calls:
+            publish_metrics(list(plan.ai_calls))  # made (and billed) whatever the write does
         if plan is None:
             _count("RemindersStaleIgnored")
             logger.info(
@@ -101,6 +111,7 @@ class ReminderService:
             "reminder": plan.state.value,
             "reminder_reason": plan.reason,
             "reminder_changes": list(plan.changes),
+            **({"ai_calls": list(plan.ai_calls)} if plan.ai_calls else {}),  # the worker commits them
         }
 
     def _recipient(self, event: dict[str, Any], now: float) -> Recipient | None:
@@ -171,3 +182,22 @@ class ReminderService:
 
 def _scheduled_day(stored: dict[str, Any] | None) -> str | None:
     return stored.get("local_day") if stored and stored.get("state") == "scheduled" else None
+
+
+def worker_reminder_service(
+    settings: Any, is_suppressed: Callable[[str, str], bool], address_keys: Any, caller: Any = None
+) -> ReminderService:
+    """The worker's calendar step wired to its settings (`caller`: the worker's ModelCaller, if any)."""
+    from switchboard.dal.recipients import Recipients
+    from switchboard.dal.reminders import ReminderRecords
+    from switchboard.dal.rollout_flag import RolloutFlagStore
+
+    return ReminderService(
+        Recipients(settings.table_name, address_keys=address_keys),
+        ReminderRecords(settings.table_name),
+        is_suppressed,
+        profile=rules.US_STATE_WINDOWS if settings.reminder_compliance_profile == "us_states" else None,
+        rollout=Rollout(RolloutFlagStore(settings.reminders_rollout_parameter).read),
+        variants=settings.reminder_variants == "on",
+        llm_writer=LlmReminderWriter(caller) if caller else None,
+    )

@@ -31,7 +31,8 @@ TEMPLATES = {
 }
 
 
-def _when(request: TextRequest) -> str:
+def when_text(request: TextRequest) -> str:
+    """The start as the recipient reads it; an LLM-written text must keep it verbatim (llm_text.py)."""
     if request.start is None:
         day = request.all_day or date.today()
         return f"on {day:%a %-d %b}"
@@ -49,4 +50,6 @@ class TemplateWriter:
     def write(self, request: TextRequest) -> str:
         template = self.templates.get(request.purpose, self.templates[REMINDER])
         where = f" at {request.location}" if request.location else ""
-        return template.format(title=request.title or "your appointment", when=_when(request), where=where)
+        return template.format(
+            title=request.title or "your appointment", when=when_text(request), where=where
+        )
