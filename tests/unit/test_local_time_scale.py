@@ -96,6 +96,7 @@ def test_the_functions_reach_the_sandbox_and_the_local_api_without_knowing_it():
         "CALLBACK_BASE_URL": "http://127.0.0.1:3000",
         "CANARY_FROM_NUMBER": "+14155550100",
         "CANARY_TO_NUMBER": "+14155550199",
+        "REMINDER_FROM_NUMBER": "+14155550100",  # the sandbox-owned canary number
         "SENDER_CONCURRENCY": "1",
         "RECONCILE_PROVIDERS": "twilio,openphone",
     }
