@@ -3,32 +3,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from fakes import ScriptedClient  # tests/: pytest puts it on sys.path
 
 from switchboard.models.ai_usage import DEFAULT_PRICES
 from switchboard.models.drafts import ConversationLine, draft_send_key
-from switchboard.providers.llm import LlmAnswer, LlmError, LlmRequest, LlmTimeout
+from switchboard.providers.llm import LlmAnswer, LlmError, LlmTimeout
 from switchboard.services.drafts.compose import DEFAULT_DRAFT, Drafter
 from switchboard.services.processing.model_calls import ModelCaller
 
 STRATEGY = {"goal": "book_meeting", "tone": "warm", "key_points": "Offer Tuesday.", "propose_times": True}
-
-
-@dataclass
-class ScriptedClient:
-    """Answers each request with the next scripted outcome."""
-
-    outcomes: list[LlmAnswer | LlmError]
-    provider: str = "openai"
-    model: str = "gpt-4o-mini"
-    requests: list[LlmRequest] = field(default_factory=list)
-
-    def complete(self, request: LlmRequest) -> LlmAnswer:
-        self.requests.append(request)
-        outcome = self.outcomes.pop(0)
-        if isinstance(outcome, LlmError):
-            raise outcome
-        return outcome
 
 
 def drafter(*outcomes: LlmAnswer | LlmError) -> tuple[Drafter, ScriptedClient]:

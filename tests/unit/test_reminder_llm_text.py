@@ -3,13 +3,13 @@ it keeps the start exactly, the template otherwise, every call recorded as featu
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from fakes import ScriptedClient  # tests/: pytest puts it on sys.path
 from test_reminder_variants import EVENT, IDS, RECIPIENT  # same directory
 
 from switchboard.models.ai_usage import DEFAULT_PRICES
-from switchboard.providers.llm import LlmAnswer, LlmError, LlmRequest, LlmTimeout
+from switchboard.providers.llm import LlmAnswer, LlmError, LlmTimeout
 from switchboard.services.processing.model_calls import ModelCaller
 from switchboard.services.reminders.llm_text import LlmReminderWriter
 from switchboard.services.reminders.planning import PlanningInput, plan_reminder
@@ -26,21 +26,6 @@ REQUEST = TextRequest(
     twelve_hour=True,
 )
 WHEN = when_text(REQUEST)  # "on Tue 1 Dec at 12:00 PM PST"
-
-
-@dataclass
-class ScriptedClient:
-    outcomes: list[LlmAnswer | LlmError]
-    provider: str = "openai"
-    model: str = "gpt-4o-mini"
-    requests: list[LlmRequest] = field(default_factory=list)
-
-    def complete(self, request: LlmRequest) -> LlmAnswer:
-        self.requests.append(request)
-        outcome = self.outcomes.pop(0)
-        if isinstance(outcome, LlmError):
-            raise outcome
-        return outcome
 
 
 def writer(*outcomes: LlmAnswer | LlmError) -> tuple[LlmReminderWriter, ScriptedClient]:

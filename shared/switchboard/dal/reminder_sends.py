@@ -131,20 +131,13 @@ class ReminderSends(AddressKeyedTable):
 
     def cancel_at_dispatch(self, reminder: dict[str, Any], reason: str, now: float) -> bool:
         """A due reminder that failed re-validation: cancelled with the reason (if still this version)."""
-        response, _ = self.update(
-            {"pk": reminder["pk"], "sk": reminder["sk"]},
+        moved = self._while_scheduled(
+            reminder,
             "SET #state = :cancelled, reason = :reason, updated_at = :now REMOVE due_shard",
-            {
-                ":cancelled": ReminderState.CANCELLED.value,
-                ":scheduled": ReminderState.SCHEDULED.value,
-                ":version": reminder["version"],
-                ":reason": reason,
-                ":now": int(now * 1000),
-            },
-            condition="#state = :scheduled AND version = :version",
-            names={"#state": "state"},
+            {":cancelled": ReminderState.CANCELLED.value, ":reason": reason},
+            now,
         )
-        if response is None:
+        if not moved:
             return False
         if reminder.get("recipient") and reminder.get("local_day"):
             # A cancelled reminder holds no place in the day's limit: another event may take it.
@@ -153,14 +146,24 @@ class ReminderSends(AddressKeyedTable):
 
     def defer(self, reminder: dict[str, Any], due_at_ms: int, reason: str, now: float) -> bool:
         """Due inside quiet hours *now* (the recipient's rules changed): stays scheduled, later."""
+        return self._while_scheduled(
+            reminder,
+            "SET due_at = :due, deferred_reason = :reason, updated_at = :now",
+            {":due": due_at_ms, ":reason": reason},
+            now,
+        )
+
+    def _while_scheduled(
+        self, reminder: dict[str, Any], expression: str, values: dict[str, Any], now: float
+    ) -> bool:
+        """`expression` applied only while the reminder is still scheduled at this version."""
         response, _ = self.update(
             {"pk": reminder["pk"], "sk": reminder["sk"]},
-            "SET due_at = :due, deferred_reason = :reason, updated_at = :now",
+            expression,
             {
-                ":due": due_at_ms,
+                **values,
                 ":scheduled": ReminderState.SCHEDULED.value,
                 ":version": reminder["version"],
-                ":reason": reason,
                 ":now": int(now * 1000),
             },
             condition="#state = :scheduled AND version = :version",
