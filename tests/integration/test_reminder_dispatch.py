@@ -77,6 +77,7 @@ def schedule(
     quiet: tuple[time, time] = ALWAYS_OPEN,
     phone: str = PHONE,
     due: float | None = None,
+    all_day: str | None = None,
 ) -> None:
     """A scheduled reminder written as the worker's calendar step writes it, with its day's slot."""
     records = ReminderRecords(table(stack))
@@ -92,7 +93,8 @@ def schedule(
         recipient=digest,
         zones=("UTC",),
         title="Checkup",
-        start=datetime.fromtimestamp(start, tz=UTC).isoformat(),
+        start=None if all_day else datetime.fromtimestamp(start, tz=UTC).isoformat(),
+        all_day=all_day,
         text=f"Reminder: Checkup ({event_id}) at 15:00",
     )
     assert records.write(plan, seen=records.get("calcom", event_id), now=NOW - 3600)[0]
@@ -320,6 +322,14 @@ def test_a_suppressed_number_is_cancelled_at_dispatch_with_the_reason(stack, sqs
         client("dynamodb").get_item(TableName=table(stack), Key=to_attribute_values(key))["Item"]
     )
     assert "b6" not in slots.get("ids", set())
+
+
+def test_an_all_day_reminder_is_not_sent_once_its_day_is_over(stack, sqs):
+    # Given an all-day event's reminder for yesterday, still due (the dispatcher did not run in time)
+    schedule(stack, "b10", all_day="2026-11-30", due=NOW - 86_400)
+    # When the dispatcher runs / Then it is cancelled as too late, not texted
+    assert dispatcher(stack).run().cancelled == {"too_late": 1}
+    assert queued_bodies(sqs, stack) == []
 
 
 def test_the_kill_switch_stops_a_due_reminder_at_dispatch(stack, sqs):

@@ -14,9 +14,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from datetime import time as wall_time
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from switchboard.container import once_per_container
 from switchboard.dal.jobs_queue import BATCH_LIMIT
@@ -178,11 +179,18 @@ def _window(recipient: dict[str, Any]) -> rules.QuietWindow:
 
 
 def _deadline(item: dict[str, Any]) -> datetime | None:
+    """When sending stops making sense: the start, or for an all-day event the end of its day (the
+    earliest end among the recipient's zones)."""
     start = item.get("start")
-    if not start:
+    if start:
+        parsed = datetime.fromisoformat(str(start).replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    day = item.get("all_day")
+    if not day:
         return None
-    parsed = datetime.fromisoformat(str(start).replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    next_day = date.fromisoformat(str(day)) + timedelta(days=1)
+    zones = tuple(item.get("zones") or ()) or ("UTC",)
+    return min(datetime.combine(next_day, wall_time(0), tzinfo=ZoneInfo(zone)) for zone in zones)
 
 
 @once_per_container
