@@ -162,6 +162,17 @@ def texts_at_sandbox(sandbox: Sandbox) -> list[str]:
     return [message.body for message in sandbox.ctx.store.messages("twilio")]
 
 
+def redelivered(service: Sender, body: str, *, times: int) -> list[str]:
+    """The sender handling one request as SQS redelivers it after each failure (receive counts 1..times)."""
+    outcomes = []
+    for receive_count in range(1, times + 1):
+        try:
+            outcomes.append(service.handle(body, receipt_handle="r", receive_count=receive_count))
+        except Exception:
+            outcomes.append("retrying")
+    return outcomes
+
+
 def reminder(stack: Any, event_id: str) -> dict[str, Any]:
     found = ReminderRecords(table(stack)).get("calcom", event_id)
     assert found is not None
@@ -371,12 +382,7 @@ def test_transient_failures_retry_after_2_then_4_minutes_and_send_once(
     (body,) = queued_bodies(sqs, stack)
 
     # When SQS redelivers it after each failure
-    outcomes = []
-    for receive_count in (1, 2, 3):
-        try:
-            outcomes.append(service.handle(body, receipt_handle="r", receive_count=receive_count))
-        except Exception:
-            outcomes.append("retrying")
+    outcomes = redelivered(service, body, times=3)
 
     # Then the sender asked for 120 s and then 240 s of visibility, and the SMS arrived once
     assert (outcomes, delays) == (["retrying", "retrying", "sent"], [120, 240])
@@ -394,12 +400,7 @@ def test_a_provider_that_always_fails_gets_3_attempts_then_the_reminder_fails_wi
     service = sender(stack, sandbox, queues)
     (body,) = queued_bodies(sqs, stack)
 
-    outcomes = []
-    for receive_count in (1, 2, 3):
-        try:
-            outcomes.append(service.handle(body, receipt_handle="r", receive_count=receive_count))
-        except Exception:
-            outcomes.append("retrying")
+    outcomes = redelivered(service, body, times=3)
 
     assert outcomes == ["retrying", "retrying", "dead_lettered"]
     failed = reminder(stack, "b8")
