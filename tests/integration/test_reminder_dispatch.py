@@ -29,10 +29,12 @@ from switchboard.dal.reminders import ReminderRecords, day_key, due_shards
 from switchboard.dal.rollout_flag import RolloutFlagStore
 from switchboard.models import Message, StatusUpdate
 from switchboard.models.outbound import SendRequest
+from switchboard.models.plan import DeliveryMerge
 from switchboard.models.recipients import Recipient
 from switchboard.models.reminders import ReminderPlan, ReminderState
 from switchboard.models.rollout import RolloutFlag
 from switchboard.providers.outbound import send_twilio
+from switchboard.services.processing.delivery import status_rank
 from switchboard.services.ratelimit import TokenBucket
 from switchboard.services.reminders.delivery import ReminderDeliveries
 from switchboard.services.reminders.dispatch import Dispatcher
@@ -47,6 +49,7 @@ from switchboard_ops.sandbox import FaultRule, Sandbox
 
 NOW = 1_796_137_200 - 15 * 60  # 2026-12-01T14:45:00Z: the reminder of a 15:00Z booking is due
 DAY = "2026-12-01"
+ISO_AT = datetime.fromtimestamp(NOW + 9, tz=UTC).isoformat()  # a status callback's time
 BUSINESS = "+14155559876"
 PHONE = "+14155550123"
 ALWAYS_OPEN = (time(0), time(0))  # an empty quiet window: "now" is never inside it
@@ -212,6 +215,29 @@ def test_a_due_reminder_is_queued_sent_once_and_delivered(stack, sqs, sandbox, q
     )
     process_jobs(stack, sqs)
     delivered = reminder(stack, "b1")
+    assert (delivered["state"], delivered["delivered_at"]) == ("delivered", (NOW + 9) * 1000)
+
+
+def test_a_delivered_callback_merged_before_the_senders_link_still_delivers_the_reminder(
+    stack, sqs, sandbox, queues
+):
+    # Given a queued reminder whose delivered callback the worker merges in the instant between the
+    # provider accepting the SMS and the sender linking it to the reminder
+    schedule(stack, "b11")
+    dispatcher(stack).run()
+    service = sender(stack, sandbox, queues)
+    assert service.reminders is not None
+    link = service.reminders.mark_sent
+
+    def callback_first(send_key: str, provider: str, message_id: str, now: float) -> Any:
+        merge = DeliveryMerge(provider, message_id, "delivered", status_rank("delivered"), ISO_AT, None)
+        assert JobRecords(table(stack)).merge_delivery_returning(merge) is not None  # no link yet
+        return link(send_key, provider, message_id, now)
+
+    service.reminders.mark_sent = callback_first  # type: ignore[method-assign]
+    # When the sender sends it / Then the reminder ends delivered, at the callback's time
+    assert send_all(service, queued_bodies(sqs, stack)) == ["sent"]
+    delivered = reminder(stack, "b11")
     assert (delivered["state"], delivered["delivered_at"]) == ("delivered", (NOW + 9) * 1000)
 
 

@@ -185,14 +185,19 @@ class ReminderSends(AddressKeyedTable):
         sendable = {ReminderState.SCHEDULED.value, ReminderState.QUEUED.value}
         return item if str(item.get("version")) == version and item.get("state") in sendable else None
 
-    def mark_sent(self, send_key: str, provider: str, provider_message_id: str, now: float) -> bool:
-        """queued (or scheduled: a claim lost to a crash) -> sent, and the DELIVERY link for callbacks."""
+    def mark_sent(
+        self, send_key: str, provider: str, provider_message_id: str, now: float
+    ) -> dict[str, Any] | None:
+        """queued (or scheduled: a claim lost to a crash) -> sent, and the DELIVERY link for callbacks.
+        Returns the linked DELIVERY record when the reminder moved to sent (None otherwise): a status
+        callback merged before the link shows there as `delivery_status`."""
         calendar, event_id, version = parse_send_key(send_key) or ("", "", "")
         key = _reminder_key(calendar, event_id)
-        self.update(
+        linked, _ = self.update(
             delivery_key(provider, provider_message_id),
             "SET reminder_pk = :pk, reminder_version = :version",
             {":pk": key["pk"], ":version": version},
+            ReturnValues="ALL_NEW",
         )
         sent = self._moved(
             key,
@@ -203,9 +208,11 @@ class ReminderSends(AddressKeyedTable):
             provider=provider,
             provider_message_id=provider_message_id,
         )
-        if sent and sent.get("recipient"):
+        if sent is None:
+            return None
+        if sent.get("recipient"):
             self._remember_last(str(sent["recipient"]), key["pk"], int(now * 1000))
-        return sent is not None
+        return from_item(linked["Attributes"]) if linked else {}
 
     def _remember_last(self, recipient: str, reminder_pk: str, sent_at_ms: int) -> None:
         """The recipient's last sent reminder, on its record: a 1-5 reply finds what it rates with one

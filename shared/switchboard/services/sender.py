@@ -29,6 +29,7 @@ from switchboard.models import Channel, Direction, Message
 from switchboard.models.drafts import DraftEnds, DraftState
 from switchboard.models.outbound import SendRequest
 from switchboard.models.plan import Consent, ConsentChange
+from switchboard.models.reminders import ReminderState
 from switchboard.models.states import SendState
 from switchboard.observability import logger, metrics
 from switchboard.providers.outbound import (
@@ -40,6 +41,7 @@ from switchboard.providers.outbound import (
 )
 from switchboard.retry import OUTBOUND_SENDS, REMINDERS, SQS_MAX_VISIBILITY_SECONDS, QueueRetry
 from switchboard.services.ratelimit import TokenBucket
+from switchboard.services.reminders.delivery import ReminderDeliveries, merged_status
 from switchboard.services.store import EventStore, JobSink, store_and_enqueue
 
 SendOutcome = Literal["sent", "rejected", "suppressed", "ambiguous", "skipped", "retrying", "dead_lettered"]
@@ -70,7 +72,12 @@ class AwaitedCallbacks(Protocol):
 
 class ReminderLedger(Protocol):
     def current(self, send_key: str) -> dict[str, Any] | None: ...
-    def mark_sent(self, send_key: str, provider: str, provider_message_id: str, now: float) -> bool: ...
+    def mark_sent(
+        self, send_key: str, provider: str, provider_message_id: str, now: float
+    ) -> dict[str, Any] | None: ...
+    def record_delivery(
+        self, reminder_pk: str, version: str, state: ReminderState, now: float, **fields: Any
+    ) -> bool: ...
     def mark_failed(self, send_key: str, error: str, now: float) -> bool: ...
     def mark_cancelled(self, send_key: str, reason: str, now: float) -> bool: ...
 
@@ -187,7 +194,11 @@ class Sender:
             return "ambiguous"
         self.records.finish(key, SendState.SENT, self.clock(), provider_message_id=sent.provider_message_id)
         if request.purpose == "reminder" and self.reminders is not None:
-            self.reminders.mark_sent(key, request.provider, sent.provider_message_id, self.clock())
+            linked = self.reminders.mark_sent(key, request.provider, sent.provider_message_id, self.clock())
+            if linked and linked.get("delivery_status"):
+                # Its status callback was merged before this link, when the worker found no reminder to
+                # move: move it now, from the status the DELIVERY record already holds.
+                ReminderDeliveries(self.reminders).record(linked, merged_status(linked), now=self.clock())
         self._finish_draft(request, DraftState.SENT, provider_message_id=sent.provider_message_id)
         if sent.provider_message_id:  # SmartLead queues a reply and names no id: nothing to key it on
             self._store_outbound(request, sent)

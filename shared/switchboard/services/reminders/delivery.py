@@ -33,6 +33,18 @@ def instant_ms(at: str, fallback: float) -> int:
         return int(fallback * 1000)
 
 
+def merged_status(delivery: dict[str, Any]) -> DeliveryMerge:
+    """The status a stored DELIVERY record holds, as the merge that put it there."""
+    return DeliveryMerge(
+        provider="",
+        provider_message_id="",
+        status=str(delivery.get("delivery_status", "")),
+        rank=int(delivery.get("rank", 0)),
+        at=str(delivery.get("updated_at", "")),
+        error_code=delivery.get("error_code"),
+    )
+
+
 class ReminderDeliveries:
     def __init__(self, store: ReminderMoves) -> None:
         self.store = store
