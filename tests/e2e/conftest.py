@@ -33,7 +33,10 @@ from switchboard_ops.local.samples import Sample
 
 SWITCHBOARD = Path(sys.executable).parent / "switchboard"
 READY_TIMEOUT_SECONDS = 60
-STOP_TIMEOUT_SECONDS = 15
+# The stack's own stop lets the scheduler and then the pollers finish what is in progress, 15 s each
+# (switchboard_ops/local/stack.py); waiting less than that sum killed a stack that was stopping cleanly on a
+# loaded CI machine (returncode -9).
+STOP_TIMEOUT_SECONDS = 45
 TIME_SCALE = "60"
 
 
