@@ -98,9 +98,14 @@ def test_a_number_that_texted_stop_is_not_sent_to(live_stack):
         "POST", "/sandbox/inbound", {"provider": "twilio", "from": to, "to": business, "body": "STOP"}
     )
     assert stop["delivered"] is True, stop
-    # ... and the worker put it on the suppression list
+    # ... and the worker put it on the suppression list. The suppression is written before the job's
+    # annotations (consent) are, so wait for the job to finish, not only for the suppression.
     found = live_stack.wait_for_message(
-        "twilio", stop["sid"], lambda item: item["suppressed"] is True, timeout=WITHIN, what="suppressed"
+        "twilio",
+        stop["sid"],
+        lambda item: item["suppressed"] is True and item["job_state"] == "PROCESSED",
+        timeout=WITHIN,
+        what="suppressed and PROCESSED",
     )
     assert found["consent"] == "opt_out"
 
