@@ -7,15 +7,32 @@ import hmac
 from datetime import datetime
 from typing import Any
 
-from switchboard.errors import MalformedPayload
-from switchboard.models import is_iana_zone
-from switchboard.providers._common import normalize_phone, parse_timestamp, string_field
+from switchboard.errors import MalformedPayload, SignatureInvalid
+from switchboard.models import CalendarEvent, is_iana_zone
+from switchboard.providers._common import (
+    canonical_event,
+    normalize_phone,
+    parse_timestamp,
+    secrets_equal,
+    string_field,
+)
 
 VERSION_DIGITS = 20  # zero-padded, so string order is numeric order in the sort key
 
 
 def hmac_sha256_hex(key: str, content: bytes) -> str:
     return hmac.new(key.encode(), content, hashlib.sha256).hexdigest()
+
+
+def check_hmac_hex(key: str, content: bytes, given: str, *, header: str) -> None:
+    """Cal.com and Calendly sign with a hex HMAC-SHA256; compared in constant time."""
+    if not secrets_equal(hmac_sha256_hex(key, content), given):
+        raise SignatureInvalid(f"{header} does not match")
+
+
+def calendar_event(**fields: Any) -> CalendarEvent:
+    """The canonical calendar event; a value the model refuses is a 400 (canonical_event)."""
+    return canonical_event(CalendarEvent, **fields)
 
 
 def version_from_time(value: Any, *, field: str) -> str:

@@ -10,21 +10,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import switchboard.providers._calendar as calendar_parts
 from switchboard.errors import MalformedPayload, SignatureInvalid
 from switchboard.models import CalendarEvent, CalendarStatus
-from switchboard.providers._calendar import (
-    hmac_sha256_hex,
-    instant,
-    optional_phone,
-    optional_zone,
-    version_from_time,
-)
 from switchboard.providers._common import (
-    canonical_event,
     object_field,
     require_fields,
     require_secret,
-    secrets_equal,
     string_field,
     timestamp_or_received,
 )
@@ -48,8 +40,9 @@ def verify(request: WebhookRequest, secrets: dict[str, Any], now: float) -> None
     given = request.header(SIGNATURE_HEADER)
     if not given:
         raise SignatureInvalid(f"missing {SIGNATURE_HEADER} header")
-    if not secrets_equal(hmac_sha256_hex(secret, request.body), given.lower() if given.isascii() else given):
-        raise SignatureInvalid(f"{SIGNATURE_HEADER} does not match")
+    calendar_parts.check_hmac_hex(
+        secret, request.body, given.lower() if given.isascii() else given, header=SIGNATURE_HEADER
+    )
 
 
 def _status(trigger: str, booking: dict[str, Any]) -> CalendarStatus:
@@ -86,28 +79,27 @@ def parse(request: WebhookRequest, received_at: float) -> CalendarEvent | None:
     attendee = _attendee(booking)
     organizer = object_field(booking, "organizer")
     occurred_at = timestamp_or_received(payload.get("createdAt"), received_at, field="createdAt")
-    return canonical_event(
-        CalendarEvent,
+    return calendar_parts.calendar_event(
         provider="calcom",
         provider_message_id=string_field(booking, "uid"),
         occurred_at=occurred_at,
         event_type=trigger,
         raw=payload,
-        version=version_from_time(payload.get("createdAt"), field="createdAt"),
+        version=calendar_parts.version_from_time(payload.get("createdAt"), field="createdAt"),
         status=_status(trigger, booking),
         title=string_field(booking, "title") or "",
         location=_location(booking),
-        start=instant(booking.get("startTime"), field="startTime"),
-        end=instant(booking.get("endTime"), field="endTime"),
-        time_zone=optional_zone(organizer.get("timeZone")),
-        attendee_phone=optional_phone(
+        start=calendar_parts.instant(booking.get("startTime"), field="startTime"),
+        end=calendar_parts.instant(booking.get("endTime"), field="endTime"),
+        time_zone=calendar_parts.optional_zone(organizer.get("timeZone")),
+        attendee_phone=calendar_parts.optional_phone(
             booking.get("smsReminderNumber") or attendee.get("phoneNumber"), field="smsReminderNumber"
         ),
-        attendee_time_zone=optional_zone(attendee.get("timeZone")),
+        attendee_time_zone=calendar_parts.optional_zone(attendee.get("timeZone")),
         replaces=string_field(booking, "rescheduleUid") if trigger == "BOOKING_RESCHEDULED" else None,
     )
 
 
 def signature_headers(url: str, body: bytes, client_secrets: dict[str, str], now: float) -> dict[str, str]:
     """The header Cal.com sends (tests, sample events, the sandbox)."""
-    return {SIGNATURE_HEADER: hmac_sha256_hex(client_secrets["secret"], body)}
+    return {SIGNATURE_HEADER: calendar_parts.hmac_sha256_hex(client_secrets["secret"], body)}

@@ -18,6 +18,7 @@ from typing import Any
 from switchboard.errors import MalformedPayload
 from switchboard.models import CalendarEvent, CalendarStatus
 from switchboard.providers._calendar import (
+    calendar_event,
     instant,
     optional_phone,
     optional_zone,
@@ -25,7 +26,6 @@ from switchboard.providers._calendar import (
     version_from_time,
 )
 from switchboard.providers._common import (
-    canonical_event,
     object_field,
     received_time,
     require_fields,
@@ -71,8 +71,7 @@ def parse(request: WebhookRequest, received_at: float) -> CalendarEvent | None:
     zone = payload.get("time_zone")
     if zone is not None and optional_zone(zone) is None:
         raise MalformedPayload("field 'time_zone' is not an IANA time zone")
-    return canonical_event(
-        CalendarEvent,
+    return calendar_event(
         provider="calendar",
         provider_message_id=f"{string_field(payload, 'calendar')}:{string_field(payload, 'id')}",
         occurred_at=received_time(received_at),

@@ -10,23 +10,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import switchboard.providers._calendar as calendar_parts
 from switchboard.errors import SignatureInvalid
 from switchboard.models import CalendarEvent, CalendarStatus
-from switchboard.providers._calendar import (
-    hmac_sha256_hex,
-    instant,
-    last_segment,
-    optional_phone,
-    optional_zone,
-    version_from_time,
-)
 from switchboard.providers._common import (
-    canonical_event,
     check_timestamp,
     object_field,
     require_fields,
     require_secret,
-    secrets_equal,
     string_field,
     timestamp_or_received,
 )
@@ -56,8 +47,9 @@ def verify(request: WebhookRequest, secrets: dict[str, Any], now: float) -> None
     timestamp, signature = fields.get("t", ""), fields.get("v1")
     if not (timestamp.isdigit() and len(timestamp) <= 12 and signature):
         raise SignatureInvalid(f"malformed {SIGNATURE_HEADER} header")
-    if not secrets_equal(hmac_sha256_hex(key, timestamp.encode() + b"." + request.body), signature):
-        raise SignatureInvalid(f"{SIGNATURE_HEADER} does not match")
+    calendar_parts.check_hmac_hex(
+        key, timestamp.encode() + b"." + request.body, signature, header=SIGNATURE_HEADER
+    )
     check_timestamp(int(timestamp), now, TOLERANCE_SECONDS)
 
 
@@ -76,27 +68,32 @@ def parse(request: WebhookRequest, received_at: float) -> CalendarEvent | None:
     scheduled = object_field(invitee, "scheduled_event")
     changed_at = invitee.get("updated_at") or payload.get("created_at")
     old_invitee = string_field(invitee, "old_invitee")
-    return canonical_event(
-        CalendarEvent,
+    return calendar_parts.calendar_event(
         provider="calendly",
-        provider_message_id=last_segment(string_field(invitee, "uri") or ""),
+        provider_message_id=calendar_parts.last_segment(string_field(invitee, "uri") or ""),
         occurred_at=timestamp_or_received(changed_at, received_at, field="updated_at"),
         event_type=event_type,
         raw=payload,
-        version=version_from_time(changed_at, field="updated_at"),
+        version=calendar_parts.version_from_time(changed_at, field="updated_at"),
         status=_EVENTS[event_type],
         title=string_field(scheduled, "name") or "",
         location=_location(scheduled),
-        start=instant(scheduled.get("start_time"), field="scheduled_event.start_time"),
-        end=instant(scheduled.get("end_time"), field="scheduled_event.end_time"),
-        attendee_phone=optional_phone(invitee.get("text_reminder_number"), field="text_reminder_number"),
-        attendee_time_zone=optional_zone(invitee.get("timezone")),
-        replaces=last_segment(old_invitee) if old_invitee and event_type == "invitee.created" else None,
+        start=calendar_parts.instant(scheduled.get("start_time"), field="scheduled_event.start_time"),
+        end=calendar_parts.instant(scheduled.get("end_time"), field="scheduled_event.end_time"),
+        attendee_phone=calendar_parts.optional_phone(
+            invitee.get("text_reminder_number"), field="text_reminder_number"
+        ),
+        attendee_time_zone=calendar_parts.optional_zone(invitee.get("timezone")),
+        replaces=calendar_parts.last_segment(old_invitee)
+        if old_invitee and event_type == "invitee.created"
+        else None,
     )
 
 
 def signature_headers(url: str, body: bytes, client_secrets: dict[str, str], now: float) -> dict[str, str]:
     """The header Calendly sends, stamped `now` (tests, sample events, the sandbox)."""
     timestamp = str(int(now))
-    signature = hmac_sha256_hex(client_secrets["signing_key"], timestamp.encode() + b"." + body)
+    signature = calendar_parts.hmac_sha256_hex(
+        client_secrets["signing_key"], timestamp.encode() + b"." + body
+    )
     return {SIGNATURE_HEADER: f"t={timestamp},v1={signature}"}
