@@ -95,6 +95,12 @@ def test_list_by_another_state_scans_for_it(table, service, capsys):
     assert (code, [(r["event_id"], r["reason"]) for r in listed]) == (0, [("gone", "event_cancelled")])
 
 
+def test_a_due_window_with_another_state_is_refused_not_ignored(capsys):
+    code, error = run(capsys, "list", "--json", "--state", "delivered", "--due-until", "2026-12-02T00:00:00Z")
+    assert (code, error["error"]) == (2, "usage")
+    assert "scheduled only" in error["detail"]
+
+
 def test_get_prints_the_reminder_and_exits_1_when_there_is_none(table, service, capsys):
     book(table, service, "bk-1")
     code, found = run(capsys, "get", "--calendar", "calcom", "--event-id", "bk-1")

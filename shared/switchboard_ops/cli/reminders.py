@@ -35,7 +35,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 
     listing = actions.add_parser("list", help="reminders by state (scheduled: by due window)")
-    listing.add_argument("--state", default="scheduled", choices=[s.value for s in ReminderState])
+    listing.add_argument(
+        "--state",
+        default="scheduled",
+        choices=[s.value for s in ReminderState],
+        help="default scheduled (read from the due index); any other state scans the table",
+    )
     listing.add_argument("--due-from", dest="due_from", type=_instant, help="ISO time (scheduled only)")
     listing.add_argument("--due-until", dest="due_until", type=_instant, help="ISO time (scheduled only)")
     listing.set_defaults(run=list_reminders)
@@ -105,6 +110,9 @@ def _due(item: dict[str, Any]) -> str:
 
 
 def list_reminders(args: argparse.Namespace) -> int:
+    if args.state != "scheduled" and (args.due_from or args.due_until):
+        # only a scheduled reminder is in the due index: ignoring the window would list every match
+        raise CliError("--due-from/--due-until apply to --state scheduled only", error="usage")
     records = _records(resolve(args))
     with _translated("read the events table"):
         if args.state == "scheduled":
