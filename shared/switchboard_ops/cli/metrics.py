@@ -143,7 +143,7 @@ def show_reminders(args: argparse.Namespace) -> int:
         except StoreUnavailable as exc:
             raise CliError(str(exc), error="store_unavailable") from exc
     if args.as_json:
-        print_json({"table": target.table_name, "recipient": bool(phone), "rows": rows})
+        print_json({"table": target.table_name, "last": last, "days": args.days, "rows": rows})
     else:
         print(_reminder_table(rows) if rows else "no reminders for that number in those days")
     return 0
