@@ -20,15 +20,6 @@ from switchboard.models.reminders import DayStats
 from switchboard.observability import logger, service_metric
 from switchboard.services.reminders import stats
 
-# (metric, the day row's field, unit): emitted once per rollup, for the day rolled up.
-DAY_METRICS = (
-    ("ReminderDayDeliveryRate", "delivery_rate", "Percent"),
-    ("ReminderDayOptOutRate", "opt_out_rate", "Percent"),
-    ("ReminderDayQuietHoursRate", "quiet_hours_rate", "Percent"),
-    ("ReminderDayDailyLimitRate", "daily_limit_rate", "Percent"),
-    ("ReminderDayLlmSuccessRate", "llm_success_rate", "Percent"),
-    ("ReminderDayLlmCostUsd", "llm_cost_usd", "None"),
-)
 STORED, COMPUTED, NOT_ROLLED_UP = "stored", "computed, not stored", "not rolled up"
 
 
@@ -67,9 +58,7 @@ class ReminderRollup:
         """Compute, store (a rerun replaces the day's items) and emit the day; its row for the digest."""
         computed = self.compute(day, records)
         written = self.store.put(computed, self.clock())
-        for metric, name, unit in DAY_METRICS:
-            if computed.total[name] is not None:
-                service_metric(metric, computed.total[name], unit)
+        emit_day(computed.total)
         logger.info("reminder numbers rolled up", day=day, items=written, recipients=len(computed.recipients))
         return {"source": STORED, "recipients": len(computed.recipients), **computed.total}
 
@@ -113,6 +102,22 @@ class ReminderRollup:
     def _may_be_pending(self, day: str) -> bool:
         """The digest rolls up yesterday at 06:00 UTC: yesterday and later may not be stored yet."""
         return day >= (datetime.fromtimestamp(self.clock(), UTC).date() - timedelta(days=1)).isoformat()
+
+
+def emit_day(total: Mapping[str, Any]) -> None:
+    """The day's rates (and LLM cost) as metrics, once per rollup: every name here, each a literal, so
+    tests/unit/test_dashboard.py finds it on OperationsDashboard's "Reminders per day" widget."""
+    _emit("ReminderDayDeliveryRate", total["delivery_rate"])
+    _emit("ReminderDayOptOutRate", total["opt_out_rate"])
+    _emit("ReminderDayQuietHoursRate", total["quiet_hours_rate"])
+    _emit("ReminderDayDailyLimitRate", total["daily_limit_rate"])
+    _emit("ReminderDayLlmSuccessRate", total["llm_success_rate"])
+    _emit("ReminderDayLlmCostUsd", total["llm_cost_usd"], "None")
+
+
+def _emit(metric: str, value: float | None, unit: str = "Percent") -> None:
+    if value is not None:  # no denominator that day: no datapoint, rather than a false 0 %
+        service_metric(metric, value, unit)
 
 
 def _span(last: str, days: int) -> tuple[str, str]:
