@@ -106,3 +106,9 @@ def test_a_booking_is_texted_at_its_reminder_time_and_delivered(stack_launcher, 
     )
     assert delivered["provider_message_id"] == text["id"] and delivered["delivered_at"] >= due_ms
     assert len(texts()) == 1
+
+    # And `switchboard metrics reminders --phone` counts it on its (UTC) day, computed: no digest ran
+    day = datetime.fromtimestamp(due_ms / 1000, tz=UTC).date().isoformat()
+    [row] = stack.cli_json("metrics", "reminders", "--phone", phone, "--date", day)["rows"]
+    assert (row["day"], row["source"]) == (day, "computed, not stored")
+    assert (row["sent"], row["delivered"], row["delivery_rate"]) == (1, 1, 100.0)

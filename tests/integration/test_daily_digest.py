@@ -191,7 +191,6 @@ def test_numbers_only_cloudwatch_has_come_from_it_and_are_null_without_data(stac
 
     assert digest["webhooks"]["duplicate_webhooks"] == {"twilio": 3}
     assert digest["webhooks"]["signature_rejected"] is None  # no data, not "zero"
-    assert digest["reminders"]["reminders_scheduled"] is None
 
 
 def test_the_scheduled_digest_publishes_the_day_to_alerts_topic_and_emits_the_cost_trend(

@@ -17,6 +17,11 @@ from switchboard.models.plan import ContactRollup, ConversationEntry, DraftReply
 MAX_CONVERSATION_TEXT = 1000  # a line of context for drafts, never the record of the message
 
 
+def suppression_key_of(channel: str, address_id: str) -> dict[str, str]:
+    """The suppression record of an address already keyed (a recipient's id is its number's)."""
+    return {"pk": f"SUPPRESSION#{channel}#{address_id}", "sk": "CONSENT"}
+
+
 class AddressKeyedTable(Table):
     """A table whose records are keyed on contacts' addresses (through their keyed hash)."""
 
@@ -34,7 +39,7 @@ class AddressKeyedTable(Table):
         return {"pk": f"CONTACT#{self.address_keys.of(address)}", "sk": f"MSG#{at}#{message_pk}"}
 
     def suppression_key(self, channel: str, address: str) -> dict[str, str]:
-        return {"pk": f"SUPPRESSION#{channel}#{self.address_keys.of(address)}", "sk": "CONSENT"}
+        return suppression_key_of(channel, self.address_keys.of(address))
 
 
 class Contacts(AddressKeyedTable):

@@ -1,9 +1,11 @@
 """What one UTC day left in the events table, read for the daily digest: one paginated Scan.
 
-Event records received that day (provider, kind, source, job fields) and DELIVERY records whose last
-status is from that day. A scan on purpose, like the weekly integrity check: the table has no index by
-day, and a daily read of it costs less than a counter on the ingest hot path would (2 AWS calls per
-webhook, docs/adr/0016)."""
+Event records received that day (provider, kind, source, job fields), DELIVERY records whose last
+status is from that day, and the day's REMINDER records: due that day, or, cancelled when planned
+without a send time, planned that day (services/reminders/stats.py defines the day). A scan on
+purpose, like the weekly integrity check: the table has no index by day, and a daily read of it costs
+less than a counter on the ingest hot path (2 AWS calls per webhook) or per reminder sent would
+(docs/adr/0016)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from switchboard.dal.items import from_item, to_attribute_values
+from switchboard.dal.reminders import REMINDER_SK
 from switchboard.dal.table import Table
 
 FIELDS = (
@@ -26,6 +29,16 @@ FIELDS = (
     "exhausted",
     "recovered",
     "delivery_status",
+    # reminder records (services/reminders/stats.py)
+    "#state",
+    "reason",
+    "recipient",
+    "due_at",
+    "sent_at",
+    "delivered_at",
+    "moved_by_quiet_hours",
+    "deferred_reason",
+    "variant",
 )
 
 
@@ -40,11 +53,20 @@ class DailyRecords(Table):
         start, end = day_bounds_ms(day)
         request: dict[str, Any] = {
             "FilterExpression": "begins_with(pk, :evt) AND ((received_at >= :start AND received_at < :end)"
-            " OR (sk = :delivery AND begins_with(updated_at, :day)))",
+            " OR (sk = :delivery AND begins_with(updated_at, :day))"
+            " OR (sk = :reminder AND ((due_at >= :start AND due_at < :end)"
+            " OR (attribute_not_exists(due_at) AND updated_at >= :start AND updated_at < :end))))",
             "ProjectionExpression": ", ".join(FIELDS),
-            "ExpressionAttributeNames": {"#source": "source"},
+            "ExpressionAttributeNames": {"#source": "source", "#state": "state"},
             "ExpressionAttributeValues": to_attribute_values(
-                {":evt": "EVT#", ":start": start, ":end": end, ":delivery": "DELIVERY", ":day": day}
+                {
+                    ":evt": "EVT#",
+                    ":start": start,
+                    ":end": end,
+                    ":delivery": "DELIVERY",
+                    ":day": day,
+                    ":reminder": REMINDER_SK,
+                }
             ),
         }
         while True:

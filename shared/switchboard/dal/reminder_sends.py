@@ -15,20 +15,12 @@ from typing import Any
 
 from switchboard.dal.contacts import AddressKeyedTable
 from switchboard.dal.deliveries import delivery_key
-from switchboard.dal.failures import translated
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.recipients import RECIPIENT_SK
 from switchboard.dal.reminders import DUE_INDEX, day_key, release_day_slot
-from switchboard.errors import StoreUnavailable
 from switchboard.models.reminders import ReminderState
 
-BATCH_GET_LIMIT = 100  # BatchGetItem's maximum keys per request
 TRANSACTION_LIMIT = 100  # TransactWriteItems' maximum actions per request
-_ATTEMPTS = 5  # unprocessed keys are asked again; a table that keeps throttling raises
-
-
-def key_of(item: dict[str, Any]) -> tuple[str, str]:
-    return str(item["pk"]), str(item["sk"])
 
 
 def recipient_key_of(digest: str) -> dict[str, str]:
@@ -67,26 +59,6 @@ class ReminderSends(AddressKeyedTable):
             if not last:
                 return
             request["ExclusiveStartKey"] = last
-
-    def read_many(self, keys: Sequence[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        """Items by (pk, sk), read consistently, 100 keys a BatchGetItem; missing keys are absent."""
-        unique = list({(k["pk"], k["sk"]): k for k in keys}.values())
-        found: dict[tuple[str, str], dict[str, Any]] = {}
-        for start in range(0, len(unique), BATCH_GET_LIMIT):
-            pending = [to_attribute_values(k) for k in unique[start : start + BATCH_GET_LIMIT]]
-            for _ in range(_ATTEMPTS):
-                request = {self.table_name: {"Keys": pending, "ConsistentRead": True}}
-                with translated(StoreUnavailable, "DynamoDB batch_get_item"):
-                    response = self.dynamodb.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    plain = from_item(item)
-                    found[key_of(plain)] = plain
-                pending = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
-                if not pending:
-                    break
-            else:
-                raise StoreUnavailable("DynamoDB batch_get_item: keys left unprocessed")
-        return found
 
     def facts_keys(self, reminder: dict[str, Any]) -> list[dict[str, str]]:
         """What a reminder is re-validated against: its number's suppression, its recipient, its day."""

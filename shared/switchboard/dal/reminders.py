@@ -89,6 +89,7 @@ def reminder_item(plan: ReminderPlan, *, now: float, previous_day: str | None) -
         "previous_day": previous_day,
         "zones": list(plan.zones) or None,
         "variant": plan.variant,
+        "moved_by_quiet_hours": plan.moved_by_quiet_hours or None,  # the day's quiet-hours rate counts it
     }
     item.update({name: value for name, value in optional.items() if value is not None})
     if plan.state is ReminderState.SCHEDULED and plan.due_at is not None:

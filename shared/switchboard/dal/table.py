@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -12,6 +13,8 @@ from switchboard.dal.failures import error_code, is_condition_failure, translate
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.errors import StoreUnavailable
 
+BATCH_GET_LIMIT = 100  # BatchGetItem's maximum keys per request
+_ATTEMPTS = 5  # unprocessed keys are asked again; a table that keeps throttling raises
 CANCELLATION_REASONS = "CancellationReasons"  # the "old item" a cancelled transaction reports
 
 
@@ -80,3 +83,23 @@ class Table:
         if names:
             request["ExpressionAttributeNames"] = names
         return request
+
+    def read_many(self, keys: Sequence[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
+        """Items by (pk, sk), read consistently, 100 keys a BatchGetItem; missing keys are absent."""
+        unique = list({(k["pk"], k["sk"]): k for k in keys}.values())
+        found: dict[tuple[str, str], dict[str, Any]] = {}
+        for start in range(0, len(unique), BATCH_GET_LIMIT):
+            pending = [to_attribute_values(k) for k in unique[start : start + BATCH_GET_LIMIT]]
+            for _ in range(_ATTEMPTS):
+                request = {self.table_name: {"Keys": pending, "ConsistentRead": True}}
+                with translated(StoreUnavailable, "DynamoDB batch_get_item"):
+                    response = self.dynamodb.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    plain = from_item(item)
+                    found[(str(plain["pk"]), str(plain["sk"]))] = plain
+                pending = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
+                if not pending:
+                    break
+            else:
+                raise StoreUnavailable("DynamoDB batch_get_item: keys left unprocessed")
+        return found

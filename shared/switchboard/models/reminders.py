@@ -51,3 +51,12 @@ class ReminderPlan:
     def send_key(self) -> str:
         """The sender's at-most-once key: one per event version."""
         return f"reminder:{self.calendar}:{self.event_id}:{self.version}"
+
+
+@dataclass(frozen=True)
+class DayStats:
+    """A UTC day's reminder numbers (services/reminders/stats.py), for the day and per recipient."""
+
+    day: str
+    total: dict[str, Any]
+    recipients: dict[str, dict[str, Any]]  # recipient id (AddressKeys, never the number) -> its row

@@ -7,9 +7,11 @@ Where each number comes from (docs/adr/0016):
   deliveries by final status;
 - the table's own records: canary checks (HealthRecords), reconciliation runs (their backfills and the
   webhook capture rate), AI usage (the AIUSAGE#<day> partitions, 8 days for the cost trend);
-- CloudWatch, for what is never stored: duplicate and rejected webhooks (bad input stores nothing),
-  opt-outs (the suppression record keeps only the latest keyword), and the reminder counts the reminder
-  functions emit (REMINDER_METRICS). Locally these are null: moto's
+- the reminder records of the day, in the same Scan: the reminder section is the day's row of
+  services/reminders/stats.py, stored by the digest's own run (stats_rollup.py), and computed when
+  the day was not rolled up yet (`source` says which);
+- CloudWatch, for what is never stored: duplicate and rejected webhooks (bad input stores nothing) and
+  opt-outs (the suppression record keeps only the latest keyword). Locally these are null: moto's
   CloudWatch receives no EMF.
 """
 
@@ -29,18 +31,11 @@ from switchboard.services.ai_usage import usage_report
 from switchboard.services.health import health_stats
 from switchboard.services.job_stats import job_stats
 from switchboard.services.processing.delivery import final_outcome
+from switchboard.services.rates import percent
+from switchboard.services.reminders.stats_rollup import ReminderRollup
 
 # Per provider, never stored: a duplicate or a rejected webhook leaves no record (by design).
 PROVIDER_METRICS = ("DuplicateWebhooks", "SignatureRejected", "BadRequests")
-# Reminder counts, emitted by the reminder planner (RemindersScheduled, RemindersCancelled) and - once
-# their branches land - the dispatcher and the sender's reminder path. One list: add a name here.
-REMINDER_METRICS = (
-    "RemindersScheduled",
-    "RemindersCancelled",
-    "RemindersDispatched",
-    "RemindersSent",
-    "RemindersFailed",
-)
 COST_SPIKE_PERCENT = 200  # template.yaml LlmCostSpikeAlarm: yesterday > 2 x the 7 days before
 
 
@@ -53,6 +48,9 @@ class Sources:
     reconcile_runs: Callable[[], list[dict[str, Any]]]  # the newest runs first
     ai_calls_on: Callable[[str], Iterable[dict[str, Any]]]
     metric_sums: Callable[[Sequence[tuple[str, dict[str, str]]], datetime], list[float | None]] | None
+    # The day's reminder row from (day, the day's records): stored and emitted by the digest's run
+    # (ReminderRollup.roll_up), read back (or computed) by the CLI (ReminderRollup.day_row).
+    reminders: Callable[[str, list[dict[str, Any]]], dict[str, Any]]
 
 
 def yesterday(now: float) -> str:
@@ -99,9 +97,9 @@ def build_digest(sources: Sources, day: str) -> dict[str, Any]:
             "delivered": delivery["delivered"],
             "failed": delivery["failed"],
             "in_flight": delivery["in_flight"],
-            "delivery_rate": round(100 * delivery["delivered"] / final, 2) if final else None,
+            "delivery_rate": percent(delivery["delivered"], final),
         },
-        "reminders": _cloudwatch_totals(sources, REMINDER_METRICS, start),
+        "reminders": sources.reminders(day, records),
         "ai": _ai(sources, day),
     }
 
@@ -127,7 +125,7 @@ def _reconciliation(sources: Sources, day: str) -> dict[str, Any]:
         "backfilled": totals["new_messages"],
         "statuses_backfilled": totals["statuses_backfilled"],
         "errors": totals["errors"],
-        "capture_rate": round(100 * (listed - missing) / listed, 2) if listed else None,
+        "capture_rate": percent(listed - missing, listed),
     }
 
 
@@ -138,9 +136,7 @@ def _ai(sources: Sources, day: str) -> dict[str, Any]:
     average = week_before["cost_usd"] / 7
     return {
         **{key: today[key] for key in ("calls", "failures", "cost_usd", "input_tokens", "output_tokens")},
-        "success_rate": round(100 * (today["calls"] - today["failures"]) / today["calls"], 2)
-        if today["calls"]
-        else None,
+        "success_rate": percent(today["calls"] - today["failures"], today["calls"]),
         "average_latency_ms": today["average_latency_ms"],
         "cost_by_feature": {name: s["cost_usd"] for name, s in today["by_feature"].items()},
         "cost_7_day_average_usd": round(average, 6),
@@ -213,20 +209,36 @@ class DailyDigest:
         return digest
 
 
-def table_sources(table_name: str, *, dynamodb: Any = None, cloudwatch: Any = None) -> Sources:
-    """The digest's sources over one events table (the function's, or the CLI's target)."""
-    from switchboard.dal.ai_usage import AiUsageRecords
-    from switchboard.dal.daily_records import DailyRecords
+def table_sources(
+    table_name: str, *, dynamodb: Any = None, cloudwatch: Any = None, roll_up: bool = False
+) -> Sources:
+    """The digest's sources over one events table (the function's, or the CLI's target); `roll_up`
+    stores the day's reminder numbers (the scheduled digest), else they are read back."""
     from switchboard.dal.health_records import HealthRecords
     from switchboard.dal.metric_sums import MetricSums
     from switchboard.dal.reconcile_records import ReconcileRecords
 
+    rollup = reminder_rollup(table_name, dynamodb=dynamodb)
     return Sources(
-        records_of=DailyRecords(table_name, dynamodb=dynamodb).records_of,
+        records_of=rollup.records_of,
         canary_checks=HealthRecords(table_name, dynamodb=dynamodb).history,
         reconcile_runs=lambda: ReconcileRecords(table_name, dynamodb=dynamodb).list_runs(limit=50),
-        ai_calls_on=AiUsageRecords(table_name, dynamodb=dynamodb).calls_on,
+        ai_calls_on=rollup.calls_on,
         metric_sums=MetricSums(cloudwatch=cloudwatch).daily,
+        reminders=rollup.roll_up if roll_up else rollup.day_row,
+    )
+
+
+def reminder_rollup(table_name: str, *, dynamodb: Any = None) -> ReminderRollup:
+    """The reminder numbers' rollup over one events table (the digest's, or `metrics reminders`')."""
+    from switchboard.dal.ai_usage import AiUsageRecords
+    from switchboard.dal.daily_records import DailyRecords
+    from switchboard.dal.reminder_stats import ReminderStatsRecords
+
+    return ReminderRollup(
+        store=ReminderStatsRecords(table_name, dynamodb=dynamodb),
+        calls_on=AiUsageRecords(table_name, dynamodb=dynamodb).calls_on,
+        records_of=DailyRecords(table_name, dynamodb=dynamodb).records_of,
     )
 
 
@@ -239,6 +251,6 @@ def default_digest() -> DailyDigest:
 
     settings = reconcile_settings()
     return DailyDigest(
-        sources=table_sources(settings.table_name),
+        sources=table_sources(settings.table_name, roll_up=True),
         publish=partial(publish_alert, settings.alerts_topic_arn),
     )

@@ -1,18 +1,35 @@
 """`switchboard metrics daily [--date D] [--json]`: one day's numbers, the same document the daily
 digest e-mails (services/digest.py builds both); `switchboard metrics variants [--json]`: the reminder
-A/B arms compared (services/reminders/variant_report.py)."""
+A/B arms compared (services/reminders/variant_report.py); `switchboard metrics reminders [--date D]
+[--phone +E164] [--days N] [--json]`: the stored reminder numbers per day or of one recipient
+(services/reminders/stats.py)."""
 
 from __future__ import annotations
 
 import argparse
 import time
-from datetime import date
+from datetime import UTC, date, datetime
+from typing import Any
 
 from switchboard.errors import StoreUnavailable
 from switchboard.services.digest import build_digest, render, table_sources, yesterday
 from switchboard_ops.cli import aws
-from switchboard_ops.cli.output import CliError, print_json
+from switchboard_ops.cli.output import CliError, print_json, table
 from switchboard_ops.cli.target import add_target_arguments, address_keys, resolve
+
+MAX_DAYS = 400  # the stored rows' retention (dal/reminder_stats.py)
+COLUMNS = (  # (header, row field) of `metrics reminders`' table; --json has every field
+    ("reminders", "reminders"),
+    ("sent", "sent"),
+    ("delivered", "delivered"),
+    ("failed", "failed"),
+    ("delivery %", "delivery_rate"),
+    ("opt-out %", "opt_out_rate"),
+    ("quiet-hours %", "quiet_hours_rate"),
+    ("limit %", "daily_limit_rate"),
+    ("llm texts", "texts"),
+    ("llm cost", "llm_cost_usd"),
+)
 
 
 def _day(value: str) -> str:
@@ -20,6 +37,12 @@ def _day(value: str) -> str:
         return date.fromisoformat(value).isoformat()
     except ValueError:
         raise argparse.ArgumentTypeError(f"--date must be YYYY-MM-DD, got {value!r}") from None
+
+
+def _days(value: str) -> int:
+    if not value.isdigit() or not 1 <= int(value) <= MAX_DAYS:
+        raise argparse.ArgumentTypeError(f"--days must be a whole number from 1 to {MAX_DAYS}, got {value!r}")
+    return int(value)
 
 
 def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
@@ -47,6 +70,20 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     variants.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
     add_target_arguments(variants)
     variants.set_defaults(run=show_variants)
+    reminders = actions.add_parser(
+        "reminders",
+        help="reminder and delivery numbers per UTC day, or of one recipient (--phone)",
+        description="Scheduled, sent, delivered, failed, cancelled by reason, delivery / opt-out / "
+        "quiet-hours / daily-limit rates, template vs LLM texts, LLM success, time and cost. Rows the "
+        "daily digest stored (one Query); a day it has not rolled up yet (today) is computed from the "
+        "records and says so.",
+    )
+    reminders.add_argument("--date", type=_day, default=None, help="the last UTC day (default: today)")
+    reminders.add_argument("--days", type=_days, default=1, help="days up to --date (default 1, max 400)")
+    reminders.add_argument("--phone", default=None, help="one recipient's rows: E.164, e.g. +14155550123")
+    reminders.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_target_arguments(reminders)
+    reminders.set_defaults(run=show_reminders)
 
 
 def show_daily(args: argparse.Namespace) -> int:
@@ -87,3 +124,38 @@ def show_variants(args: argparse.Namespace) -> int:
     else:
         print(variant_report.render(rows))
     return 0
+
+
+def show_reminders(args: argparse.Namespace) -> int:
+    from switchboard.services.digest import reminder_rollup
+    from switchboard_ops.cli.recipients import e164
+
+    phone = e164(args.phone) if args.phone is not None else None
+    target = resolve(args)
+    rollup = reminder_rollup(target.table_name, dynamodb=target.client("dynamodb"))
+    last = args.date or datetime.now(UTC).date().isoformat()
+    with aws.translated("read the reminder numbers"):
+        try:
+            if phone is None:
+                rows = rollup.day_rows(last, args.days)
+            else:
+                rows = rollup.recipient_rows(address_keys(target).of(phone), last, args.days)
+        except StoreUnavailable as exc:
+            raise CliError(str(exc), error="store_unavailable") from exc
+    if args.as_json:
+        print_json({"table": target.table_name, "last": last, "days": args.days, "rows": rows})
+    else:
+        print(_reminder_table(rows) if rows else "no reminders for that number in those days")
+    return 0
+
+
+def _reminder_table(rows: list[dict[str, Any]]) -> str:
+    def cell(row: dict[str, Any], name: str) -> str:
+        value = row.get(name)
+        if name == "texts":
+            return str((value or {}).get("llm", "-"))
+        return "-" if value is None else str(value)
+
+    body = [[row["day"], *(cell(row, name) for _, name in COLUMNS), row["source"]] for row in rows]
+    headers = ["day", *(header for header, _ in COLUMNS), "source"]
+    return table(headers, body, numeric=range(1, len(COLUMNS) + 1))

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchboard.services.reminders.delivery import instant_ms
+from switchboard.services.reminders.stats import opted_out_after
 
 
 @dataclass
@@ -80,8 +81,7 @@ def _opted_out_after(
     if phone not in seen:
         at = suppressed_at(str(phone))
         seen[phone] = instant_ms(at, 0) if at else None
-    since = seen[phone]
-    return since is not None and since >= int(item["sent_at"])
+    return opted_out_after(item["sent_at"], seen[phone])
 
 
 def render(rows: list[dict[str, Any]]) -> str:
