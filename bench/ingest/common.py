@@ -243,7 +243,7 @@ def set_up_handlers(session: Any) -> Handlers:
 
 def mark_processed(dynamodb: Any, table_name: str, provider_message_ids: set[str]) -> int:
     """Sets job_state=PROCESSED on our stored events for these message ids (as the worker would)."""
-    from switchboard.services.store import PROCESSED
+    from switchboard.models.states import JobState
 
     marked = 0
     pages = dynamodb.get_paginator("scan").paginate(TableName=table_name)
@@ -254,7 +254,7 @@ def mark_processed(dynamodb: Any, table_name: str, provider_message_ids: set[str
                     TableName=table_name,
                     Key={"pk": item["pk"], "sk": item["sk"]},
                     UpdateExpression="SET job_state = :done",
-                    ExpressionAttributeValues={":done": {"S": PROCESSED}},
+                    ExpressionAttributeValues={":done": {"S": JobState.PROCESSED.value}},
                 )
                 marked += 1
     return marked

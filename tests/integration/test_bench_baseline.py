@@ -162,3 +162,17 @@ def test_the_payload_figure_measures_the_old_item_over_the_limit_and_ours_under(
     assert results["normal"]["calls"] == [{"dynamodb.PutItem": 1, "sqs.SendMessage": 1}]
     assert results["oversized"]["calls"] == [{"dynamodb.PutItem": 1, "s3.PutObject": 1, "sqs.SendMessage": 1}]
     assert results["compressible"]["calls"] == [{"dynamodb.PutItem": 1, "sqs.SendMessage": 1}]
+
+
+def test_mark_processed_finishes_our_stored_job_as_the_worker_would(stack, dynamodb, lambda_context):
+    # Given a webhook our handler stored (its job RECEIVED)
+    event = twilio_webhook()
+    common.load_our_handler().handler(copy.deepcopy(event), lambda_context)
+
+    # When the calls figure marks it processed
+    marked = common.mark_processed(dynamodb, stack.tables["EventsTable"], {message_sid(event)})
+
+    # Then that one item's job state is PROCESSED
+    items = dynamodb.scan(TableName=stack.tables["EventsTable"])["Items"]
+    assert marked == 1
+    assert [item["job_state"]["S"] for item in items] == ["PROCESSED"]
