@@ -13,6 +13,7 @@ from switchboard.container import forget_per_container
 from switchboard.dal import aws
 from switchboard_ops.local.provision import StackResources, provision
 from switchboard_ops.local.secrets import webhook_secrets_document
+from switchboard_ops.project import load_handler
 from switchboard_ops.sandbox import Sandbox
 
 
@@ -38,6 +39,17 @@ def dynamodb() -> Any:
 @pytest.fixture
 def sqs() -> Any:
     return aws.client("sqs")
+
+
+@pytest.fixture
+def reconcile(stack: StackResources, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """ReconcileFunction's handler with AlertsTopic wired (the digest publishes to it)."""
+    from switchboard.function_settings import reconcile_settings
+
+    monkeypatch.setenv("ALERTS_TOPIC_ARN", stack.topics["AlertsTopic"])
+    reconcile_settings.cache_clear()
+    yield load_handler("reconcile")
+    reconcile_settings.cache_clear()
 
 
 @pytest.fixture(scope="module")

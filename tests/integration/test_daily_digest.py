@@ -26,16 +26,6 @@ DAY = "2026-11-25"
 NOON = datetime(2026, 11, 25, 12, tzinfo=UTC).timestamp()
 
 
-@pytest.fixture
-def reconcile(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from switchboard.function_settings import reconcile_settings
-
-    monkeypatch.setenv("ALERTS_TOPIC_ARN", stack.topics["AlertsTopic"])
-    reconcile_settings.cache_clear()
-    yield load_handler("reconcile")
-    reconcile_settings.cache_clear()
-
-
 def today() -> str:
     return datetime.now(UTC).date().isoformat()
 

@@ -23,22 +23,12 @@ from switchboard.models.reminders import ReminderPlan, ReminderState
 from switchboard_ops.cli import metrics as metrics_cli
 from switchboard_ops.cli.main import main
 from switchboard_ops.cli.target import Target
-from switchboard_ops.project import load_event, load_handler
+from switchboard_ops.project import load_event
 
 DAY = "2026-11-25"  # events/reconcile/daily_digest.json's date
 NOON = datetime(2026, 11, 25, 12, tzinfo=UTC).timestamp()
 VERSION = "00000000000000000001"
 ANA, BEN = "+14155550101", "+14155550102"
-
-
-@pytest.fixture
-def reconcile(stack: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from switchboard.function_settings import reconcile_settings
-
-    monkeypatch.setenv("ALERTS_TOPIC_ARN", stack.topics["AlertsTopic"])
-    reconcile_settings.cache_clear()
-    yield load_handler("reconcile")
-    reconcile_settings.cache_clear()
 
 
 @pytest.fixture
