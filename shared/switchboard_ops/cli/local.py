@@ -47,6 +47,12 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "startup (also fire each once at start); default $SWITCHBOARD_SCHEDULES or on",
     )
     up.add_argument(
+        "--alarms",
+        choices=("on", "off"),
+        help="evaluate the template's CloudWatch alarms on the stack clock and publish their ALARM / OK "
+        "notifications to AlertsTopic; default $SWITCHBOARD_ALARMS or on",
+    )
+    up.add_argument(
         "--env",
         action="append",
         default=[],
@@ -128,7 +134,11 @@ def local_up(args: argparse.Namespace) -> int:
         sys.stdout.reconfigure(line_buffering=True)  # handler log lines show up at once, even in a pipe
     try:
         config = StackConfig.from_env(
-            aws_request_log=args.verbose, time_scale=args.time_scale, schedules=args.schedules, env=args.env
+            aws_request_log=args.verbose,
+            time_scale=args.time_scale,
+            schedules=args.schedules,
+            env=args.env,
+            alarms=args.alarms,
         )
         return run(config)
     except LocalStackError as exc:

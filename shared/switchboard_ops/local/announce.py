@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -114,6 +115,7 @@ def banner(
     scheduler: Scheduler,
     notes: list[str],
     out: TextIO,
+    alarms: Sequence[str] = (),
 ) -> None:
     lines = ["", "Switchboard local stack is up (Ctrl-C to stop)"]
     for route in routes:
@@ -149,6 +151,7 @@ def banner(
         f"judged after {canary['timeout_seconds']} s: switchboard health run --wait",
         f"  alerts      AlertsTopic -> SQS {state['alerts_queue_url'].rsplit('/', 1)[-1]}: "
         "switchboard alerts list",
+        *(f"  {line}" for line in alarms),
         f"  control     {state['control_url']}  switchboard local trigger <FunctionLogicalId>",
     ]
     lines += [
