@@ -4,20 +4,23 @@ AlertsTopic (switchboard_ops/local/emf.py, alarm_evaluator.py)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import boto3
 import pytest
 
+from switchboard.dal.metric_sums import MetricSums
 from switchboard.observability import service_metric
 from switchboard_ops.local.alarm_evaluator import AlarmEvaluator, provision_alarms
 from switchboard_ops.local.alarm_rules import alarm_specs
 from switchboard_ops.local.emf import EmfCapture
 from switchboard_ops.local.environment import template_parameters
+from switchboard_ops.local.moto_patches import dimension_order
 from switchboard_ops.local.provision import alerts_inbox
 from switchboard_ops.local.template import load_template
 
@@ -162,3 +165,37 @@ def test_settling_on_ok_at_start_sends_nothing(stack, evaluator):
     assert changes == [("CallbacksOverdueAlarm", "INSUFFICIENT_DATA", "OK")]
     assert state(OVERDUE) == "OK"
     assert inbox(stack) == []
+
+
+def put_duplicate_as_emf_orders_it(day_start: datetime) -> None:
+    """DuplicateWebhooks with the dimensions in Powertools' EMF order: service, then provider."""
+    boto3.client("cloudwatch", region_name="us-east-1").put_metric_data(
+        Namespace="Switchboard",
+        MetricData=[
+            {
+                "MetricName": "DuplicateWebhooks",
+                "Dimensions": [
+                    {"Name": "service", "Value": "switchboard"},
+                    {"Name": "provider", "Value": "twilio"},
+                ],
+                "Timestamp": day_start + timedelta(hours=1),
+                "Value": 2.0,
+            }
+        ],
+    )
+
+
+@pytest.mark.parametrize(("patched", "expected"), [(True, [2.0]), (False, [None])])
+def test_daily_sums_find_emf_metrics_whatever_their_dimension_order_with_the_patch(stack, patched, expected):
+    # Given a metric stored with its dimensions in EMF's order (moto as the local stack runs it, or not)
+    day_start = datetime.now(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    put_duplicate_as_emf_orders_it(day_start)
+
+    # When `metrics daily`'s dal sums it (its query names the dimensions sorted: provider, service)
+    with dimension_order() if patched else contextlib.nullcontext():
+        sums = MetricSums(boto3.client("cloudwatch", region_name="us-east-1")).daily(
+            [("DuplicateWebhooks", {"provider": "twilio"})], day_start
+        )
+
+    # Then the patched moto finds it, as CloudWatch (dimensions are a set); moto as shipped does not
+    assert sums == expected
