@@ -167,6 +167,44 @@ def test_settling_on_ok_at_start_sends_nothing(stack, evaluator):
     assert inbox(stack) == []
 
 
+def test_a_metric_math_alarm_fires_on_its_expression(stack):
+    # Given ProcessingFailureRateAlarm created in moto, and an hour with 3 retried, 0 exhausted and 7
+    # processed jobs
+    template = load_template()
+    specs, _ = alarm_specs(template, template_parameters(template, {}))
+    [spec] = [spec for spec in specs if spec.logical_id == "ProcessingFailureRateAlarm"]
+    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
+    provision_alarms(cloudwatch, PREFIX, [spec], stack.topics)
+    evaluator = AlarmEvaluator(
+        [spec],
+        cloudwatch=cloudwatch,
+        sns=boto3.client("sns", region_name="us-east-1"),
+        topics=stack.topics,
+        prefix=PREFIX,
+        scale=60,  # the hour is a minute
+        anchor=time.time() - 90,
+        log=lambda line: None,
+    )
+    at = datetime.fromtimestamp(evaluator.anchor + 10, tz=UTC)
+    service = [{"Name": "service", "Value": "switchboard"}]
+    cloudwatch.put_metric_data(
+        Namespace="Switchboard",
+        MetricData=[
+            {"MetricName": name, "Dimensions": service, "Timestamp": at, "Value": value}
+            for name, value in (("JobsRetried", 3.0), ("JobsExhausted", 0.0), ("JobsProcessed", 7.0))
+        ],
+    )
+
+    # When the scaled hour closes
+    changes = evaluator.evaluate_once(evaluator.anchor + 60.5)
+
+    # Then 100 * (3 + 0) / 10 = 30 % > 20 %: ALARM, recorded in moto with the expression's value
+    assert changes == [("ProcessingFailureRateAlarm", "INSUFFICIENT_DATA", "ALARM")]
+    [alarm] = cloudwatch.describe_alarms(AlarmNames=[f"{PREFIX}-ProcessingFailureRateAlarm"])["MetricAlarms"]
+    assert alarm["StateValue"] == "ALARM"
+    assert "[30] was greater than the threshold (20)" in alarm["StateReason"]
+
+
 def put_duplicate_as_emf_orders_it(day_start: datetime) -> None:
     """DuplicateWebhooks with the dimensions in Powertools' EMF order: service, then provider."""
     boto3.client("cloudwatch", region_name="us-east-1").put_metric_data(

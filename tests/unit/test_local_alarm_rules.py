@@ -146,7 +146,6 @@ def test_alarms_the_stack_cannot_evaluate_are_listed_with_why():
     specs, skipped = alarm_specs(template, template_parameters(template, {}))
 
     assert skipped["InboundTwilioVolumeAlarm"].startswith("anomaly detection")
-    assert skipped["DeliveryRateAlarm"] == "metric math"
     assert skipped["ProcessingDeadLetterAlarm"].startswith("AWS/SQS")
     every_alarm = {
         logical_id
@@ -154,3 +153,17 @@ def test_alarms_the_stack_cannot_evaluate_are_listed_with_why():
         if resource["Type"] == "AWS::CloudWatch::Alarm"
     }
     assert {spec.logical_id for spec in specs} | set(skipped) == every_alarm
+
+
+def test_the_template_metric_math_alarms_are_evaluated_over_their_metrics_period():
+    template = load_template()
+    specs = {spec.logical_id: spec for spec in alarm_specs(template, template_parameters(template, {}))[0]}
+
+    for name in ("ProcessingFailureRateAlarm", "DeliveryRateAlarm", "OptOutRateAlarm", "LlmFailureRateAlarm"):
+        assert specs[name].math is not None and specs[name].period == 3600, name
+    delivery = specs["DeliveryRateAlarm"].math
+    assert delivery is not None
+    assert {query.id: query.metric_name for query in delivery.metrics} == {
+        "delivered": "MessagesDelivered",
+        "failed": "MessagesUndelivered",
+    }

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from switchboard_ops.local import alarm_math
 from switchboard_ops.local.alarm_rules import INSUFFICIENT, AlarmSpec, aggregate, decide
 
 EVALUATION_SECONDS = 60  # CloudWatch evaluates every minute
@@ -43,14 +44,21 @@ def alarm_name(prefix: str, spec: AlarmSpec) -> str:
 def provision_alarms(cloudwatch: Any, prefix: str, specs: list[AlarmSpec], topics: dict[str, str]) -> None:
     """The evaluated alarms as CloudFormation would create them (state INSUFFICIENT_DATA)."""
     for spec in specs:
+        metric: dict[str, Any] = (
+            {"Metrics": [_metric_query(query) for query in spec.math.definition]}
+            if spec.math
+            else {
+                "Namespace": spec.namespace,
+                "MetricName": spec.metric_name,
+                "Dimensions": [{"Name": name, "Value": value} for name, value in spec.dimensions],
+                "Statistic": spec.statistic,
+                "Period": spec.period,
+            }
+        )
         cloudwatch.put_metric_alarm(
             AlarmName=alarm_name(prefix, spec),
             AlarmDescription=spec.description[:1024],
-            Namespace=spec.namespace,
-            MetricName=spec.metric_name,
-            Dimensions=[{"Name": name, "Value": value} for name, value in spec.dimensions],
-            Statistic=spec.statistic,
-            Period=spec.period,
+            **metric,
             EvaluationPeriods=spec.evaluation_periods,
             DatapointsToAlarm=spec.datapoints_to_alarm,
             Threshold=spec.threshold,
@@ -65,6 +73,15 @@ def provision_alarms(cloudwatch: Any, prefix: str, specs: list[AlarmSpec], topic
             StateValue=INSUFFICIENT,
             StateReason="Unchecked: Initial alarm creation",
         )
+
+
+def _metric_query(query: dict[str, Any]) -> dict[str, Any]:
+    """A template Metrics entry as the API takes it (the template's YAML is already the API's shape)."""
+    return {
+        key: value
+        for key, value in query.items()
+        if key in ("Id", "Expression", "Label", "ReturnData", "MetricStat")
+    }
 
 
 def _iso(moment: float) -> str:
@@ -89,21 +106,30 @@ def notification(
         "OKActions": list(spec.ok_actions),
         "AlarmActions": list(spec.alarm_actions),
         "InsufficientDataActions": [],
-        "Trigger": {
-            "MetricName": spec.metric_name,
-            "Namespace": spec.namespace,
-            "StatisticType": "Statistic",
-            "Statistic": spec.statistic.upper(),
-            "Unit": None,
-            "Dimensions": [{"value": value, "name": name} for name, value in spec.dimensions],
-            "Period": spec.period,
-            "EvaluationPeriods": spec.evaluation_periods,
-            "DatapointsToAlarm": spec.datapoints_to_alarm,
-            "ComparisonOperator": spec.comparison,
-            "Threshold": spec.threshold,
-            "TreatMissingData": spec.treat_missing,
-            "EvaluateLowSampleCountPercentile": "",
-        },
+        "Trigger": _trigger(spec),
+    }
+
+
+def _trigger(spec: AlarmSpec) -> dict[str, Any]:
+    common = {
+        "Period": spec.period,
+        "EvaluationPeriods": spec.evaluation_periods,
+        "DatapointsToAlarm": spec.datapoints_to_alarm,
+        "ComparisonOperator": spec.comparison,
+        "Threshold": spec.threshold,
+        "TreatMissingData": spec.treat_missing,
+        "EvaluateLowSampleCountPercentile": "",
+    }
+    if spec.math:
+        return {"Metrics": [_metric_query(query) for query in spec.math.definition], **common}
+    return {
+        "MetricName": spec.metric_name,
+        "Namespace": spec.namespace,
+        "StatisticType": "Statistic",
+        "Statistic": spec.statistic.upper(),
+        "Unit": None,
+        "Dimensions": [{"value": value, "name": name} for name, value in spec.dimensions],
+        **common,
     }
 
 
@@ -167,18 +193,41 @@ class AlarmEvaluator:
         return [(end - (n + 1) * period, end - n * period) for n in reversed(range(spec.evaluation_periods))]
 
     def datapoint(self, spec: AlarmSpec, start: float, end: float) -> float | None:
+        """The alarm's value for one period: its metric's statistic, or its expression over its metrics."""
         if end <= self.anchor:
             return None
+        if spec.math is None:
+            return self._statistic(
+                spec.namespace, spec.metric_name, spec.dimensions, spec.statistic, start, end
+            )
+        values = {
+            query.id: self._statistic(
+                query.namespace, query.metric_name, query.dimensions, query.statistic, start, end
+            )
+            for query in spec.math.metrics
+        }
+        result = alarm_math.evaluate(alarm_math.parse(spec.math.expression), values)
+        return None if result is None or result != result else result  # NaN (x / 0): no datapoint
+
+    def _statistic(
+        self,
+        namespace: str,
+        metric_name: str,
+        dimensions: tuple[tuple[str, str], ...],
+        statistic: str,
+        start: float,
+        end: float,
+    ) -> float | None:
         response = self.cloudwatch.get_metric_statistics(
-            Namespace=spec.namespace,
-            MetricName=spec.metric_name,
-            Dimensions=[{"Name": name, "Value": value} for name, value in spec.dimensions],
+            Namespace=namespace,
+            MetricName=metric_name,
+            Dimensions=[{"Name": name, "Value": value} for name, value in dimensions],
             StartTime=datetime.fromtimestamp(max(start, self.anchor), tz=UTC),
             EndTime=datetime.fromtimestamp(end, tz=UTC),
             Period=int(end - start),
             Statistics=["SampleCount", "Sum", "Minimum", "Maximum"],
         )
-        return aggregate(spec.statistic, response.get("Datapoints", []))
+        return aggregate(statistic, response.get("Datapoints", []))
 
     def evaluate_once(self, now: float) -> list[tuple[str, str, str]]:
         """One round over every alarm: the (logical id, old, new) state changes it made."""

@@ -1,9 +1,9 @@
 """The template's CloudWatch alarms as the local stack evaluates them, and CloudWatch's rule for a state.
 
-`alarm_specs` reads every AWS::CloudWatch::Alarm: single-metric alarms on a namespace the stack publishes
-(EMF -> moto, emf.py) are evaluated locally; the rest are listed with the reason they are not - metric
-math and anomaly-detection alarms (moto evaluates neither, and no band can be learned locally) and AWS/*
-metrics (moto's SQS never publishes ApproximateNumberOfMessagesVisible and the like).
+`alarm_specs` reads every AWS::CloudWatch::Alarm: single-metric alarms and metric-math alarms within
+alarm_math's subset, on the namespace the stack publishes (EMF -> moto, emf.py), are evaluated locally; the
+rest are listed with the reason they are not - anomaly-detection alarms (no band can be learned locally)
+and AWS/* metrics (moto's SQS never publishes ApproximateNumberOfMessagesVisible and the like).
 
 `decide` is the M-of-N rule over the last EvaluationPeriods datapoints (None = no datapoint), with
 TreatMissingData: `breaching` / `notBreaching` count a missing period as bad / good; `missing` judges the
@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from switchboard_ops.local.alarm_math import MathError, parse
 from switchboard_ops.local.template import resources_of_type
 
 OK, ALARM, INSUFFICIENT = "OK", "ALARM", "INSUFFICIENT_DATA"
@@ -30,6 +31,25 @@ COMPARISONS: dict[str, tuple[Callable[[float, float], bool], str]] = {
 }
 STATISTICS = ("SampleCount", "Average", "Sum", "Minimum", "Maximum")
 TREATMENTS = ("missing", "notBreaching", "breaching", "ignore")
+
+
+@dataclass(frozen=True)
+class MetricQuery:
+    """One metric of a metric-math alarm (a MetricStat with its Id)."""
+
+    id: str
+    namespace: str
+    metric_name: str
+    dimensions: tuple[tuple[str, str], ...]
+    statistic: str
+
+
+@dataclass(frozen=True)
+class MathAlarm:
+    expression_id: str
+    expression: str
+    metrics: tuple[MetricQuery, ...]
+    definition: tuple[dict[str, Any], ...]  # the template's Metrics, for put_metric_alarm and the Trigger
 
 
 @dataclass(frozen=True)
@@ -48,6 +68,7 @@ class AlarmSpec:
     alarm_actions: tuple[str, ...]  # topic logical ids
     ok_actions: tuple[str, ...]
     description: str = ""
+    math: MathAlarm | None = None  # a metric-math alarm: namespace, metric name, statistic unused
 
     def breaches(self, value: float) -> bool:
         return COMPARISONS[self.comparison][0](value, self.threshold)
@@ -119,11 +140,45 @@ def _topics(actions: Any) -> tuple[str, ...]:
     return tuple(action["Ref"] for action in actions or [] if isinstance(action, dict) and "Ref" in action)
 
 
+def _dimensions(items: Any, parameters: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    return tuple((item["Name"], _ref(item["Value"], parameters)) for item in items or [])
+
+
+def math_alarm(props: dict[str, Any], parameters: dict[str, Any]) -> tuple[MathAlarm, int]:
+    """A metric-math alarm's expression and metrics, and their common period; MathError if not local."""
+    queries = props["Metrics"]
+    returned = [query for query in queries if query.get("ReturnData", True)]
+    if len(returned) != 1 or "Expression" not in returned[0]:
+        raise MathError("one returned expression expected")
+    parse(returned[0]["Expression"])
+    metrics, periods = [], set()
+    for query in queries:
+        stat = query.get("MetricStat")
+        if stat is None:
+            continue
+        metric = stat["Metric"]
+        if str(metric["Namespace"]).startswith("AWS/") or stat["Stat"] not in STATISTICS:
+            raise MathError(f"{metric['Namespace']} / {stat['Stat']} not evaluated locally")
+        dimensions = _dimensions(metric.get("Dimensions"), parameters)
+        metrics.append(
+            MetricQuery(query["Id"], metric["Namespace"], metric["MetricName"], dimensions, stat["Stat"])
+        )
+        periods.add(int(stat["Period"]))
+    if len(periods) != 1:
+        raise MathError("metrics with different periods")
+    math = MathAlarm(returned[0]["Id"], returned[0]["Expression"], tuple(metrics), tuple(queries))
+    return math, periods.pop()
+
+
 def not_evaluated_reason(props: dict[str, Any]) -> str | None:
     if "Metrics" in props:
         if "ThresholdMetricId" in props:
             return "anomaly detection (no band is learned locally)"
-        return "metric math"
+        try:
+            math_alarm(props, {})
+        except MathError as exc:
+            return f"metric math ({exc})"
+        return None
     if str(props.get("Namespace", "")).startswith("AWS/"):
         return f"{props['Namespace']} metrics (moto publishes none)"
     if "ExtendedStatistic" in props or props.get("Statistic") not in STATISTICS:
@@ -141,24 +196,23 @@ def alarm_specs(
     skipped: dict[str, str] = {}
     for logical_id, props in resources_of_type(template, "AWS::CloudWatch::Alarm").items():
         reason = not_evaluated_reason(props)
-        dimensions = tuple(
-            (item["Name"], _ref(item["Value"], parameters)) for item in props.get("Dimensions") or []
-        )
+        dimensions = _dimensions(props.get("Dimensions"), parameters)
         threshold = _ref(props.get("Threshold"), parameters)
         if reason is None and (threshold is None or any(not isinstance(v, str) for _, v in dimensions)):
             reason = "a Threshold or dimension the local stack cannot resolve"
         if reason is not None:
             skipped[logical_id] = reason
             continue
+        math, period = math_alarm(props, parameters) if "Metrics" in props else (None, 0)
         evaluation_periods = int(props["EvaluationPeriods"])
         specs.append(
             AlarmSpec(
                 logical_id=logical_id,
-                namespace=props["Namespace"],
-                metric_name=props["MetricName"],
+                namespace=props.get("Namespace", ""),
+                metric_name=math.expression_id if math else props["MetricName"],
                 dimensions=dimensions,
-                statistic=props["Statistic"],
-                period=int(props["Period"]),
+                statistic=props.get("Statistic", ""),
+                period=period if math else int(props["Period"]),
                 evaluation_periods=evaluation_periods,
                 datapoints_to_alarm=int(props.get("DatapointsToAlarm", evaluation_periods)),
                 threshold=float(threshold),
@@ -167,6 +221,7 @@ def alarm_specs(
                 alarm_actions=_topics(props.get("AlarmActions")),
                 ok_actions=_topics(props.get("OKActions")),
                 description=str(props.get("AlarmDescription", "")),
+                math=math,
             )
         )
     return specs, skipped
