@@ -22,6 +22,7 @@ from switchboard_ops.local.emf import EmfCapture
 from switchboard_ops.local.environment import template_parameters
 from switchboard_ops.local.moto_patches import dimension_order
 from switchboard_ops.local.provision import alerts_inbox
+from switchboard_ops.local.queue_metrics import QueueMetrics, queue_names
 from switchboard_ops.local.template import load_template
 
 PREFIX = "switchboard-local"
@@ -203,6 +204,36 @@ def test_a_metric_math_alarm_fires_on_its_expression(stack):
     [alarm] = cloudwatch.describe_alarms(AlarmNames=[f"{PREFIX}-ProcessingFailureRateAlarm"])["MetricAlarms"]
     assert alarm["StateValue"] == "ALARM"
     assert "[30] was greater than the threshold (20)" in alarm["StateReason"]
+
+
+def test_a_dead_lettered_job_raises_the_dead_letter_alarm_from_the_sampled_queue_depth(stack):
+    # Given the DLQ alarm evaluated on the local queue's name, and one job in the processing DLQ
+    template = load_template()
+    parameters = template_parameters(template, queue_names(stack.queues))
+    specs, _ = alarm_specs(template, parameters)
+    [spec] = [spec for spec in specs if spec.logical_id == "ProcessingDeadLetterAlarm"]
+    cloudwatch, sqs = (boto3.client(name, region_name="us-east-1") for name in ("cloudwatch", "sqs"))
+    provision_alarms(cloudwatch, PREFIX, [spec], stack.topics)
+    sqs.send_message(QueueUrl=stack.queues["ProcessingDeadLetterQueue"], MessageBody="{}")
+    sampler = QueueMetrics(sqs, cloudwatch, stack.queues)
+    evaluator = AlarmEvaluator(
+        [spec],
+        cloudwatch=cloudwatch,
+        sns=boto3.client("sns", region_name="us-east-1"),
+        topics=stack.topics,
+        prefix=PREFIX,
+        scale=60,  # the 5-minute period is 5 s
+        anchor=time.time() - 6,
+        log=lambda line: None,
+    )
+
+    # When the queue depth is sampled in the period and the period closes
+    sampler.publish(evaluator.anchor + 1)
+    changes = evaluator.evaluate_once(evaluator.anchor + 5.5)
+
+    # Then the alarm is ALARM: Maximum 1 visible message > 0
+    assert changes == [("ProcessingDeadLetterAlarm", "INSUFFICIENT_DATA", "ALARM")]
+    assert state(f"{PREFIX}-ProcessingDeadLetterAlarm") == "ALARM"
 
 
 def put_duplicate_as_emf_orders_it(day_start: datetime) -> None:

@@ -17,6 +17,7 @@ from switchboard_ops.local.alarm_rules import (
     decide,
 )
 from switchboard_ops.local.environment import template_parameters
+from switchboard_ops.local.queue_metrics import queue_names
 from switchboard_ops.local.template import load_template
 
 SPEC = AlarmSpec(
@@ -146,7 +147,11 @@ def test_alarms_the_stack_cannot_evaluate_are_listed_with_why():
     specs, skipped = alarm_specs(template, template_parameters(template, {}))
 
     assert skipped["InboundTwilioVolumeAlarm"].startswith("anomaly detection")
-    assert skipped["ProcessingDeadLetterAlarm"].startswith("AWS/SQS")
+    assert (
+        skipped["ProcessingStaleJobsAlarm"] == "AWS/SQS ApproximateAgeOfOldestMessage (not published locally)"
+    )
+    # a queue's name comes from the stack (!GetAtt): without it, the alarm is not evaluated, and says why
+    assert skipped["ProcessingDeadLetterAlarm"] == "a Threshold or dimension the local stack cannot resolve"
     every_alarm = {
         logical_id
         for logical_id, resource in template["Resources"].items()
@@ -167,3 +172,16 @@ def test_the_template_metric_math_alarms_are_evaluated_over_their_metrics_period
         "delivered": "MessagesDelivered",
         "failed": "MessagesUndelivered",
     }
+
+
+def test_dead_letter_queue_alarms_are_evaluated_on_the_queue_the_stack_named():
+    template = load_template()
+    names = queue_names({"ProcessingDeadLetterQueue": "http://127.0.0.1:4566/123456789012/local-PDLQ"})
+    specs, _ = alarm_specs(template, template_parameters(template, names))
+
+    [dlq] = [spec for spec in specs if spec.logical_id == "ProcessingDeadLetterAlarm"]
+    assert (dlq.namespace, dlq.metric_name, dlq.dimensions) == (
+        "AWS/SQS",
+        "ApproximateNumberOfMessagesVisible",
+        (("QueueName", "local-PDLQ"),),
+    )

@@ -3,7 +3,7 @@
 `alarm_specs` reads every AWS::CloudWatch::Alarm: single-metric alarms and metric-math alarms within
 alarm_math's subset, on the namespace the stack publishes (EMF -> moto, emf.py), are evaluated locally; the
 rest are listed with the reason they are not - anomaly-detection alarms (no band can be learned locally)
-and AWS/* metrics (moto's SQS never publishes ApproximateNumberOfMessagesVisible and the like).
+and AWS/* metrics the stack does not publish (queue_metrics.py samples the SQS queue depths; nothing else).
 
 `decide` is the M-of-N rule over the last EvaluationPeriods datapoints (None = no datapoint), with
 TreatMissingData: `breaching` / `notBreaching` count a missing period as bad / good; `missing` judges the
@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from switchboard_ops.local.alarm_math import MathError, parse
+from switchboard_ops.local.queue_metrics import QUEUE_METRICS
 from switchboard_ops.local.template import resources_of_type
 
 OK, ALARM, INSUFFICIENT = "OK", "ALARM", "INSUFFICIENT_DATA"
@@ -131,8 +132,11 @@ def aggregate(statistic: str, buckets: Sequence[dict[str, Any]]) -> float | None
 
 
 def _ref(value: Any, parameters: dict[str, Any]) -> Any:
+    """A `!Ref` to a parameter, or a `!GetAtt X.Attr` given as parameters["X.Attr"] (a queue's name)."""
     if isinstance(value, dict) and set(value) == {"Ref"}:
         return parameters.get(value["Ref"])
+    if isinstance(value, dict) and set(value) == {"Fn::GetAtt"}:
+        return parameters.get(".".join(value["Fn::GetAtt"]))
     return value
 
 
@@ -170,6 +174,9 @@ def math_alarm(props: dict[str, Any], parameters: dict[str, Any]) -> tuple[MathA
     return math, periods.pop()
 
 
+_PUBLISHED = {("AWS/SQS", name) for name in QUEUE_METRICS}
+
+
 def not_evaluated_reason(props: dict[str, Any]) -> str | None:
     if "Metrics" in props:
         if "ThresholdMetricId" in props:
@@ -179,8 +186,9 @@ def not_evaluated_reason(props: dict[str, Any]) -> str | None:
         except MathError as exc:
             return f"metric math ({exc})"
         return None
-    if str(props.get("Namespace", "")).startswith("AWS/"):
-        return f"{props['Namespace']} metrics (moto publishes none)"
+    namespace = str(props.get("Namespace", ""))
+    if namespace.startswith("AWS/") and (namespace, props.get("MetricName")) not in _PUBLISHED:
+        return f"{namespace} {props.get('MetricName')} (not published locally)"
     if "ExtendedStatistic" in props or props.get("Statistic") not in STATISTICS:
         return "percentile statistics"
     if props.get("ComparisonOperator") not in COMPARISONS:

@@ -56,6 +56,7 @@ from switchboard_ops.local.environment import (
 from switchboard_ops.local.functions import FunctionSpec, ScheduleSource, function_specs
 from switchboard_ops.local.moto_patches import local_stack_patches
 from switchboard_ops.local.provision import StackResources, alerts_inbox, provision
+from switchboard_ops.local.queue_metrics import QueueMetrics, queue_names
 from switchboard_ops.local.routes import RouteTable
 from switchboard_ops.local.runtime import ACCOUNT_ID, FunctionRuntime
 from switchboard_ops.local.schedules import (
@@ -448,10 +449,16 @@ def _start_alarms(
     if not config.alarms:
         return ["alarms      not evaluated (--alarms off); EMF metrics still reach moto's CloudWatch"]
     template = load_template()
-    parameters = template_parameters(template, {})
+    parameters = template_parameters(template, queue_names(resources.queues))
     specs, skipped = alarm_specs(template, parameters)
     provision_alarms(session.client("cloudwatch"), PREFIX, specs, resources.topics)
     emf = running.emf
+    queues = QueueMetrics(session.client("sqs"), session.client("cloudwatch"), resources.queues)
+
+    def before_read() -> None:
+        queues.publish(time.time())
+        emf.publisher.flush(1.0)
+
     running.alarms = AlarmEvaluator(
         specs,
         cloudwatch=session.client("cloudwatch"),
@@ -462,7 +469,7 @@ def _start_alarms(
         anchor=functions.scheduler.clock.started_wall,
         region=config.region,
         account=ACCOUNT_ID,
-        before_read=lambda: emf.publisher.flush(1.0),
+        before_read=before_read,
     )
     running.alarms.start()
     lines = [
