@@ -37,8 +37,9 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="N",
         help="run time N times faster (60: a minute in a second); default $SWITCHBOARD_TIME_SCALE or 1. "
         "Divides BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, JOB_LEASE_SECONDS and CANARY_TIMEOUT_SECONDS "
-        "(at least 1 s each) and runs the schedules on a clock N times faster (rate(1 hour) at 60: every "
-        "minute); SQS visibility itself stays real time",
+        "(at least 1 s each) and CALLBACK_OVERDUE_SECONDS (at least 30 s), and runs the schedules and the "
+        "alarms' periods on a clock N times faster (rate(1 hour) at 60: every minute); SQS visibility itself "
+        "stays real time",
     )
     up.add_argument(
         "--schedules",

@@ -83,14 +83,15 @@ def _seconds(name: str) -> str:
 def _timing(scale: float) -> str:
     backoff = f"{_seconds('BACKOFF_BASE_SECONDS')}, {_seconds('BACKOFF_CAP_SECONDS')}"
     lease = _seconds("JOB_LEASE_SECONDS")
-    canary = _seconds("CANARY_TIMEOUT_SECONDS")
+    canary = f"{_seconds('CANARY_TIMEOUT_SECONDS')}, {_seconds('CALLBACK_OVERDUE_SECONDS')}"
     if scale == 1:
         return (
             f"1x, real time: worker {backoff}, {lease}; {canary} "
             "(--time-scale 60: a minute of backoff in a second)"
         )
     return (
-        f"{scale}x: worker {backoff}, {lease}; {canary} (the template's values / {scale}, at least 1 s); "
+        f"{scale}x: worker {backoff}, {lease}; {canary} (the template's values / {scale}, at least 1 s; "
+        "the overdue threshold at least 30 s); "
         f"schedules on a clock {scale}x faster; SQS visibility itself is real time"
     )
 
