@@ -154,6 +154,8 @@ class AlarmEvaluator:
     log: Callable[[str], None] = _stderr
     clock: Callable[[], float] = time.time
     states: dict[str, str] = field(default_factory=dict)
+    # The end of the last period each alarm was judged on: its state can change only when another closes.
+    judged_until: dict[str, float] = field(default_factory=dict)
     stop_event: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = field(default=None, init=False, repr=False)
 
@@ -234,7 +236,11 @@ class AlarmEvaluator:
         self.before_read()
         changes = []
         for spec in self.specs:
-            values = [self.datapoint(spec, start, end) for start, end in self.windows(spec, now)]
+            windows = self.windows(spec, now)
+            if self.judged_until.get(spec.logical_id) == windows[-1][1]:
+                continue  # no period closed since (an hour-long alarm is read once a scaled hour, not minute)
+            self.judged_until[spec.logical_id] = windows[-1][1]
+            values = [self.datapoint(spec, start, end) for start, end in windows]
             old = self.states[spec.logical_id]
             decision = decide(spec, values, old)
             if decision.state != old:
