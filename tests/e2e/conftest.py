@@ -5,7 +5,9 @@ The stack runs with `--time-scale 60`: the worker's retry ladder (1, 2, 4, 8, 16
 1, 2, 4, 8, 16 seconds, so retries and dead-lettering are observed for real within a bounded wait, and
 the health check's 120 s canary timeout is 2 s. The shared stack runs with `--schedules off` (the tests
 fire the health check by hand, so no hourly check lands in the middle of one that counts alerts); the
-schedules have a stack of their own (test_schedules.py).
+schedules have a stack of their own (test_schedules.py). Its alarms are off too (`--alarms off`): a
+failing canary's HealthCheckFailedAlarm would add CloudWatch notifications to the alerts those tests
+count; the alarms have a stack of their own (test_alarms_live.py).
 
 State directories are made with tempfile, not pytest's tmp_path: pytest prunes old base temp dirs when
 another session starts, which would delete a running stack's stack.json under it."""
@@ -184,6 +186,7 @@ def stack_env(state_dir: Path) -> dict[str, str]:
         "SWITCHBOARD_CONTROL_PORT",
         "SWITCHBOARD_SCHEDULES",
         "SWITCHBOARD_TIME_SCALE",
+        "SWITCHBOARD_ALARMS",
     ):
         env.pop(name, None)
     env.pop("SWITCHBOARD_FAULT_INJECTION", None)  # the local stack's default (on) is what the tests expect
@@ -191,7 +194,8 @@ def stack_env(state_dir: Path) -> dict[str, str]:
 
 
 def start_stack(
-    state_dir: Path, args: Sequence[str] = ("--time-scale", TIME_SCALE, "--schedules", "off")
+    state_dir: Path,
+    args: Sequence[str] = ("--time-scale", TIME_SCALE, "--schedules", "off", "--alarms", "off"),
 ) -> LiveStack:
     """Start `switchboard local up` on free ports; return once stack.json says it is ready."""
     state_dir.mkdir(parents=True, exist_ok=True)

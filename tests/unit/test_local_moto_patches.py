@@ -1,4 +1,4 @@
-"""The local stack runs its moto server with all three moto_patches corrections, unless
+"""The local stack runs its moto server with all four moto_patches corrections, unless
 SWITCHBOARD_MOTO_AS_SHIPPED=1; they are left when the server stops. No server is started here."""
 
 from __future__ import annotations
@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from moto.cloudwatch.models import Dimension
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
 from moto.dynamodb.responses import DynamoHandler
@@ -20,6 +21,7 @@ AS_SHIPPED = {
     "count": Queue.approximate_number_of_messages,
     "query": Table.query,
     "all_items": Table.all_items,
+    "dimension_lt": Dimension.__lt__,
 }
 
 
@@ -31,10 +33,13 @@ def patched() -> dict[str, bool]:
         and Queue.approximate_number_of_messages is not AS_SHIPPED["count"],
         "index_queries_read_the_index": Table.query is not AS_SHIPPED["query"]
         and Table.all_items is not AS_SHIPPED["all_items"],
+        "dimension_order": Dimension.__lt__ is not AS_SHIPPED["dimension_lt"],
     }
 
 
-NEITHER = dict.fromkeys(("per_item_rollback", "constant_time_sends", "index_queries_read_the_index"), False)
+NEITHER = dict.fromkeys(
+    ("per_item_rollback", "constant_time_sends", "index_queries_read_the_index", "dimension_order"), False
+)
 BOTH = dict.fromkeys(NEITHER, True)  # every patch
 
 

@@ -18,6 +18,7 @@ from switchboard_ops.local.template import load_template
 
 TEMPLATE_WORKER = {"BACKOFF_BASE_SECONDS": "60", "BACKOFF_CAP_SECONDS": "960", "JOB_LEASE_SECONDS": "120"}
 TEMPLATE_HEALTH = {"CANARY_TIMEOUT_SECONDS": "120"}
+TEMPLATE_CALLBACKS = {"CALLBACK_OVERDUE_SECONDS": "120"}
 
 
 def test_at_60_a_minute_of_backoff_is_a_second():
@@ -46,7 +47,21 @@ def test_the_scaled_variables_are_the_worker_and_health_check_functions_own():
     worker, health = specs["WorkerFunction"].environment, specs["HealthCheckFunction"].environment
     merged = {**worker, **health}
 
-    assert {name: merged[name] for name in TIME_SCALED_VARIABLES} == {**TEMPLATE_WORKER, **TEMPLATE_HEALTH}
+    assert {name: merged[name] for name in TIME_SCALED_VARIABLES} == {
+        **TEMPLATE_WORKER,
+        **TEMPLATE_HEALTH,
+        **TEMPLATE_CALLBACKS,
+    }
+
+
+def test_the_callback_overdue_threshold_scales_down_to_its_settings_floor_of_30_seconds():
+    # Given the template's 120 s overdue threshold
+    # When the stack runs 4x and 60x faster
+    # Then it is 30 s at 4 (in step with the scaled schedule and alarm period), and 30 s at 60 (the floor
+    # HealthSettings enforces), never below
+    assert time_scaled(TEMPLATE_CALLBACKS, 4) == {"CALLBACK_OVERDUE_SECONDS": "30"}
+    assert time_scaled(TEMPLATE_CALLBACKS, 2) == {"CALLBACK_OVERDUE_SECONDS": "60"}
+    assert time_scaled(TEMPLATE_CALLBACKS, 60) == {"CALLBACK_OVERDUE_SECONDS": "30"}
 
 
 def test_at_60_the_two_minute_canary_is_judged_after_two_seconds():

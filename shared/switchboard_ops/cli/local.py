@@ -37,14 +37,21 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="N",
         help="run time N times faster (60: a minute in a second); default $SWITCHBOARD_TIME_SCALE or 1. "
         "Divides BACKOFF_BASE_SECONDS, BACKOFF_CAP_SECONDS, JOB_LEASE_SECONDS and CANARY_TIMEOUT_SECONDS "
-        "(at least 1 s each) and runs the schedules on a clock N times faster (rate(1 hour) at 60: every "
-        "minute); SQS visibility itself stays real time",
+        "(at least 1 s each) and CALLBACK_OVERDUE_SECONDS (at least 30 s), and runs the schedules and the "
+        "alarms' periods on a clock N times faster (rate(1 hour) at 60: every minute); SQS visibility itself "
+        "stays real time",
     )
     up.add_argument(
         "--schedules",
         choices=("on", "off", "startup"),
         help="Schedule events: on (first fire one period after the start), off (only `local trigger`), "
         "startup (also fire each once at start); default $SWITCHBOARD_SCHEDULES or on",
+    )
+    up.add_argument(
+        "--alarms",
+        choices=("on", "off"),
+        help="evaluate the template's CloudWatch alarms on the stack clock and publish their ALARM / OK "
+        "notifications to AlertsTopic; default $SWITCHBOARD_ALARMS or on",
     )
     up.add_argument(
         "--env",
@@ -128,7 +135,11 @@ def local_up(args: argparse.Namespace) -> int:
         sys.stdout.reconfigure(line_buffering=True)  # handler log lines show up at once, even in a pipe
     try:
         config = StackConfig.from_env(
-            aws_request_log=args.verbose, time_scale=args.time_scale, schedules=args.schedules, env=args.env
+            aws_request_log=args.verbose,
+            time_scale=args.time_scale,
+            schedules=args.schedules,
+            env=args.env,
+            alarms=args.alarms,
         )
         return run(config)
     except LocalStackError as exc:

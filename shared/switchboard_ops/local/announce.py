@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -82,14 +83,15 @@ def _seconds(name: str) -> str:
 def _timing(scale: float) -> str:
     backoff = f"{_seconds('BACKOFF_BASE_SECONDS')}, {_seconds('BACKOFF_CAP_SECONDS')}"
     lease = _seconds("JOB_LEASE_SECONDS")
-    canary = _seconds("CANARY_TIMEOUT_SECONDS")
+    canary = f"{_seconds('CANARY_TIMEOUT_SECONDS')}, {_seconds('CALLBACK_OVERDUE_SECONDS')}"
     if scale == 1:
         return (
             f"1x, real time: worker {backoff}, {lease}; {canary} "
             "(--time-scale 60: a minute of backoff in a second)"
         )
     return (
-        f"{scale}x: worker {backoff}, {lease}; {canary} (the template's values / {scale}, at least 1 s); "
+        f"{scale}x: worker {backoff}, {lease}; {canary} (the template's values / {scale}, at least 1 s; "
+        "the overdue threshold at least 30 s); "
         f"schedules on a clock {scale}x faster; SQS visibility itself is real time"
     )
 
@@ -114,6 +116,7 @@ def banner(
     scheduler: Scheduler,
     notes: list[str],
     out: TextIO,
+    alarms: Sequence[str] = (),
 ) -> None:
     lines = ["", "Switchboard local stack is up (Ctrl-C to stop)"]
     for route in routes:
@@ -149,6 +152,7 @@ def banner(
         f"judged after {canary['timeout_seconds']} s: switchboard health run --wait",
         f"  alerts      AlertsTopic -> SQS {state['alerts_queue_url'].rsplit('/', 1)[-1]}: "
         "switchboard alerts list",
+        *(f"  {line}" for line in alarms),
         f"  control     {state['control_url']}  switchboard local trigger <FunctionLogicalId>",
     ]
     lines += [

@@ -133,13 +133,19 @@ def template_parameters(template: dict[str, Any], overrides: dict[str, str]) -> 
 
 
 # The durations that `--time-scale` shortens (template values, in seconds): the worker's backoff and
-# lease, and how long the health check waits for its canary (120 s: 2 s at time scale 60).
+# lease, how long the health check waits for its canary (120 s: 2 s at time scale 60), and when a send's
+# status callback is overdue (alarm_evaluator.py: the whole alarm loop scales).
 TIME_SCALED_VARIABLES = (
     "BACKOFF_BASE_SECONDS",
     "BACKOFF_CAP_SECONDS",
     "JOB_LEASE_SECONDS",
     "CANARY_TIMEOUT_SECONDS",
+    "CALLBACK_OVERDUE_SECONDS",
 )
+# Lower bounds the functions' settings enforce (function_settings.py): scaling stops there. At time scale
+# 4 or less CALLBACK_OVERDUE_SECONDS (120) scales exactly; above 4 it stays 30 real seconds, so a broken
+# callback loop takes longer than 120 s + two minutes to alarm in stack time.
+TIME_SCALED_FLOORS = {"CALLBACK_OVERDUE_SECONDS": 30}
 
 
 def time_scaled(environment: dict[str, str], scale: float) -> dict[str, str]:
@@ -151,9 +157,10 @@ def time_scaled(environment: dict[str, str], scale: float) -> dict[str, str]:
     variables makes the ladder run `scale` times faster with no clock faked anywhere: at 60, a minute of
     backoff passes in a second (1, 2, 4, 8, 16 s). JOB_LEASE_SECONDS shrinks with them so a crashed
     worker's claim is taken over as much sooner. CANARY_TIMEOUT_SECONDS is the SQS delay of the health
-    check's verification, so the canary is judged that much sooner too. The queue's own VisibilityTimeout
-    (a batch that raised), the sender's retry backoff (switchboard.retry.OUTBOUND_SENDS, not a
-    variable) and the functions' timeouts stay real time. Returns only the variables it changed.
+    check's verification, so the canary is judged that much sooner too; CALLBACK_OVERDUE_SECONDS keeps the
+    callback watch in step with the scaled schedules and alarm periods (TIME_SCALED_FLOORS). The queue's
+    own VisibilityTimeout (a batch that raised), the sender's retry backoff (switchboard.retry.OUTBOUND_SENDS,
+    not a variable) and the functions' timeouts stay real time. Returns only the variables it changed.
     """
     if scale == 1:
         return {}
@@ -161,5 +168,5 @@ def time_scaled(environment: dict[str, str], scale: float) -> dict[str, str]:
     for name in TIME_SCALED_VARIABLES:
         value = environment.get(name, "")
         if value.isdigit():
-            changed[name] = str(max(1, round(int(value) / scale)))
+            changed[name] = str(max(TIME_SCALED_FLOORS.get(name, 1), round(int(value) / scale)))
     return changed

@@ -1,4 +1,4 @@
-"""Three corrections to moto 5's in-process AWS, for the local stack (`switchboard local up`) and the benches.
+"""Four corrections to moto 5's in-process AWS, for the local stack (`switchboard local up`) and the benches.
 
 Both make a moto operation cost what it costs in AWS - constant, not proportional to the data already
 stored - while keeping moto's own code and semantics. They patch classes of the `moto` package only, for as
@@ -49,6 +49,13 @@ SWITCHBOARD_MOTO_AS_SHIPPED=1 (`local_stack_patches`); the benches enter them ar
   items anyway (no key value, no match), and it sorts the results again by the index's keys; a Query of
   the table itself and every other caller of all_items() are unchanged.
 
+`dimension_order()` - CloudWatch GetMetricData with two or more dimensions.
+  moto: GetMetricData matches a query's dimensions to a datapoint's with `sorted(a) == sorted(b)`, but
+  `Dimension.__lt__` compares a name with the other's name AND a value with the other's *name*, so the
+  sort is no order at all: a query naming (provider, service) misses data put as (service, provider)
+  (what Powertools' EMF emits), and `switchboard metrics daily` read n/a for numbers that were there.
+  CloudWatch treats dimensions as a set. The patch: `__lt__` orders by (name, value).
+
 Enter and leave these context managers in nested (LIFO) order; the local stack enters them once.
 """
 
@@ -70,13 +77,14 @@ _DYNAMODB_REQUESTS = threading.RLock()
 
 
 def local_stack_patches(environ: Mapping[str, str] | None = None) -> ExitStack:
-    """The three patches entered, unless SWITCHBOARD_MOTO_AS_SHIPPED=1 (then none); close it to leave them."""
+    """The four patches entered, unless SWITCHBOARD_MOTO_AS_SHIPPED=1 (then none); close it to leave them."""
     environ = os.environ if environ is None else environ
     patches = ExitStack()
     if environ.get(AS_SHIPPED_ENV, "").strip().lower() not in {"1", "true", "yes"}:
         patches.enter_context(per_item_rollback())
         patches.enter_context(constant_time_sends())
         patches.enter_context(index_queries_read_the_index())
+        patches.enter_context(dimension_order())
     return patches
 
 
@@ -253,4 +261,16 @@ def index_queries_read_the_index() -> Iterator[None]:
         return sorted(items, key=lambda x: (x.hash_key, x.range_key) if x.range_key else x.hash_key)
 
     with patch.object(Table, "query", query), patch.object(Table, "all_items", all_items):
+        yield
+
+
+@contextmanager
+def dimension_order() -> Iterator[None]:
+    """While active, moto's CloudWatch dimensions sort by (name, value), so their order never matters."""
+    from moto.cloudwatch.models import Dimension
+
+    def less_than(self: Any, other: Any) -> bool:
+        return (self.name or "", self.value or "") < (other.name or "", other.value or "")
+
+    with patch.object(Dimension, "__lt__", less_than):
         yield

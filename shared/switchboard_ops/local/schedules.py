@@ -337,6 +337,11 @@ class StackClock:
         self._started_wall = wall()
         self._started = monotonic()
 
+    @property
+    def started_wall(self) -> float:
+        """The real epoch second the clock started at (where rate schedules are anchored)."""
+        return self._started_wall
+
     def now(self) -> float:
         return self._started_wall + (self._monotonic() - self._started) * self.scale
 

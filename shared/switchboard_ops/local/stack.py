@@ -27,20 +27,25 @@ three attempts (switchboard.services.worker.injected_fault).
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import signal
 import socket
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, TextIO
 
 from switchboard_ops.iam import calls as iam_calls
 from switchboard_ops.local import api
+from switchboard_ops.local.alarm_evaluator import AlarmEvaluator, provision_alarms
+from switchboard_ops.local.alarm_rules import alarm_specs
 from switchboard_ops.local.announce import FAULT_INJECTION, LocalExtras, banner, stack_state
 from switchboard_ops.local.control import ControlApi, ControlServer
+from switchboard_ops.local.emf import EmfCapture
 from switchboard_ops.local.environment import (
     aws_environment,
     function_environment,
@@ -51,6 +56,7 @@ from switchboard_ops.local.environment import (
 from switchboard_ops.local.functions import FunctionSpec, ScheduleSource, function_specs
 from switchboard_ops.local.moto_patches import local_stack_patches
 from switchboard_ops.local.provision import StackResources, alerts_inbox, provision
+from switchboard_ops.local.queue_metrics import QueueMetrics, queue_names
 from switchboard_ops.local.routes import RouteTable
 from switchboard_ops.local.runtime import ACCOUNT_ID, FunctionRuntime
 from switchboard_ops.local.schedules import (
@@ -72,6 +78,7 @@ DEFAULT_API_PORT = 3000
 DEFAULT_AWS_PORT = 4566
 DEFAULT_SANDBOX_PORT = 3001
 DEFAULT_CONTROL_PORT = 0  # any free port: the CLI reads it from .local/stack.json
+ALARMS_ENV = "SWITCHBOARD_ALARMS"
 LOCAL_CONCURRENCY = 1  # one poller per event source, one batch at a time across them (sqs_poller)
 
 
@@ -90,6 +97,7 @@ class StackConfig:
     sandbox_port: int = DEFAULT_SANDBOX_PORT
     control_port: int = DEFAULT_CONTROL_PORT
     schedules: str = "on"  # on | off | startup (also fire each schedule once at start)
+    alarms: bool = True  # evaluate the template's alarms (alarm_evaluator.py); --alarms off
     # --env NAME=VALUE: set last, over the template's and the time scale's values (every function).
     env_overrides: tuple[tuple[str, str], ...] = ()
 
@@ -101,6 +109,7 @@ class StackConfig:
         time_scale: str | None = None,
         schedules: str | None = None,
         env: Sequence[str] = (),
+        alarms: str | None = None,
     ) -> StackConfig:
         """Ports from the environment; the time scale from the flag, else SWITCHBOARD_TIME_SCALE, else 1;
         the schedules mode from the flag, else SWITCHBOARD_SCHEDULES, else on."""
@@ -113,7 +122,15 @@ class StackConfig:
             control_port=_port("SWITCHBOARD_CONTROL_PORT", DEFAULT_CONTROL_PORT),
             schedules=parse_schedules_mode(schedules or os.environ.get(SCHEDULES_ENV) or "on"),
             env_overrides=tuple(parse_env_override(item) for item in env),
+            alarms=parse_alarms_mode(alarms or os.environ.get(ALARMS_ENV) or "on"),
         )
+
+
+def parse_alarms_mode(value: str) -> bool:
+    mode = value.strip().lower()
+    if mode not in ("on", "off"):
+        raise LocalStackError(f"{ALARMS_ENV} / --alarms must be on or off, not {value!r}")
+    return mode == "on"
 
 
 def parse_schedules_mode(value: str) -> str:
@@ -282,6 +299,8 @@ class _Running:
     serving: threading.Thread | None = None
     polling: EventSourcePollers | None = None
     scheduler: Scheduler | None = None
+    emf: EmfCapture | None = None
+    alarms: AlarmEvaluator | None = None
 
     def stop(self, out: TextIO) -> None:
         remove_state(owner_pid=os.getpid())
@@ -291,6 +310,10 @@ class _Running:
             busy = self.polling.stop()
             if busy:
                 print(f"still busy, left behind: {', '.join(busy)}", file=out, flush=True)
+        if self.alarms is not None:
+            self.alarms.stop()
+        if self.emf is not None:
+            self.emf.close()
         if self.sandbox is not None:
             self.sandbox.stop()
         if self.serving is not None:
@@ -401,12 +424,65 @@ def _wire_functions(
     scheduler = Scheduler(
         [source for spec in specs.values() for source in spec.schedules],
         fire,
-        StackClock(config.time_scale),
+        _whole_second_clock(config.time_scale),
         at_start=config.schedules == "startup",
     )
     return _Functions(
         specs, environment, notes, runtimes, routes, pollers, scheduler, invoke, fire, polling_stop
     )
+
+
+def _whole_second_clock(scale: float) -> StackClock:
+    """The stack clock, started on a whole real second: the alarm evaluator's periods (whole seconds,
+    because moto reads metric time so) then start where the rate schedules fire (alarm_evaluator.py)."""
+    now = time.time()
+    time.sleep(math.ceil(now) - now)
+    return StackClock(scale)
+
+
+def _start_alarms(
+    config: StackConfig, running: _Running, functions: _Functions, resources: StackResources, session: Any
+) -> list[str]:
+    """EMF -> moto, the template's alarms created in moto and evaluated on the stack clock; the notes for
+    the banner: which alarms are evaluated, which are not and why."""
+    running.emf = EmfCapture(session.client("cloudwatch"))
+    if not config.alarms:
+        return ["alarms      not evaluated (--alarms off); EMF metrics still reach moto's CloudWatch"]
+    template = load_template()
+    parameters = template_parameters(template, queue_names(resources.queues))
+    specs, skipped = alarm_specs(template, parameters)
+    provision_alarms(session.client("cloudwatch"), PREFIX, specs, resources.topics)
+    emf = running.emf
+    queues = QueueMetrics(session.client("sqs"), session.client("cloudwatch"), resources.queues)
+
+    def before_read() -> None:
+        queues.publish(time.time())
+        emf.publisher.flush(1.0)
+
+    running.alarms = AlarmEvaluator(
+        specs,
+        cloudwatch=session.client("cloudwatch"),
+        sns=session.client("sns"),
+        topics=resources.topics,
+        prefix=PREFIX,
+        scale=config.time_scale,
+        anchor=functions.scheduler.clock.started_wall,
+        region=config.region,
+        account=ACCOUNT_ID,
+        before_read=before_read,
+    )
+    running.alarms.start()
+    lines = [
+        f"alarms      evaluated every {running.alarms.tick_seconds} s real time: "
+        + ", ".join(spec.logical_id for spec in specs)
+    ]
+    by_reason: dict[str, list[str]] = {}
+    for name, why in sorted(skipped.items()):
+        by_reason.setdefault(why, []).append(name)
+    lines += [
+        f"alarms      not evaluated locally, {why}: {', '.join(names)}" for why, names in by_reason.items()
+    ]
+    return lines
 
 
 def _load_handlers(functions: _Functions) -> None:
@@ -504,6 +580,7 @@ def run(config: StackConfig, *, out: TextIO = sys.stdout, stop: threading.Event 
         inbox_url = alerts_inbox(session, resources)
         functions = _wire_functions(config, running, resources, session)
         _load_handlers(functions)
+        alarm_lines = _start_alarms(config, running, functions, resources, session)
         _serve(config, running, functions)
         extras = _extras(config, running, functions, inbox_url)
         state = stack_state(
@@ -518,7 +595,9 @@ def run(config: StackConfig, *, out: TextIO = sys.stdout, stop: threading.Event 
         if stop.is_set():
             return 0
         write_state(state)
-        banner(state, functions.routes, functions.pollers, functions.scheduler, functions.notes, out)
+        banner(
+            state, functions.routes, functions.pollers, functions.scheduler, functions.notes, out, alarm_lines
+        )
         stop.wait()
         print("\nstopping the local stack", file=out, flush=True)
         return 0
