@@ -168,9 +168,9 @@ def test_settling_on_ok_at_start_sends_nothing(stack, evaluator):
     assert inbox(stack) == []
 
 
-def test_a_metric_math_alarm_fires_on_its_expression(stack):
-    # Given ProcessingFailureRateAlarm created in moto, and an hour with 3 retried, 0 exhausted and 7
-    # processed jobs
+def _failure_rate_hour(stack: Any, metrics: dict[str, float]) -> tuple[Any, list[Any]]:
+    """ProcessingFailureRateAlarm created in moto, the given metrics emitted in one scaled hour, and the
+    state changes when that hour closes."""
     template = load_template()
     specs, _ = alarm_specs(template, template_parameters(template, {}))
     [spec] = [spec for spec in specs if spec.logical_id == "ProcessingFailureRateAlarm"]
@@ -192,18 +192,34 @@ def test_a_metric_math_alarm_fires_on_its_expression(stack):
         Namespace="Switchboard",
         MetricData=[
             {"MetricName": name, "Dimensions": service, "Timestamp": at, "Value": value}
-            for name, value in (("JobsRetried", 3.0), ("JobsExhausted", 0.0), ("JobsProcessed", 7.0))
+            for name, value in metrics.items()
         ],
     )
+    return cloudwatch, evaluator.evaluate_once(evaluator.anchor + 60.5)
 
+
+def test_a_metric_math_alarm_fires_on_its_expression(stack):
+    # Given an hour with 3 retried, 0 exhausted and 7 processed jobs
     # When the scaled hour closes
-    changes = evaluator.evaluate_once(evaluator.anchor + 60.5)
+    cloudwatch, changes = _failure_rate_hour(
+        stack, {"JobsRetried": 3.0, "JobsExhausted": 0.0, "JobsProcessed": 7.0}
+    )
 
     # Then 100 * (3 + 0) / 10 = 30 % > 20 %: ALARM, recorded in moto with the expression's value
     assert changes == [("ProcessingFailureRateAlarm", "INSUFFICIENT_DATA", "ALARM")]
     [alarm] = cloudwatch.describe_alarms(AlarmNames=[f"{PREFIX}-ProcessingFailureRateAlarm"])["MetricAlarms"]
     assert alarm["StateValue"] == "ALARM"
     assert "[30] was greater than the threshold (20)" in alarm["StateReason"]
+
+
+def test_the_failure_rate_alarm_fires_on_retries_alone_when_nothing_was_exhausted(stack):
+    # Given an hour with retries and processed jobs but no exhausted one: the worker emits no
+    # JobsExhausted at all then (a count is emitted only when it happens), as in AWS
+    # When the scaled hour closes
+    _, changes = _failure_rate_hour(stack, {"JobsRetried": 3.0, "JobsProcessed": 7.0})
+
+    # Then the missing metric counts as 0 (FILL), not as a missing rate: 30 % > 20 %, ALARM
+    assert changes == [("ProcessingFailureRateAlarm", "INSUFFICIENT_DATA", "ALARM")]
 
 
 def test_a_dead_lettered_job_raises_the_dead_letter_alarm_from_the_sampled_queue_depth(stack):

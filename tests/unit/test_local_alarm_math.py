@@ -7,6 +7,7 @@ import pytest
 
 from switchboard_ops.local.alarm_math import MathError, evaluate, names, parse
 
+# The failure rate without FILL, as the template first wrote it: a metric with no datapoint leaves no value
 FAILURE_RATE = "100 * (retried + exhausted) / MAX([retried + exhausted + processed, 1])"
 DELIVERY_RATE = (
     "IF(FILL(delivered,0) + FILL(failed,0) >= 10,\n"
