@@ -15,9 +15,11 @@ from switchboard.dal.events_table import EventsTable, event_key
 from switchboard.dal.items import from_item
 from switchboard.dal.job_records import JobRecords
 from switchboard.dal.recipients import Recipients
+from switchboard.dal.reminder_sends import ReminderSends
 from switchboard.dal.reminders import DUE_INDEX, ReminderRecords, due_shards
 from switchboard.models import CalendarStatus
 from switchboard.models.recipients import Recipient
+from switchboard.models.reminders import ReminderState
 from switchboard.services.reminders.service import ReminderService
 
 NY = ZoneInfo("America/New_York")
@@ -228,6 +230,26 @@ def test_a_sent_reminder_is_not_scheduled_again_by_a_rename(table, service, dyna
     service.process(stored_version(table, 2, title="Renamed"), now=NOW)
     # Then it stays sent: a version is never sent twice for the same time
     assert reminder(table)["state"] == "sent" and "due_shard" not in reminder(table)
+
+
+def test_a_rename_after_the_send_keeps_what_the_send_left_and_its_callback_still_lands(table, service):
+    # Given version 1's reminder was sent, by the sender's own write (SM1 at NOW + 60 s)
+    service.process(stored_version(table, 1), now=NOW)
+    sent_key = reminder(table)["send_key"]
+    sends = ReminderSends(table)
+    sends.mark_sent(sent_key, "twilio", "SM1", NOW + 60)
+    # When the event is renamed before the delivered callback arrives
+    service.process(stored_version(table, 2, title="Renamed"), now=NOW + 90)
+    renamed = reminder(table)
+    # Then the record keeps the send: when, through whom, which message, which version and text were sent
+    assert (renamed["state"], renamed["title"]) == ("sent", "Renamed")
+    assert (renamed["sent_at"], renamed["provider_message_id"]) == (int((NOW + 60) * 1000), "SM1")
+    assert renamed["send_key"] == sent_key and "Check-up" in renamed["text"]
+    # And the callback of the version that was sent still moves it to delivered
+    assert sends.record_delivery(
+        renamed["pk"], f"{1:020d}", ReminderState.DELIVERED, NOW + 120, delivered_at=1
+    )
+    assert reminder(table)["state"] == "delivered"
 
 
 def test_every_due_shard_is_a_partition_of_the_index():

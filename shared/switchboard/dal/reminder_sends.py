@@ -229,8 +229,8 @@ class ReminderSends(AddressKeyedTable):
     def _moved(
         self, key: dict[str, str], version: str, state: ReminderState, now: float, **fields: Any
     ) -> dict[str, Any] | None:
-        """Forward only: never out of delivered/failed, never onto another version. The moved item, or
-        None when it was not moved."""
+        """Forward only: never out of delivered/failed, never onto another version (a renamed record
+        still answers to the version that was sent). The moved item, or None when it was not moved."""
         values = {
             ":state": state.value,
             ":version": version,
@@ -245,7 +245,9 @@ class ReminderSends(AddressKeyedTable):
             key,
             f"SET {sets} REMOVE due_shard",
             values,
-            condition="version = :version AND NOT #state IN (:delivered, :failed, :cancelled)",
+            # sent_version: the version a rename after the send replaced (dal/reminders.py kept_send)
+            condition="(version = :version OR sent_version = :version)"
+            " AND NOT #state IN (:delivered, :failed, :cancelled)",
             names={"#state": "state", **{f"#{name}": name for name in fields}},
             ReturnValues="ALL_NEW",
         )

@@ -19,12 +19,24 @@ from switchboard.dal.failures import translated
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.table import Table
 from switchboard.errors import StoreUnavailable
-from switchboard.models.reminders import ReminderPlan, ReminderState
+from switchboard.models.reminders import AFTER_SEND, ReminderPlan, ReminderState
 
 REMINDER_SK = "REMINDER"
 DUE_INDEX = "RemindersDue"  # template.yaml: HASH due_shard, RANGE due_at
 AUDIT_PK = "AUDIT#reminders"  # operators' pauses and resumes, newest last
 DUE_SHARDS = 8  # a minute's reminders spread over 8 partitions; the dispatcher queries each
+# What a send left on the record (the sender's and the status callbacks' fields, and what was sent): a
+# rename after the send replaces the record with the new version, and must keep them.
+SEND_FACTS = (
+    "send_key",
+    "text",
+    "sent_at",
+    "provider",
+    "provider_message_id",
+    "delivered_at",
+    "failed_at",
+    "error",
+)
 
 
 class ReminderConflict(Exception):
@@ -45,6 +57,13 @@ def due_shards() -> list[str]:
 
 def day_key(recipient: str, local_day: str) -> dict[str, str]:
     return {"pk": f"RCP#{recipient}", "sk": f"DAY#{local_day}"}
+
+
+def kept_send(seen: dict[str, Any]) -> dict[str, Any]:
+    """The send facts of a sent (or delivered, failed) record, and `sent_version`: the version that was
+    sent, which its status callbacks name (dal/reminder_sends.py matches either)."""
+    kept = {name: seen[name] for name in SEND_FACTS if name in seen}
+    return {**kept, "sent_version": seen.get("sent_version", seen["version"])}
 
 
 def release_day_slot(table: Table, recipient: str, local_day: str, event_id: str) -> None:
@@ -112,8 +131,11 @@ class ReminderRecords(Table):
         """Replace the reminder with this version if it is newer and unchanged since `seen` was read.
         (False, stored) when a newer or equal version is stored; ReminderConflict when its state moved."""
         previous_day = seen.get("local_day") if seen and seen.get("state") == "scheduled" else None
+        item = reminder_item(plan, now=now, previous_day=previous_day)
+        if seen and plan.state in AFTER_SEND and seen.get("state") == plan.state.value:
+            item.update(kept_send(seen))  # a rename after the send: new words, the same send
         request: dict[str, Any] = {
-            "Item": to_attribute_values(reminder_item(plan, now=now, previous_day=previous_day)),
+            "Item": to_attribute_values(item),
             "ConditionExpression": "attribute_not_exists(pk)",
             "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
         }
