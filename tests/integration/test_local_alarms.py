@@ -17,7 +17,7 @@ import pytest
 from switchboard.dal.metric_sums import MetricSums
 from switchboard.observability import service_metric
 from switchboard_ops.local.alarm_evaluator import AlarmEvaluator, provision_alarms
-from switchboard_ops.local.alarm_rules import alarm_specs
+from switchboard_ops.local.alarm_rules import AlarmSpec, alarm_specs
 from switchboard_ops.local.emf import EmfCapture
 from switchboard_ops.local.environment import template_parameters
 from switchboard_ops.local.moto_patches import dimension_order
@@ -43,22 +43,29 @@ def emf(stack: Any) -> Iterator[Callable[[], EmfCapture]]:
         capture.close()
 
 
-@pytest.fixture
-def evaluator(stack: Any) -> AlarmEvaluator:
-    template = load_template()
-    specs, _ = alarm_specs(template, template_parameters(template, {}))
+def evaluator_of(stack: Any, spec: AlarmSpec, *, scale: float, started_ago: float) -> AlarmEvaluator:
+    """An evaluator of one alarm, provisioned in moto, whose stack clock started `started_ago` s ago."""
     cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
-    provision_alarms(cloudwatch, PREFIX, specs, stack.topics)
+    provision_alarms(cloudwatch, PREFIX, [spec], stack.topics)
     return AlarmEvaluator(
-        [spec for spec in specs if spec.logical_id == "CallbacksOverdueAlarm"],
+        [spec],
         cloudwatch=cloudwatch,
         sns=boto3.client("sns", region_name="us-east-1"),
         topics=stack.topics,
         prefix=PREFIX,
-        scale=1,
-        anchor=time.time() - 1,
+        scale=scale,
+        anchor=time.time() - started_ago,
         log=lambda line: None,
     )
+
+
+@pytest.fixture
+def evaluator(stack: Any) -> AlarmEvaluator:
+    template = load_template()
+    specs, _ = alarm_specs(template, template_parameters(template, {}))
+    provision_alarms(boto3.client("cloudwatch", region_name="us-east-1"), PREFIX, specs, stack.topics)
+    [spec] = [spec for spec in specs if spec.logical_id == "CallbacksOverdueAlarm"]
+    return evaluator_of(stack, spec, scale=1, started_ago=1)
 
 
 def inbox(stack: Any) -> list[dict[str, Any]]:
@@ -174,18 +181,8 @@ def _failure_rate_hour(stack: Any, metrics: dict[str, float]) -> tuple[Any, list
     template = load_template()
     specs, _ = alarm_specs(template, template_parameters(template, {}))
     [spec] = [spec for spec in specs if spec.logical_id == "ProcessingFailureRateAlarm"]
-    cloudwatch = boto3.client("cloudwatch", region_name="us-east-1")
-    provision_alarms(cloudwatch, PREFIX, [spec], stack.topics)
-    evaluator = AlarmEvaluator(
-        [spec],
-        cloudwatch=cloudwatch,
-        sns=boto3.client("sns", region_name="us-east-1"),
-        topics=stack.topics,
-        prefix=PREFIX,
-        scale=60,  # the hour is a minute
-        anchor=time.time() - 90,
-        log=lambda line: None,
-    )
+    evaluator = evaluator_of(stack, spec, scale=60, started_ago=90)  # the hour is a minute
+    cloudwatch = evaluator.cloudwatch
     at = datetime.fromtimestamp(evaluator.anchor + 10, tz=UTC)
     service = [{"Name": "service", "Value": "switchboard"}]
     cloudwatch.put_metric_data(
@@ -228,20 +225,10 @@ def test_a_dead_lettered_job_raises_the_dead_letter_alarm_from_the_sampled_queue
     parameters = template_parameters(template, queue_names(stack.queues))
     specs, _ = alarm_specs(template, parameters)
     [spec] = [spec for spec in specs if spec.logical_id == "ProcessingDeadLetterAlarm"]
-    cloudwatch, sqs = (boto3.client(name, region_name="us-east-1") for name in ("cloudwatch", "sqs"))
-    provision_alarms(cloudwatch, PREFIX, [spec], stack.topics)
+    evaluator = evaluator_of(stack, spec, scale=60, started_ago=6)  # the 5-minute period is 5 s
+    sqs = boto3.client("sqs", region_name="us-east-1")
     sqs.send_message(QueueUrl=stack.queues["ProcessingDeadLetterQueue"], MessageBody="{}")
-    sampler = QueueMetrics(sqs, cloudwatch, stack.queues)
-    evaluator = AlarmEvaluator(
-        [spec],
-        cloudwatch=cloudwatch,
-        sns=boto3.client("sns", region_name="us-east-1"),
-        topics=stack.topics,
-        prefix=PREFIX,
-        scale=60,  # the 5-minute period is 5 s
-        anchor=time.time() - 6,
-        log=lambda line: None,
-    )
+    sampler = QueueMetrics(sqs, evaluator.cloudwatch, stack.queues)
 
     # When the queue depth is sampled in the period and the period closes
     sampler.publish(evaluator.anchor + 1)

@@ -7,24 +7,13 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+from test_local_alarm_rules import SPEC as RULES_SPEC  # same directory
+
 from switchboard_ops.local.alarm_evaluator import AlarmEvaluator, scaled_seconds
 from switchboard_ops.local.alarm_rules import AlarmSpec
 
-SPEC = AlarmSpec(
-    logical_id="TestAlarm",
-    namespace="Switchboard",
-    metric_name="Things",
-    dimensions=(("service", "switchboard"),),
-    statistic="Maximum",
-    period=60,
-    evaluation_periods=3,
-    datapoints_to_alarm=2,
-    threshold=0.0,
-    comparison="GreaterThanThreshold",
-    treat_missing="notBreaching",
-    alarm_actions=(),
-    ok_actions=(),
-)
+# The rules' test alarm (a Maximum over 60 s), judged 2 of 3 here and without actions
+SPEC = replace(RULES_SPEC, evaluation_periods=3, datapoints_to_alarm=2, alarm_actions=(), ok_actions=())
 ANCHOR = 1_800_000_000.0
 
 
