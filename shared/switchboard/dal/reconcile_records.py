@@ -14,16 +14,13 @@ from decimal import Decimal
 from typing import Any
 
 from switchboard.dal.events_table import UNFINISHED_INDEX, unfinished_shards
-from switchboard.dal.failures import translated
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.table import Table
-from switchboard.errors import StoreUnavailable
 from switchboard.models.states import JobState
 
 RECONCILE_PK = "RECONCILE"
 LOCK_SK = "LOCK"
 RUN_PREFIX = "RUN#"
-BATCH_GET_LIMIT = 100  # DynamoDB BatchGetItem's maximum keys per request
 
 Key = tuple[str, str]
 
@@ -44,31 +41,12 @@ class ReconcileRecords(Table):
     # --- existence -------------------------------------------------------------------------------
 
     def existing_keys(self, keys: Iterable[dict[str, str]]) -> set[Key]:
-        """The (pk, sk) pairs among `keys` that are stored: BatchGetItem in chunks of 100, keys only,
-        UnprocessedKeys retried with backoff (bounded; giving up raises StoreUnavailable)."""
-        unique = list(dict.fromkeys((key["pk"], key["sk"]) for key in keys))
-        found: set[Key] = set()
-        for start in range(0, len(unique), BATCH_GET_LIMIT):
-            chunk = unique[start : start + BATCH_GET_LIMIT]
-            request: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": [to_attribute_values({"pk": pk, "sk": sk}) for pk, sk in chunk],
-                    "ProjectionExpression": "pk, sk",
-                }
-            }
-            for attempt in range(self._max_rounds + 1):
-                with translated(StoreUnavailable, "DynamoDB batch_get_item"):
-                    response = self.dynamodb.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    plain = from_item(item)
-                    found.add((plain["pk"], plain["sk"]))
-                request = response.get("UnprocessedKeys") or {}
-                if not request:
-                    break
-                if attempt == self._max_rounds:
-                    raise StoreUnavailable("DynamoDB kept returning UnprocessedKeys")
-                self._sleep(min(2.0, 0.05 * 2**attempt))
-        return found
+        """The (pk, sk) pairs among `keys` that are stored: keys only, through Table.read_many (bounded
+        retries of UnprocessedKeys with backoff; giving up raises StoreUnavailable)."""
+        found = self.read_many(
+            list(keys), projection="pk, sk", rounds=self._max_rounds + 1, sleep=self._sleep
+        )
+        return set(found)
 
     # --- the run lock ------------------------------------------------------------------------------
 

@@ -15,10 +15,8 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from switchboard.dal.failures import translated
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.table import Table
-from switchboard.errors import StoreUnavailable
 from switchboard.models.reminders import AFTER_SEND, ReminderPlan, ReminderState
 
 REMINDER_SK = "REMINDER"
@@ -200,24 +198,6 @@ class ReminderRecords(Table):
             ),
         )
         return response is not None
-
-    def get_many(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Full reminder items for index entries: BatchGetItem, 100 keys a request; unprocessed keys are
-        asked again a few times (then StoreUnavailable: the scheduled run simply runs again)."""
-        found: list[dict[str, Any]] = []
-        for start in range(0, len(keys), 100):
-            chunk = [to_attribute_values({"pk": k["pk"], "sk": k["sk"]}) for k in keys[start : start + 100]]
-            pending: dict[str, Any] = {self.table_name: {"Keys": chunk, "ConsistentRead": True}}
-            for _ in range(5):
-                with translated(StoreUnavailable, "DynamoDB batch_get_item"):
-                    response = self.dynamodb.batch_get_item(RequestItems=pending)
-                found.extend(from_item(i) for i in response.get("Responses", {}).get(self.table_name, []))
-                pending = response.get("UnprocessedKeys") or {}
-                if not pending:
-                    break
-            if pending:
-                raise StoreUnavailable("DynamoDB kept returning UnprocessedKeys")
-        return found
 
     def checkpoint(self, name: str, *, now: float | None = None) -> int | None:
         """A scheduled job's last run (ms); with `now`, records this run and returns the previous one."""

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -12,6 +13,7 @@ from switchboard.dal.aws import InjectedClient
 from switchboard.dal.failures import error_code, is_condition_failure, translated
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.errors import StoreUnavailable
+from switchboard.retry import exponential
 
 BATCH_GET_LIMIT = 100  # BatchGetItem's maximum keys per request
 _ATTEMPTS = 5  # unprocessed keys are asked again; a table that keeps throttling raises
@@ -84,22 +86,38 @@ class Table:
             request["ExpressionAttributeNames"] = names
         return request
 
-    def read_many(self, keys: Sequence[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]:
-        """Items by (pk, sk), read consistently, 100 keys a BatchGetItem; missing keys are absent."""
+    def read_many(
+        self,
+        keys: Sequence[dict[str, str]],
+        *,
+        projection: str | None = None,
+        rounds: int = _ATTEMPTS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> dict[tuple[str, str], dict[str, Any]]:
+        """Items by (pk, sk), read consistently, 100 keys a BatchGetItem; missing keys are absent.
+        UnprocessedKeys are asked again after a short exponential pause, `rounds` times in all; a table
+        that keeps throttling raises StoreUnavailable. `projection` must name pk and sk."""
         unique = list({(k["pk"], k["sk"]): k for k in keys}.values())
         found: dict[tuple[str, str], dict[str, Any]] = {}
         for start in range(0, len(unique), BATCH_GET_LIMIT):
-            pending = [to_attribute_values(k) for k in unique[start : start + BATCH_GET_LIMIT]]
-            for _ in range(_ATTEMPTS):
-                request = {self.table_name: {"Keys": pending, "ConsistentRead": True}}
+            pending = [
+                to_attribute_values({"pk": k["pk"], "sk": k["sk"]})
+                for k in unique[start : start + BATCH_GET_LIMIT]
+            ]
+            for attempt in range(rounds):
+                request: dict[str, Any] = {"Keys": pending, "ConsistentRead": True}
+                if projection:
+                    request["ProjectionExpression"] = projection
                 with translated(StoreUnavailable, "DynamoDB batch_get_item"):
-                    response = self.dynamodb.batch_get_item(RequestItems=request)
+                    response = self.dynamodb.batch_get_item(RequestItems={self.table_name: request})
                 for item in response.get("Responses", {}).get(self.table_name, []):
                     plain = from_item(item)
                     found[(str(plain["pk"]), str(plain["sk"]))] = plain
                 pending = response.get("UnprocessedKeys", {}).get(self.table_name, {}).get("Keys", [])
                 if not pending:
                     break
+                if attempt < rounds - 1:
+                    sleep(exponential(attempt, 0.05, 2.0))
             else:
                 raise StoreUnavailable("DynamoDB batch_get_item: keys left unprocessed")
         return found

@@ -13,7 +13,7 @@ cancels the latest ones of the day. Every change is recorded on the reminder and
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, Protocol
@@ -32,7 +32,7 @@ FIRST_LOOKBACK = timedelta(minutes=15)  # no previous run: the schedule's period
 
 class PlannerRecords(Protocol):
     def scheduled(self, *, due_from: int = 0, due_until: int | None = None) -> Any: ...
-    def get_many(self, keys: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
+    def read_many(self, keys: Sequence[dict[str, str]]) -> dict[tuple[str, str], dict[str, Any]]: ...
     def cancel(
         self, calendar: str, event_id: str, reason: str, *, now: float, version: str | None = None
     ) -> dict[str, Any] | None: ...
@@ -103,7 +103,7 @@ class DailyPlanner:
         )
         todays = [
             item
-            for item in self.records.get_many(entries)
+            for item in self.records.read_many(entries).values()
             if item.get("state") == "scheduled" and day_began_between(item, after, until)
         ]
         run = PlannerRun(checked=len(todays))
