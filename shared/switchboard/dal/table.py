@@ -117,7 +117,7 @@ class Table:
                 if not pending:
                     break
                 if attempt < rounds - 1:
-                    sleep(exponential(attempt, 0.05, 2.0))
+                    sleep(exponential(attempt + 1, 0.05, 2.0))  # 0.05, 0.1, 0.2 ... s
             else:
                 raise StoreUnavailable("DynamoDB batch_get_item: keys left unprocessed")
         return found
