@@ -53,8 +53,10 @@ validate: install $(SAM_VENV)/.installed  ## template checks, offline
 	$(BIN)/cfn-lint template.yaml
 	$(SAM_VENV)/bin/sam validate --lint
 
+# sam build ships no bytecode and Lambda cannot write it: without the second step every cold start compiles (ADR 0019).
 build: $(SAM_VENV)/.installed  ## sam build needs python3.12 on PATH: the venv's own
 	PATH="$(dir $(PYTHON)):$$PATH" $(SAM_VENV)/bin/sam build
+	$(PYTHON) scripts/precompile_artifacts.py .aws-sam/build
 
 invoke-ingest: build  ## needs Docker (sam local); without it use `make dev` and curl
 	$(SAM_VENV)/bin/sam local invoke IngestFunction -e events/ingest/twilio_inbound_sms.json
