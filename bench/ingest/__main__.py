@@ -6,7 +6,9 @@ IngestFunction against a baseline measured in the same run, every figure reporte
 3. cold import of the handler plus its AWS clients (vs `import boto3` and the same clients);
 4. peak RSS after 1,000 webhooks, moto in another process (vs an interpreter with boto3 and the clients);
 5. the stored item of a 255 KiB webhook (vs the item stored before issue 9), and the calls and time an
-   oversized webhook costs over a normal one (`--only payload`).
+   oversized webhook costs over a normal one (`--only payload`);
+6. only with `--only artifact`: the cold import of the deployed build, with its bytecode vs without it and vs
+   bare boto3 from the same layer (runs `make build`: needs the SAM CLI and the network).
 Writes a table to stdout (or, with --json, the JSON document) and bench/results/ingest-latest.json.
 Progress goes to stderr. Exits 0 even when a target is missed; the table and JSON say which.
 """
@@ -21,6 +23,7 @@ from bench.ingest.common import RESULTS_DIR, isolate_environment
 from bench.report import publish
 
 FIGURES = ("calls", "latency", "cold_import", "memory", "payload")
+ON_REQUEST = ("artifact",)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +32,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="few iterations: a smoke test, not figures")
     parser.add_argument("--json", action="store_true", help="print the JSON document instead of the table")
     parser.add_argument(
-        "--only", choices=FIGURES, action="append", help="run only this figure (repeatable; default: all)"
+        "--only",
+        choices=FIGURES + ON_REQUEST,
+        action="append",
+        help="run only this figure (repeatable; default: all but artifact)",
     )
     parser.add_argument(
         "--output", type=Path, default=RESULTS_DIR / "ingest-latest.json", help="where the JSON goes"
@@ -37,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     isolate_environment()  # before anything reads the environment
 
-    from bench.ingest import calls, cold_import, latency, memory, payload, report
+    from bench.ingest import artifact, calls, cold_import, latency, memory, payload, report
 
     selected = args.only or list(FIGURES)
     figures, profile = [], {}
@@ -52,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
         figures += memory.figures(args.quick)
     if "payload" in selected:
         figures += payload.figures(args.quick)
+    if "artifact" in selected:
+        figures += artifact.figures(args.quick)
 
     doc = report.document(figures, profile, quick=args.quick, argv=argv)
     return publish(doc, args.output, as_json=args.json, render=report.table)

@@ -35,8 +35,7 @@ from bench.ingest.common import (
     subprocess_environment,
 )
 
-_PRELUDE = "import time\n_t0 = time.perf_counter()\n"
-_REPORT = (
+REPORT = (
     "_t2 = time.perf_counter()\n"
     "import json\n"
     "print(json.dumps({'import_ms': (_t1 - _t0) * 1e3, 'clients_ms': (_t2 - _t1) * 1e3,"
@@ -44,7 +43,16 @@ _REPORT = (
 )
 
 
-def _load_by_file(name: str, path: str) -> str:
+def prelude() -> str:
+    return "import time\n_t0 = time.perf_counter()\n"
+
+
+def client_lines(create: str) -> str:
+    """One line per client: `create` is `boto3.client` or `aws.client`."""
+    return "".join(f"{create}({service!r})\n" for service in CLIENT_SERVICES)
+
+
+def load_by_file(name: str, path: str) -> str:
     return (
         "import importlib.util\n"
         f"_spec = importlib.util.spec_from_file_location({name!r}, {path!r})\n"
@@ -54,20 +62,20 @@ def _load_by_file(name: str, path: str) -> str:
 
 
 SNIPPETS = {
-    "ours": _PRELUDE
-    + _load_by_file("functions.ingest.app", str(ROOT / "functions" / "ingest" / "app.py"))
+    "ours": prelude()
+    + load_by_file("functions.ingest.app", str(ROOT / "functions" / "ingest" / "app.py"))
     + "_t1 = time.perf_counter()\n"
     + "from switchboard.dal import aws\n"
-    + "".join(f"aws.client({service!r})\n" for service in CLIENT_SERVICES)
-    + _REPORT,
-    "bare": _PRELUDE
+    + client_lines("aws.client")
+    + REPORT,
+    "bare": prelude()
     + "import boto3\n"
     + "_t1 = time.perf_counter()\n"
-    + "".join(f"boto3.client({service!r})\n" for service in CLIENT_SERVICES)
-    + _REPORT,
+    + client_lines("boto3.client")
+    + REPORT,
     # One BaseModel pulls in all of pydantic that ours imports; Logger pulls in jmespath_utils, which
     # ours' correlation_id_path uses. No third-party module ours imports is missing (docs/adr/0012).
-    "required": _PRELUDE
+    "required": prelude()
     + "import boto3\n"
     + "from pydantic import BaseModel\n"
     + "from aws_lambda_powertools import Logger, Metrics\n"
@@ -76,17 +84,18 @@ SNIPPETS = {
     + "class Settings(BaseModel):\n    table_name: str = ''\n"
     + "logger, metrics = Logger(service='required'), Metrics(namespace='Required', service='required')\n"
     + "_t1 = time.perf_counter()\n"
-    + "".join(f"boto3.client({service!r})\n" for service in CLIENT_SERVICES)
-    + _REPORT,
+    + client_lines("boto3.client")
+    + REPORT,
     # Its clients are created at import: `import_ms` holds everything, `clients_ms` is ~0.
-    "powertools": _PRELUDE
-    + _load_by_file("baseline_app", str(BASELINE_APP))
+    "powertools": prelude()
+    + load_by_file("baseline_app", str(BASELINE_APP))
     + "_t1 = time.perf_counter()\n"
-    + _REPORT,
+    + REPORT,
 }
 
-# baseline_app reads its resource names at import; any names do, nothing is called.
-_ENV = subprocess_environment(
+# baseline_app reads its resource names at import; any names do, nothing is called. Bytecode may be written
+# (the untimed first run writes it): the deployed build ships it too (docs/adr/0019).
+ENVIRONMENT = subprocess_environment(
     TABLE_NAME="bench-events",
     PROCESSING_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/bench-processing",
     WEBHOOK_SECRETS_NAME="bench-webhook-secrets",
@@ -95,15 +104,16 @@ _ENV = subprocess_environment(
     BASELINE_IDEMPOTENCY_TABLE="bench-baseline-idempotency",
     BASELINE_QUEUE_URL="https://sqs.us-east-1.amazonaws.com/123456789012/bench-baseline-queue",
 )
+ENVIRONMENT.pop("PYTHONDONTWRITEBYTECODE", None)
 
 
-def _interpreter(snippet: str, *flags: str) -> tuple[Any, str, float]:
+def _interpreter(snippet: str, *flags: str, env: dict[str, str] = ENVIRONMENT) -> tuple[Any, str, float]:
     """A fresh interpreter runs the snippet: its last stdout line as JSON, its stderr, the process wall ms."""
     start = time.perf_counter()
     done = subprocess.run(  # noqa: S603 - our interpreter, our snippets
         [sys.executable, *flags, "-c", snippet],
         cwd=ROOT,
-        env=_ENV,
+        env=env,
         capture_output=True,
         text=True,
         check=False,
@@ -114,8 +124,8 @@ def _interpreter(snippet: str, *flags: str) -> tuple[Any, str, float]:
     return json.loads(done.stdout.strip().splitlines()[-1]), done.stderr, wall_ms
 
 
-def _run(snippet: str, *flags: str) -> tuple[dict[str, Any], str]:
-    result, stderr, wall_ms = _interpreter(snippet, *flags)
+def _run(snippet: str, *flags: str, env: dict[str, str] = ENVIRONMENT) -> tuple[dict[str, Any], str]:
+    result, stderr, wall_ms = _interpreter(snippet, *flags, env=env)
     result["process_wall_ms"] = wall_ms
     return result, stderr
 
@@ -170,22 +180,25 @@ def import_profile(top: int = 10) -> dict[str, Any]:
     }
 
 
-def measure(runs: int) -> dict[str, list[dict[str, Any]]]:
-    names = list(SNIPPETS)
-    for name in names:  # writes bytecode caches; not timed
-        _run(SNIPPETS[name])
+def measure(
+    snippets: dict[str, str], runs: int, flags: tuple[str, ...] = (), env: dict[str, str] = ENVIRONMENT
+) -> dict[str, list[dict[str, Any]]]:
+    """Each snippet `runs` times in fresh interpreters, rotating order, after one untimed run of each."""
+    names = list(snippets)
+    for name in names:  # writes bytecode caches where it may; not timed
+        _run(snippets[name], *flags, env=env)
     results: dict[str, list[dict[str, Any]]] = {name: [] for name in names}
     for number in range(runs):
         shift = number % len(names)
         for name in names[shift:] + names[:shift]:
-            results[name].append(_run(SNIPPETS[name])[0])
+            results[name].append(_run(snippets[name], *flags, env=env)[0])
     return results
 
 
 def figures(quick: bool) -> tuple[list[Figure], dict[str, Any]]:
     runs = 3 if quick else 15
     progress(f"cold import: {runs} fresh interpreters per snippet, rotating order")
-    results = measure(runs)
+    results = measure(SNIPPETS, runs)
     progress("cold import: one -X importtime run of our handler")
     profile = import_profile()
 

@@ -1,0 +1,95 @@
+"""Figure 6 (`--only artifact`): cold import of IngestFunction as deployed, from the `make build` output.
+
+`make build` runs first (sam build, then scripts/precompile_artifacts.py; ~1 min, and pip reaches PyPI).
+Each snippet runs in a fresh interpreter started the way Lambda's code directories allow: no bytecode can be
+written, `-S` (no site-packages) and sys.path = the function's directory, the layers' python/ directories,
+then the standard library, so boto3 is the layer's own. Three snippets, rotating order:
+- ours: functions/ingest/app.py and its three clients from the build as `make build` leaves it (bytecode);
+- ours, source only: the same from a copy without `__pycache__`, as `sam build` alone leaves it;
+- bare (the baseline): `import boto3` and the same three clients, from the same precompiled layer.
+Not in the default run: it needs the SAM CLI and the network. docs/adr/0019 has the figures.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from bench.ingest.cold_import import ENVIRONMENT, REPORT, client_lines, load_by_file, measure, prelude
+from bench.ingest.common import ROOT, Figure, median, progress, spread
+
+BUILD = ROOT / ".aws-sam" / "build"
+_LAYERS = ("SharedLayer", "DependenciesLayer")
+
+
+def _lambda_path(build: Path) -> str:
+    paths = [str(build / "IngestFunction"), *(str(build / layer / "python") for layer in _LAYERS)]
+    return f"import sys\nsys.path[:0] = {paths!r}\n"
+
+
+def snippets(compiled: Path, source_only: Path) -> dict[str, str]:
+    def ours(build: Path) -> str:
+        return (
+            _lambda_path(build)
+            + prelude()
+            + load_by_file("app", str(build / "IngestFunction" / "app.py"))
+            + "_t1 = time.perf_counter()\nfrom switchboard.dal import aws\n"
+            + client_lines("aws.client")
+            + REPORT
+        )
+
+    bare = _lambda_path(compiled) + prelude() + "import boto3\n_t1 = time.perf_counter()\n"
+    return {
+        "ours": ours(compiled),
+        "ours_source_only": ours(source_only),
+        "bare": bare + client_lines("boto3.client") + REPORT,
+    }
+
+
+def _build() -> None:
+    progress("artifact: make build (sam build + bytecode)")
+    subprocess.run(["make", "build"], cwd=ROOT, check=True, capture_output=True, text=True)  # noqa: S607
+
+
+def figures(quick: bool) -> list[Figure]:
+    _build()
+    with tempfile.TemporaryDirectory(prefix="switchboard-artifact-") as scratch:
+        source_only = Path(scratch) / "build"
+        shutil.copytree(BUILD, source_only, ignore=shutil.ignore_patterns("__pycache__"))
+        environment = {key: value for key, value in ENVIRONMENT.items() if key != "PYTHONPATH"}
+        environment["PYTHONDONTWRITEBYTECODE"] = "1"  # Lambda's /var/task and /opt are read-only
+        runs = 3 if quick else 15
+        progress(f"artifact: {runs} fresh interpreters per snippet, rotating order")
+        results = measure(snippets(BUILD, source_only), runs, ("-S",), environment)
+
+    def total(name: str) -> list[float]:
+        return [run["total_ms"] for run in results[name]]
+
+    ours, source_only_ms, bare = (median(total(name)) for name in ("ours", "ours_source_only", "bare"))
+    detail: dict[str, Any] = {name: spread(total(name)) for name in results}
+    return [
+        Figure(
+            key="artifact_cold_import_ms.bytecode_vs_source_only",
+            title="Deployed cold import: bytecode",
+            unit="ms",
+            ours=round(ours, 1),
+            baseline=round(source_only_ms, 1),
+            baseline_name="the same build without bytecode, as `sam build` alone leaves it",
+            target="ratio < 1",
+            passed=ours < source_only_ms,
+            detail=detail,
+        ),
+        Figure(
+            key="artifact_cold_import_ms.handler_vs_boto3",
+            title="Deployed cold import + 3 clients",
+            unit="ms",
+            ours=round(ours, 1),
+            baseline=round(bare, 1),
+            baseline_name="import boto3 + the same 3 clients, from the same layer",
+            target="ratio <= 1.2",  # issue 10 item 11, on the deployed artifact
+            passed=ours / bare <= 1.2,
+        ),
+    ]
