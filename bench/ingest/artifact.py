@@ -6,7 +6,9 @@ written, `-S` (no site-packages) and sys.path = the function's directory, the la
 then the standard library, so boto3 is the layer's own. Three snippets, rotating order:
 - ours: functions/ingest/app.py and its three clients from the build as `make build` leaves it (bytecode);
 - ours, source only: the same from a copy without `__pycache__`, as `sam build` alone leaves it;
-- bare (the baseline): `import boto3` and the same three clients, from the same precompiled layer.
+- bare (the baseline): `import boto3` and the same three clients, from the same precompiled layer;
+- required (context): the venv figure's "required" snippet (bare + pydantic with one model + Powertools
+  Logger/Metrics) from the same layer: ours over it is our own code's cost as deployed.
 Not in the default run: it needs the SAM CLI and the network. docs/adr/0019 has the figures.
 """
 
@@ -18,7 +20,15 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.ingest.cold_import import ENVIRONMENT, REPORT, client_lines, load_by_file, measure, prelude
+from bench.ingest.cold_import import (
+    ENVIRONMENT,
+    REPORT,
+    SNIPPETS,
+    client_lines,
+    load_by_file,
+    measure,
+    prelude,
+)
 from bench.ingest.common import ROOT, Figure, median, progress, spread
 
 BUILD = ROOT / ".aws-sam" / "build"
@@ -46,6 +56,7 @@ def snippets(compiled: Path, source_only: Path) -> dict[str, str]:
         "ours": ours(compiled),
         "ours_source_only": ours(source_only),
         "bare": bare + client_lines("boto3.client") + REPORT,
+        "required": _lambda_path(compiled) + SNIPPETS["required"],
     }
 
 
@@ -68,7 +79,9 @@ def figures(quick: bool) -> list[Figure]:
     def total(name: str) -> list[float]:
         return [run["total_ms"] for run in results[name]]
 
-    ours, source_only_ms, bare = (median(total(name)) for name in ("ours", "ours_source_only", "bare"))
+    ours, source_only_ms, bare, required = (
+        median(total(name)) for name in ("ours", "ours_source_only", "bare", "required")
+    )
     detail: dict[str, Any] = {name: spread(total(name)) for name in results}
     return [
         Figure(
@@ -91,5 +104,16 @@ def figures(quick: bool) -> list[Figure]:
             baseline_name="import boto3 + the same 3 clients, from the same layer",
             target="ratio <= 1.2",  # issue 10 item 11, on the deployed artifact
             passed=ours / bare <= 1.2,
+            detail={"required_vs_bare_boto3_ratio": round(required / bare, 3)},
+        ),
+        Figure(
+            key="artifact_cold_import_ms.handler_vs_required_libraries",
+            title="Deployed cold import + 3 clients (own code)",
+            unit="ms",
+            ours=round(ours, 1),
+            baseline=round(required, 1),
+            baseline_name="boto3 + pydantic (one model) + Powertools Logger/Metrics + 3 clients, same layer",
+            target="-",
+            passed=None,
         ),
     ]
