@@ -74,6 +74,24 @@ def test_a_longer_quiet_window_moves_the_reminder_to_its_end(table, book, planne
     moved = reminder(table)
     assert (moved["state"], local_due(moved).strftime("%H:%M")) == ("scheduled", "09:50")
     assert moved["changes"][-1] == "planner_moved"
+    assert moved["moved_by_quiet_hours"] is True  # counted in the day's quiet-hours reschedule rate
+
+
+def test_a_move_back_out_of_quiet_hours_is_no_longer_counted_as_moved_by_them(table, book, planner):
+    # Given a reminder planned at the end of the recipient's quiet hours (09:50, not its 09:45)
+    recipient(table, quiet_end=time(9, 50))
+    book("bk-1")
+    assert (local_due(reminder(table)).strftime("%H:%M"), reminder(table)["moved_by_quiet_hours"]) == (
+        "09:50",
+        True,
+    )
+    # When the recipient's quiet hours end earlier again and its local day begins
+    recipient(table)
+    planner.run(now=BEFORE_NY_MIDNIGHT)
+    planner.run(now=AFTER_NY_MIDNIGHT)
+    # Then it is moved back to its lead time, and quiet hours no longer count as having moved it
+    moved = reminder(table)
+    assert (local_due(moved).strftime("%H:%M"), moved["moved_by_quiet_hours"]) == ("09:45", False)
 
 
 def test_a_recipient_disabled_since_the_booking_gets_no_reminder(table, book, planner):

@@ -175,20 +175,30 @@ class ReminderRecords(Table):
         )
         return from_item(response["Attributes"]) if response else None
 
-    def move(self, item: dict[str, Any], due_at_ms: int, local_day: str, change: str, *, now: float) -> bool:
+    def move(
+        self,
+        item: dict[str, Any],
+        due_at_ms: int,
+        local_day: str,
+        change: str,
+        *,
+        moved_by_quiet_hours: bool,
+        now: float,
+    ) -> bool:
         """Move a scheduled reminder of this version to a new due time (the daily planner); False when it
         was sent, cancelled or re-planned meanwhile."""
         response, _ = self.call(
             "update_item",
             Key=to_attribute_values(reminder_key(item["calendar"], item["event_id"])),
-            UpdateExpression="SET due_at = :due, local_day = :day, updated_at = :now, "
-            "changes = list_append(if_not_exists(changes, :none), :change)",
+            UpdateExpression="SET due_at = :due, local_day = :day, moved_by_quiet_hours = :quiet, "
+            "updated_at = :now, changes = list_append(if_not_exists(changes, :none), :change)",
             ConditionExpression="#state = :scheduled AND version = :version",
             ExpressionAttributeNames={"#state": "state"},
             ExpressionAttributeValues=to_attribute_values(
                 {
                     ":due": due_at_ms,
                     ":day": local_day,
+                    ":quiet": moved_by_quiet_hours,
                     ":now": int(now * 1000),
                     ":none": [],
                     ":change": [change],

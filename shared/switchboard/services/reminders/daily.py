@@ -37,7 +37,14 @@ class PlannerRecords(Protocol):
         self, calendar: str, event_id: str, reason: str, *, now: float, version: str | None = None
     ) -> dict[str, Any] | None: ...
     def move(
-        self, item: dict[str, Any], due_at_ms: int, local_day: str, change: str, *, now: float
+        self,
+        item: dict[str, Any],
+        due_at_ms: int,
+        local_day: str,
+        change: str,
+        *,
+        moved_by_quiet_hours: bool,
+        now: float,
     ) -> bool: ...
     def release_slot(self, recipient: str, local_day: str, event_id: str) -> None: ...
     def claim_slot(self, recipient: str, local_day: str, event_id: str, limit: int) -> bool: ...
@@ -117,38 +124,49 @@ class DailyPlanner:
         recipient = self._recipient(item.get("phone"), run)
         if recipient is None:
             return True  # nothing to judge it by: the dispatcher re-validates it at send time anyway
-        reason = self._blocked(recipient, item)
         zones = _zones(recipient, item)
-        send_at = None
-        if reason is None:
-            decision = rules.decide(
+        blocked = self._blocked(recipient, item)
+        decision = (
+            rules.decide(
                 _start(item),
                 _all_day(item),
                 zones,
                 recipient_rules(recipient, self.profile, _variant_lead(item)),
                 until,
             )
-            send_at, reason = decision.send_at, decision.reason
-        if send_at is None:
-            self._cancel(item, reason or rules.TOO_LATE, now, run)
+            if blocked is None
+            else rules.Decision(None, blocked)
+        )
+        if decision.send_at is None:
+            self._cancel(item, decision.reason or rules.TOO_LATE, now, run)
             return False
-        due_ms = int(send_at.timestamp() * 1000)
-        if due_ms != int(item["due_at"]):
-            return self._move(
-                item, recipient, due_ms, rules.local_day(send_at, zones[0]).isoformat(), now, run
-            )
-        return True
+        return self._move(item, recipient, decision, zones[0], now, run)
 
     def _move(
-        self, item: dict[str, Any], recipient: Recipient, due_ms: int, day: str, now: float, run: PlannerRun
+        self,
+        item: dict[str, Any],
+        recipient: Recipient,
+        decision: rules.Decision,
+        zone: str,
+        now: float,
+        run: PlannerRun,
     ) -> bool:
-        """Move to a new due time; onto another local day only with a slot there (else daily_limit)."""
+        """Move to the decision's time, if it differs; onto another local day only with a slot there (else
+        daily_limit). The move records whether quiet hours made it, for the day's reschedule rate."""
+        assert decision.send_at is not None  # _revalidate cancels a decision with no time
+        due_ms = int(decision.send_at.timestamp() * 1000)
+        if due_ms == int(item["due_at"]):
+            return True
+        day = rules.local_day(decision.send_at, zone).isoformat()
         old_day, owner = item["local_day"], str(item.get("recipient") or "")
         other_day = bool(owner) and day != old_day
         if other_day and not self.records.claim_slot(owner, day, item["event_id"], recipient.daily_limit):
             self._cancel(item, rules.DAILY_LIMIT, now, run)
             return False
-        if not self.records.move(item, due_ms, day, "planner_moved", now=now):
+        moved = self.records.move(
+            item, due_ms, day, "planner_moved", moved_by_quiet_hours=decision.moved_by_quiet_hours, now=now
+        )
+        if not moved:
             return False  # sent or re-planned meanwhile
         if other_day:
             self.records.release_slot(owner, old_day, item["event_id"])

@@ -16,7 +16,8 @@ Rates are percentages, None when their denominator is 0:
   one of its reminders of the day was sent. It counts once per recipient. The suppression record keeps
   only the latest change, so an opt-in since hides the opt-out: a lower bound;
 - quiet_hours_rate = quiet_hours_moved / scheduled. A reminder counts as moved when it was moved to the
-  end of a quiet window when planned, or deferred for quiet hours at dispatch;
+  end of a quiet window when planned or when the daily planner judged it again, or deferred for quiet
+  hours at dispatch;
 - daily_limit_rate = daily_limit cancels / (scheduled + limit cancels that never had a send time),
   i.e. the share of the reminders that reached the limit;
 - llm_success_rate = successful `reminder.text` calls / calls.
