@@ -8,7 +8,8 @@ then the standard library, so boto3 is the layer's own. Three snippets, rotating
 - ours, source only: the same from a copy without `__pycache__`, as `sam build` alone leaves it;
 - bare (the baseline): `import boto3` and the same three clients, from the same precompiled layer;
 - required (context): the venv figure's "required" snippet (bare + pydantic with one model + Powertools
-  Logger/Metrics) from the same layer: ours over it is our own code's cost as deployed.
+  Logger/Metrics) from the same layer: ours over it is our own code's cost as deployed;
+- every function's handler imported (no clients), from the build and from the copy without bytecode.
 Not in the default run: it needs the SAM CLI and the network. docs/adr/0019 has the figures.
 """
 
@@ -35,9 +36,18 @@ BUILD = ROOT / ".aws-sam" / "build"
 _LAYERS = ("SharedLayer", "DependenciesLayer")
 
 
-def _lambda_path(build: Path) -> str:
-    paths = [str(build / "IngestFunction"), *(str(build / layer / "python") for layer in _LAYERS)]
+def _lambda_path(build: Path, function: str = "IngestFunction") -> str:
+    paths = [str(build / function), *(str(build / layer / "python") for layer in _LAYERS)]
     return f"import sys\nsys.path[:0] = {paths!r}\n"
+
+
+def functions(build: Path) -> list[str]:
+    """The build's function directories (a layer's holds python/)."""
+    return sorted(path.name for path in build.iterdir() if path.is_dir() and not (path / "python").is_dir())
+
+
+def _import_only(build: Path, function: str) -> str:
+    return _lambda_path(build, function) + prelude() + "import app\n_t1 = time.perf_counter()\n" + REPORT
 
 
 def snippets(compiled: Path, source_only: Path) -> dict[str, str]:
@@ -52,17 +62,47 @@ def snippets(compiled: Path, source_only: Path) -> dict[str, str]:
         )
 
     bare = _lambda_path(compiled) + prelude() + "import boto3\n_t1 = time.perf_counter()\n"
+    every_handler = {
+        f"{kind}:{function}": _import_only(build, function)
+        for function in functions(compiled)
+        for kind, build in (("import", compiled), ("import_source_only", source_only))
+    }
     return {
         "ours": ours(compiled),
         "ours_source_only": ours(source_only),
         "bare": bare + client_lines("boto3.client") + REPORT,
         "required": _lambda_path(compiled) + SNIPPETS["required"],
+        **every_handler,
     }
 
 
 def _build() -> None:
     progress("artifact: make build (sam build + bytecode)")
     subprocess.run(["make", "build"], cwd=ROOT, check=True, capture_output=True, text=True)  # noqa: S607
+
+
+def _per_function(results: dict[str, list[dict[str, Any]]]) -> list[Figure]:
+    """Each function's handler import (no clients), with its bytecode vs as `sam build` alone leaves it."""
+
+    def ms(name: str) -> float:
+        return median([run["import_ms"] for run in results[name]])
+
+    rows = []
+    for function in sorted(name.split(":")[1] for name in results if name.startswith("import:")):
+        ours, source_only = ms(f"import:{function}"), ms(f"import_source_only:{function}")
+        rows.append(
+            Figure(
+                key=f"artifact_import_ms.{function}",
+                title=f"Deployed import: {function}",
+                unit="ms",
+                ours=round(ours, 1),
+                baseline=round(source_only, 1),
+                baseline_name="its handler imported from the build without bytecode",
+                target="ratio < 1",
+                passed=ours < source_only,
+            )
+        )
+    return rows
 
 
 def figures(quick: bool) -> list[Figure]:
@@ -82,7 +122,9 @@ def figures(quick: bool) -> list[Figure]:
     ours, source_only_ms, bare, required = (
         median(total(name)) for name in ("ours", "ours_source_only", "bare", "required")
     )
-    detail: dict[str, Any] = {name: spread(total(name)) for name in results}
+    detail: dict[str, Any] = {
+        name: spread(total(name)) for name in ("ours", "ours_source_only", "bare", "required")
+    }
     return [
         Figure(
             key="artifact_cold_import_ms.bytecode_vs_source_only",
@@ -116,4 +158,5 @@ def figures(quick: bool) -> list[Figure]:
             target="-",
             passed=None,
         ),
+        *_per_function(results),
     ]
