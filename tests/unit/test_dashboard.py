@@ -123,3 +123,21 @@ def test_every_queue_is_on_some_widget():
     shown = {row[row.index("QueueName") + 1] for row in _metric_rows(dashboard()) if "QueueName" in row}
 
     assert queues - shown == set()
+
+
+def test_every_functions_init_duration_is_on_the_cold_start_query():
+    # Given every function's log group (Lambda writes each cold start's Init Duration in its REPORT line)
+    template = load_template()
+    functions = set(resources_of_type(template, "AWS::Serverless::Function"))
+    log_groups = {
+        name
+        for name in resources_of_type(template, "AWS::Logs::LogGroup")
+        if name.endswith("FunctionLogGroup")
+    }
+    assert log_groups == {f"{function}LogGroup" for function in functions}
+    # When the dashboard's Logs Insights widgets are read
+    queries = [widget["properties"]["query"] for widget in dashboard()["widgets"] if widget["type"] == "log"]
+    init = [query for query in queries if "@initDuration" in query]
+    # Then one query reads every function's log group
+    assert len(init) == 1
+    assert set(re.findall(r"SOURCE '([^']+)'", init[0])) == log_groups
