@@ -3,7 +3,8 @@
 `make build` runs first (sam build, then scripts/precompile_artifacts.py; ~1 min, and pip reaches PyPI).
 Each snippet runs in a fresh interpreter started the way Lambda's code directories allow: no bytecode can be
 written, `-S` (no site-packages) and sys.path = the function's directory, the layers' python/ directories,
-then the standard library, so boto3 is the layer's own. Three snippets, rotating order:
+then the standard library, so boto3 is the layer's own; Lambda's environment variables that change what an
+import does are set, and tracing is on. The snippets, in rotating order:
 - ours: functions/ingest/app.py and its three clients from the build as `make build` leaves it (bytecode);
 - ours, source only: the same from a copy without `__pycache__`, as `sam build` alone leaves it;
 - bare (the baseline): `import boto3` and the same three clients, from the same precompiled layer;
@@ -34,6 +35,15 @@ from bench.ingest.common import ROOT, Figure, median, progress, spread
 
 BUILD = ROOT / ".aws-sam" / "build"
 _LAYERS = ("SharedLayer", "DependenciesLayer")
+# What Lambda sets that changes an import: the X-Ray SDK takes its cheap Lambda path when LAMBDA_TASK_ROOT is
+# set (elsewhere its recorder builds a sampler with its own botocore session), and tracing is on in AWS.
+LAMBDA_ENVIRONMENT = {
+    "PYTHONDONTWRITEBYTECODE": "1",  # /var/task and /opt are read-only
+    "LAMBDA_TASK_ROOT": "/var/task",
+    "AWS_LAMBDA_FUNCTION_NAME": "bench",
+    "AWS_EXECUTION_ENV": "AWS_Lambda_python3.12",
+}
+_NOT_IN_LAMBDA = ("PYTHONPATH", "POWERTOOLS_TRACE_DISABLED")
 
 
 def _lambda_path(build: Path, function: str = "IngestFunction") -> str:
@@ -110,8 +120,8 @@ def figures(quick: bool) -> list[Figure]:
     with tempfile.TemporaryDirectory(prefix="switchboard-artifact-") as scratch:
         source_only = Path(scratch) / "build"
         shutil.copytree(BUILD, source_only, ignore=shutil.ignore_patterns("__pycache__"))
-        environment = {key: value for key, value in ENVIRONMENT.items() if key != "PYTHONPATH"}
-        environment["PYTHONDONTWRITEBYTECODE"] = "1"  # Lambda's /var/task and /opt are read-only
+        environment = {key: value for key, value in ENVIRONMENT.items() if key not in _NOT_IN_LAMBDA}
+        environment.update(LAMBDA_ENVIRONMENT)
         runs = 3 if quick else 15
         progress(f"artifact: {runs} fresh interpreters per snippet, rotating order")
         results = measure(snippets(BUILD, source_only), runs, ("-S",), environment)
