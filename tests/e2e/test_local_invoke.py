@@ -7,6 +7,7 @@ import json
 
 import pytest
 
+from switchboard_ops.local.samples import load_sample
 from switchboard_ops.project import EVENTS
 
 pytestmark = pytest.mark.e2e
@@ -76,3 +77,43 @@ def test_every_scheduled_functions_sample_event_runs(live_stack, function, event
     # Then it ran to the end and printed a result
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)
+
+
+def test_the_workers_sample_event_is_the_sample_messages_job_and_does_not_run_it_twice(live_stack):
+    # Given the README's sample Twilio SMS, accepted and processed by the stack
+    response = live_stack.post(load_sample("twilio_inbound_sms"))
+    assert response.status_code == 200, response.text
+    provider, message_id = response.json()["provider"], response.json()["provider_message_id"]
+    before = live_stack.wait_for_message(
+        provider, message_id, lambda found: found["job_state"] == "PROCESSED", timeout=60, what="PROCESSED"
+    )
+
+    # When WorkerFunction is invoked with its sample event (that message's job, as ProcessingQueue holds it)
+    result = live_stack.cli(
+        "local", "invoke", "WorkerFunction", "-e", str(EVENTS / "worker" / "process_event.json")
+    )
+
+    # Then the batch succeeded and the job was not run again: the same message, attempts unchanged
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"batchItemFailures": []}
+    after = live_stack.message(provider, message_id)
+    assert (after["job_state"], after["attempts"]) == ("PROCESSED", before["attempts"])
+
+
+def test_the_senders_sample_event_texts_the_sandbox_once_however_often_it_is_invoked(live_stack):
+    # Given the sender's sample event: one send request, as OutboundQueue holds it
+    event = EVENTS / "sender" / "send_sms.json"
+    request = json.loads(json.loads(event.read_text())["Records"][0]["body"])
+
+    # When SenderFunction is invoked with it twice
+    results = [live_stack.cli("local", "invoke", "SenderFunction", "-e", str(event)) for _ in range(2)]
+
+    # Then both batches succeeded and the sandbox provider received the SMS once
+    assert [r.returncode for r in results] == [0, 0], [r.stderr for r in results]
+    assert all(json.loads(r.stdout) == {"batchItemFailures": []} for r in results)
+    received = [
+        message
+        for message in live_stack.sandbox("GET", "/sandbox/messages")["messages"]
+        if message["body"] == request["body"]
+    ]
+    assert [(m["from"], m["to"]) for m in received] == [(request["sender"], [request["recipient"]])]

@@ -257,6 +257,8 @@ def test_local_invoke_lists_every_function_with_its_sample_events():
     } <= set(listed)
     assert listed["IngestFunction"]["handler"] == "functions/ingest/app.handler"
     assert "events/ingest/twilio_inbound_sms.json" in listed["IngestFunction"]["events"]
+    assert listed["WorkerFunction"]["events"] == ["events/worker/process_event.json"]
+    assert listed["SenderFunction"]["events"] == ["events/sender/send_sms.json"]
     assert listed["ReconcileFunction"]["events"] == [
         "events/reconcile/daily_digest.json",
         "events/reconcile/integrity.json",
