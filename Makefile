@@ -27,8 +27,10 @@ dev: install  ## the local stack: moto as AWS, the API on 127.0.0.1:3000
 	$(BIN)/switchboard local up
 
 # The tiers that run handlers end with the IAM check, which renders template.yaml with the SAM tools' translator.
+# Two pytest-xdist workers (CI has two cores); a file runs whole on one worker, so an e2e module keeps its
+# order on that worker's own stack. Files in collection order: the long e2e waits start first, unit ends.
 test: install $(SAM_VENV)/.installed  ## every test tier: unit, integration (moto), e2e (local stack over HTTP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder
 
 test-unit: install
 	$(BIN)/pytest tests/unit
