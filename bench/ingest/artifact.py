@@ -22,15 +22,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from bench.ingest.cold_import import (
-    ENVIRONMENT,
-    REPORT,
-    SNIPPETS,
-    client_lines,
-    load_by_file,
-    measure,
-    prelude,
-)
+from bench.ingest.cold_import import ENVIRONMENT, REPORT, SNIPPETS, ingest_snippet, measure, prelude
 from bench.ingest.common import ROOT, Figure, median, progress, spread
 
 BUILD = ROOT / ".aws-sam" / "build"
@@ -61,26 +53,20 @@ def _import_only(build: Path, function: str) -> str:
 
 
 def snippets(compiled: Path, source_only: Path) -> dict[str, str]:
-    def ours(build: Path) -> str:
-        return (
-            _lambda_path(build)
-            + prelude()
-            + load_by_file("app", str(build / "IngestFunction" / "app.py"))
-            + "_t1 = time.perf_counter()\nfrom switchboard.dal import aws\n"
-            + client_lines("aws.client")
-            + REPORT
-        )
-
-    bare = _lambda_path(compiled) + prelude() + "import boto3\n_t1 = time.perf_counter()\n"
+    """The venv figure's snippets with Lambda's sys.path in front, plus every handler's import alone."""
     every_handler = {
         f"{kind}:{function}": _import_only(build, function)
         for function in functions(compiled)
         for kind, build in (("import", compiled), ("import_source_only", source_only))
     }
+
+    def ours(build: Path) -> str:
+        return _lambda_path(build) + ingest_snippet(build / "IngestFunction" / "app.py")
+
     return {
         "ours": ours(compiled),
         "ours_source_only": ours(source_only),
-        "bare": bare + client_lines("boto3.client") + REPORT,
+        "bare": _lambda_path(compiled) + SNIPPETS["bare"],
         "required": _lambda_path(compiled) + SNIPPETS["required"],
         **every_handler,
     }

@@ -22,6 +22,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from pathlib import Path
 from typing import Any
 
 from bench.ingest.common import (
@@ -61,13 +62,20 @@ def load_by_file(name: str, path: str) -> str:
     )
 
 
+def ingest_snippet(app_path: Path) -> str:
+    """IngestFunction's app.py loaded from app_path, then the clients it creates on its first webhook."""
+    return (
+        prelude()
+        + load_by_file("functions.ingest.app", str(app_path))
+        + "_t1 = time.perf_counter()\n"
+        + "from switchboard.dal import aws\n"
+        + client_lines("aws.client")
+        + REPORT
+    )
+
+
 SNIPPETS = {
-    "ours": prelude()
-    + load_by_file("functions.ingest.app", str(ROOT / "functions" / "ingest" / "app.py"))
-    + "_t1 = time.perf_counter()\n"
-    + "from switchboard.dal import aws\n"
-    + client_lines("aws.client")
-    + REPORT,
+    "ours": ingest_snippet(ROOT / "functions" / "ingest" / "app.py"),
     "bare": prelude()
     + "import boto3\n"
     + "_t1 = time.perf_counter()\n"
