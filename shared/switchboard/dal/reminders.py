@@ -176,17 +176,10 @@ class ReminderRecords(Table):
         return from_item(response["Attributes"]) if response else None
 
     def move(
-        self,
-        item: dict[str, Any],
-        due_at_ms: int,
-        local_day: str,
-        change: str,
-        *,
-        moved_by_quiet_hours: bool,
-        now: float,
+        self, item: dict[str, Any], due_at_ms: int, local_day: str, *, moved_by_quiet_hours: bool, now: float
     ) -> bool:
-        """Move a scheduled reminder of this version to a new due time (the daily planner); False when it
-        was sent, cancelled or re-planned meanwhile."""
+        """Move a scheduled reminder of this version to a new due time (the daily planner, so its change is
+        "planner_moved"); False when it was sent, cancelled or re-planned meanwhile."""
         response, _ = self.call(
             "update_item",
             Key=to_attribute_values(reminder_key(item["calendar"], item["event_id"])),
@@ -201,7 +194,7 @@ class ReminderRecords(Table):
                     ":quiet": moved_by_quiet_hours,
                     ":now": int(now * 1000),
                     ":none": [],
-                    ":change": [change],
+                    ":change": ["planner_moved"],
                     ":scheduled": "scheduled",
                     ":version": item["version"],
                 }

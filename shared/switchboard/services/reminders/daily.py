@@ -37,14 +37,7 @@ class PlannerRecords(Protocol):
         self, calendar: str, event_id: str, reason: str, *, now: float, version: str | None = None
     ) -> dict[str, Any] | None: ...
     def move(
-        self,
-        item: dict[str, Any],
-        due_at_ms: int,
-        local_day: str,
-        change: str,
-        *,
-        moved_by_quiet_hours: bool,
-        now: float,
+        self, item: dict[str, Any], due_at_ms: int, local_day: str, *, moved_by_quiet_hours: bool, now: float
     ) -> bool: ...
     def release_slot(self, recipient: str, local_day: str, event_id: str) -> None: ...
     def claim_slot(self, recipient: str, local_day: str, event_id: str, limit: int) -> bool: ...
@@ -164,7 +157,7 @@ class DailyPlanner:
             self._cancel(item, rules.DAILY_LIMIT, now, run)
             return False
         moved = self.records.move(
-            item, due_ms, day, "planner_moved", moved_by_quiet_hours=decision.moved_by_quiet_hours, now=now
+            item, due_ms, day, moved_by_quiet_hours=decision.moved_by_quiet_hours, now=now
         )
         if not moved:
             return False  # sent or re-planned meanwhile
