@@ -29,15 +29,16 @@ dev: install  ## the local stack: moto as AWS, the API on 127.0.0.1:3000
 # The tiers that run handlers end with the IAM check, which renders template.yaml with the SAM tools' translator.
 # Two pytest-xdist workers (CI has two cores); a file runs whole on one worker, so an e2e module keeps its
 # order on that worker's own stack. Files in collection order: the long e2e waits start first, unit ends.
+PYTEST := $(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder
 test: install $(SAM_VENV)/.installed  ## every test tier: unit, integration (moto), e2e (local stack over HTTP)
-	$(BIN)/pytest -n 2 --dist loadfile --no-loadscope-reorder
+	$(PYTEST)
 
 test-unit: install
-	$(BIN)/pytest tests/unit
+	$(PYTEST) tests/unit
 test-integration: install $(SAM_VENV)/.installed
-	$(BIN)/pytest tests/integration
+	$(PYTEST) tests/integration
 test-e2e: install $(SAM_VENV)/.installed
-	$(BIN)/pytest tests/e2e
+	$(PYTEST) tests/e2e
 
 lint: install
 	$(BIN)/ruff check .
