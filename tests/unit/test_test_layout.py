@@ -24,7 +24,7 @@ def test_every_test_target_runs_on_the_same_two_workers(target):
         cwd=ROOT,
         capture_output=True,
         text=True,
-        check=True,  # noqa: S607
+        check=True,
     )
 
     # Then the pytest line has make test's xdist flags: a tier run alone is not a different test run
