@@ -119,6 +119,7 @@ def one_at_a_time(resources: Any) -> int:
     """The baseline: what a dispatcher without batching does - per reminder a GetItem of it and of each
     fact, a SendMessage and a conditional UpdateItem (the index is paged the same way). Returns sends."""
     from switchboard.dal.notifications import send_message
+    from switchboard.dal.queue_bodies import json_body
     from switchboard.dal.reminder_sends import ReminderSends
     from switchboard.dal.reminders import due_shards
     from switchboard.models.outbound import SendRequest
@@ -139,7 +140,7 @@ def one_at_a_time(resources: Any) -> int:
                     body=item["text"],
                     purpose="reminder",
                 )
-                send_message(resources.queues["OutboundQueue"], request.model_dump_json())
+                send_message(resources.queues["OutboundQueue"], json_body(request))
                 store.claim([item], NOW)
                 sent += 1
     return sent

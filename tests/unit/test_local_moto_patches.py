@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import boto3
 import pytest
+from botocore.exceptions import ClientError
+from moto import mock_aws
 from moto.cloudwatch.models import Dimension
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.models.table import Table
@@ -120,3 +123,14 @@ def test_the_patches_are_undone_in_full_when_left():
         assert models.copy is not copy_module
     assert patched() == NEITHER
     assert models.copy is copy_module
+
+
+@pytest.mark.parametrize("environ", [{}, {moto_patches.AS_SHIPPED_ENV: "1"}], ids=["patched", "as shipped"])
+def test_the_local_stack_refuses_what_sqs_refuses_even_as_shipped(environ):
+    with mock_aws(), moto_patches.local_stack_patches(environ):
+        sqs = boto3.client("sqs", region_name="us-east-1")
+        url = sqs.create_queue(QueueName="q")["QueueUrl"]
+        with pytest.raises(ClientError) as refused:
+            sqs.send_message(QueueUrl=url, MessageBody="\uffff")
+
+    assert refused.value.response["Error"]["Code"] == "InvalidMessageContents"

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 
 from switchboard.dal.aws import InjectedClient
 from switchboard.dal.failures import error_code, translated
+from switchboard.dal.queue_bodies import attribute_text
 from switchboard.errors import EnqueueFailed
 
 
@@ -45,7 +46,7 @@ class RetryQueues:
                 QueueUrl=self.dead_letter_url,
                 MessageBody=body,
                 MessageAttributes={
-                    k: {"DataType": "String", "StringValue": v} for k, v in attributes.items()
+                    k: {"DataType": "String", "StringValue": attribute_text(v)} for k, v in attributes.items()
                 },
             )
 

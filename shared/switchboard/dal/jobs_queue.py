@@ -7,6 +7,7 @@ from typing import Any
 
 from switchboard.dal.aws import InjectedClient
 from switchboard.dal.failures import AWS_ERRORS, translated
+from switchboard.dal.queue_bodies import json_body
 from switchboard.errors import EnqueueFailed
 from switchboard.models import Job
 
@@ -49,7 +50,7 @@ class JobsQueue:
 
 def _message(job: Job) -> dict[str, Any]:
     return {
-        "MessageBody": job.model_dump_json(),
+        "MessageBody": json_body(job),
         "MessageAttributes": {
             "provider": {"DataType": "String", "StringValue": job.provider},
             "kind": {"DataType": "String", "StringValue": job.kind},

@@ -10,6 +10,7 @@ from switchboard.dal.aws import InjectedClient
 from switchboard.dal.failures import translated
 from switchboard.dal.jobs_queue import BATCH_LIMIT
 from switchboard.dal.notifications import send_message
+from switchboard.dal.queue_bodies import json_body
 from switchboard.errors import EnqueueFailed
 from switchboard.models.outbound import SendRequest
 
@@ -22,7 +23,7 @@ class OutboundQueue:
         self._sqs = sqs
 
     def send_request(self, request: SendRequest) -> None:
-        send_message(self.queue_url, request.model_dump_json(), sqs=self.sqs)
+        send_message(self.queue_url, json_body(request), sqs=self.sqs)
 
     def send_batch(self, requests: Sequence[SendRequest]) -> list[SendRequest]:
         """One SendMessageBatch (at most 10): the requests SQS accepted. A failed request raises."""
@@ -30,7 +31,7 @@ class OutboundQueue:
             raise ValueError(f"at most {BATCH_LIMIT} send requests per batch")
         if not requests:
             return []
-        entries = [{"Id": str(i), "MessageBody": r.model_dump_json()} for i, r in enumerate(requests)]
+        entries = [{"Id": str(i), "MessageBody": json_body(r)} for i, r in enumerate(requests)]
         with translated(EnqueueFailed, "SQS send_message_batch"):
             response = self.sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
         failed = {int(entry["Id"]) for entry in response.get("Failed", [])}

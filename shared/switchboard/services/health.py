@@ -41,7 +41,7 @@ class CanaryRoute:
 class HealthCheck:
     records: Records
     route: CanaryRoute | None
-    send: Callable[[str], None]  # enqueue a SendRequest body on the outbound queue
+    send: Callable[[SendRequest], None]  # enqueue on the outbound queue
     schedule_verification: Callable[[str, int], None]  # (body, delay seconds)
     alert: Callable[[str, str], None]  # (subject, message)
     clock: Callable[[], float] = time.time
@@ -62,7 +62,7 @@ class HealthCheck:
             body=canary_body(token),
             purpose="canary",
         )
-        self.send(request.model_dump_json())
+        self.send(request)
         self.schedule_verification(json.dumps({"token": token}), self.route.timeout_seconds)
         logger.info("health check started", token=token)
         return {"status": "sent", "token": token}
@@ -137,6 +137,7 @@ def default_health_check() -> HealthCheck:
 
     from switchboard.dal.health_records import HealthRecords
     from switchboard.dal.notifications import publish_alert, send_message
+    from switchboard.dal.outbound_queue import OutboundQueue
     from switchboard.function_settings import health_settings
 
     settings = health_settings()
@@ -151,7 +152,7 @@ def default_health_check() -> HealthCheck:
         )
         if configured
         else None,
-        send=partial(send_message, settings.outbound_queue_url),
+        send=OutboundQueue(settings.outbound_queue_url).send_request,
         schedule_verification=lambda body, delay: send_message(
             settings.health_verify_queue_url, body, delay_seconds=delay
         ),

@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from switchboard.dal.outbound_records import OutboundRecords
+from switchboard.dal.queue_bodies import json_body
 from switchboard.models.outbound import SendRequest
 from switchboard.models.states import SendState
 from switchboard_ops.cli import aws
@@ -107,7 +108,7 @@ def send(args: argparse.Namespace) -> int:
     request = build_request(args, target)
     sqs = target.client("sqs")
     with aws.translated("enqueue the send"):
-        sqs.send_message(QueueUrl=target.queues["OutboundQueue"], MessageBody=request.model_dump_json())
+        sqs.send_message(QueueUrl=target.queues["OutboundQueue"], MessageBody=json_body(request))
     key = request.send_key
     summary = f"{request.sender} -> {request.recipient} via {request.provider}"
     if not args.wait:

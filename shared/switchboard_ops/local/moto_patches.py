@@ -77,9 +77,13 @@ _DYNAMODB_REQUESTS = threading.RLock()
 
 
 def local_stack_patches(environ: Mapping[str, str] | None = None) -> ExitStack:
-    """The four patches entered, unless SWITCHBOARD_MOTO_AS_SHIPPED=1 (then none); close it to leave them."""
+    """The four patches entered, unless SWITCHBOARD_MOTO_AS_SHIPPED=1 (then none), and SQS's content rules
+    (sqs_rules.py: what AWS refuses, so always); close it to leave them."""
+    from switchboard_ops.local.sqs_rules import sqs_rules
+
     environ = os.environ if environ is None else environ
     patches = ExitStack()
+    patches.enter_context(sqs_rules())
     if environ.get(AS_SHIPPED_ENV, "").strip().lower() not in {"1", "true", "yes"}:
         patches.enter_context(per_item_rollback())
         patches.enter_context(constant_time_sends())
