@@ -10,7 +10,7 @@ from typing import Any
 from switchboard.dal.ai_usage import AiUsageRecords
 from switchboard.services.ai_usage import usage_report
 from switchboard_ops.cli import aws
-from switchboard_ops.cli.output import print_json, table
+from switchboard_ops.cli.output import add_json_flag, print_json, table
 from switchboard_ops.cli.target import add_target_arguments, resolve
 
 COLUMNS = (
@@ -41,7 +41,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "the price table in the worker's settings, and average latency; by feature and by model.",
     )
     usage.add_argument("--days", type=_days, default=7, help="how many days back, today included (default 7)")
-    usage.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(usage)
     add_target_arguments(usage)
     usage.set_defaults(run=show_usage)
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from switchboard.dal.dead_letters import DeadLetter, DeadLetterQueue
 from switchboard_ops.cli import aws
-from switchboard_ops.cli.output import CliError, print_json, table
+from switchboard_ops.cli.output import CliError, add_json_flag, print_json, table
 from switchboard_ops.cli.target import Target, add_target_arguments, resolve
 
 MESSAGE_WIDTH = 80
@@ -31,7 +31,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "subscription instead; there is nothing to list there.",
     )
     listing.add_argument("--limit", type=int, default=100, help="at most this many (default 100)")
-    listing.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(listing)
     add_target_arguments(listing)
     listing.set_defaults(run=list_alerts)
 

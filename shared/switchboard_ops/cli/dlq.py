@@ -15,7 +15,7 @@ from typing import Any
 
 from switchboard.dal.dead_letters import DeadLetter, DeadLetterQueue
 from switchboard_ops.cli import aws
-from switchboard_ops.cli.output import CliError, print_json, table
+from switchboard_ops.cli.output import CliError, add_json_flag, print_json, table
 from switchboard_ops.cli.target import Target, add_target_arguments, resolve
 
 DEFAULT_QUEUE = "ProcessingDeadLetterQueue"
@@ -35,7 +35,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     _queue_argument(listing)
     listing.add_argument("--limit", type=int, default=100, help="at most this many messages (default 100)")
-    listing.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(listing)
     add_target_arguments(listing)
     listing.set_defaults(run=list_dead_letters)
 
@@ -50,7 +50,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     which = redrive.add_mutually_exclusive_group(required=True)
     which.add_argument("--id", action="append", dest="ids", metavar="MESSAGE_ID", help="a message id")
     which.add_argument("--all", action="store_true", dest="everything", help="every message in the queue")
-    redrive.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(redrive)
     add_target_arguments(redrive)
     redrive.set_defaults(run=redrive_dead_letters)
 

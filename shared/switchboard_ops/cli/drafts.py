@@ -20,7 +20,7 @@ from switchboard.models.drafts import DraftState
 from switchboard.observability import mask_text
 from switchboard.services.drafts.lifecycle import approve_draft, reject_draft
 from switchboard_ops.cli import aws
-from switchboard_ops.cli.output import CliError, print_json, table
+from switchboard_ops.cli.output import CliError, add_json_flag, print_json, table
 from switchboard_ops.cli.target import Target, add_target_arguments, resolve
 
 FIELDS = ("pk", "status", "provider", "channel", "to", "variant", "fallback", "auto_send_hold", "text")
@@ -31,16 +31,16 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="drafts (in one state), newest first")
     listing.add_argument("--state", choices=[state.value for state in DraftState], help="only this state")
-    listing.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(listing)
     listing.set_defaults(run=list_drafts)
     approve = actions.add_parser("approve", help="approve a draft and enqueue its reply")
     approve.add_argument("draft_id", help="the draft's id: the pk of the message it answers")
-    approve.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(approve)
     approve.set_defaults(run=approve_one)
     reject = actions.add_parser("reject", help="reject a pending draft")
     reject.add_argument("draft_id", help="the draft's id: the pk of the message it answers")
     reject.add_argument("--reason", default="rejected by an operator", help="why (stored on the draft)")
-    reject.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(reject)
     reject.set_defaults(run=reject_one)
     for sub in (listing, approve, reject):
         add_target_arguments(sub)

@@ -17,7 +17,7 @@ from typing import Any
 from switchboard.dal.health_records import HealthRecords
 from switchboard.services.health import health_stats
 from switchboard_ops.cli import aws
-from switchboard_ops.cli.output import CliError, print_json, table
+from switchboard_ops.cli.output import CliError, add_json_flag, print_json, table
 from switchboard_ops.cli.target import Target, add_target_arguments, resolve
 from switchboard_ops.cli.waiting import poll
 
@@ -49,7 +49,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="SECONDS",
         help="how long --wait waits (default: the canary timeout + 30 s; 150 s for a deployed stack)",
     )
-    run.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(run)
     add_target_arguments(run)
     run.set_defaults(run=run_check)
 
@@ -63,7 +63,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     window = stats.add_mutually_exclusive_group()
     window.add_argument("--days", type=float, default=None, help="the window, in days (default 30)")
     window.add_argument("--hours", type=float, default=None, help="the window, in hours (e.g. 24)")
-    stats.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(stats)
     add_target_arguments(stats)
     stats.set_defaults(run=show_stats)
 

@@ -9,7 +9,7 @@ from typing import Any
 from switchboard.dal.job_records import scan_job_states
 from switchboard.services.job_stats import job_stats
 from switchboard_ops.cli import aws
-from switchboard_ops.cli.output import print_json, table
+from switchboard_ops.cli.output import add_json_flag, print_json, table
 from switchboard_ops.cli.target import add_target_arguments, resolve
 
 COLUMNS = (
@@ -34,7 +34,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "processing, processed, exhausted (dead-lettered), recovered (processed after a redrive), and "
         "average / max attempts; then the same by provider and by kind. Scans the events table.",
     )
-    stats.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(stats)
     add_target_arguments(stats)
     stats.set_defaults(run=show_stats)
 

@@ -11,7 +11,7 @@ import sys
 import time
 from typing import Any
 
-from switchboard_ops.cli.output import CliError
+from switchboard_ops.cli.output import JSON_EITHER_WAY, CliError, add_json_flag
 from switchboard_ops.cli.target import local_state
 
 
@@ -75,6 +75,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     trigger.add_argument(
         "--event", metavar="FILE", help="send this JSON file as the event instead of a scheduled event"
     )
+    add_json_flag(trigger, JSON_EITHER_WAY)
     trigger.set_defaults(run=local_trigger, json_errors=True)
 
     invoke = actions.add_parser(
@@ -92,13 +93,14 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     invoke.add_argument(
         "--list", action="store_true", help="the template's functions and their sample events"
     )
+    add_json_flag(invoke, "--list as JSON (the result of an invocation is JSON either way)")
     invoke.set_defaults(run=local_invoke, json_errors=True)
 
     schedules = actions.add_parser(
         "schedules",
         help="the running stack's schedules: expression, next fire, fires so far",
     )
-    schedules.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(schedules)
     schedules.set_defaults(run=local_schedules)
 
     curl = actions.add_parser(
@@ -266,6 +268,9 @@ def local_invoke(args: argparse.Namespace) -> int:
 
     if args.list:
         functions = invocable_functions()
+        if args.as_json:
+            print_json(functions)
+            return 0
         rows = [[item["function"], item["handler"], ", ".join(item["events"]) or "-"] for item in functions]
         print(table(["FUNCTION", "HANDLER", "SAMPLE EVENTS"], rows))
         return 0

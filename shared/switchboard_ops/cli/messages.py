@@ -11,7 +11,7 @@ from switchboard.dal.contacts import AddressKeyedTable
 from switchboard.dal.events_table import EventsTable
 from switchboard.dal.raw_payloads import RawPayloads
 from switchboard_ops.cli import aws
-from switchboard_ops.cli.output import CliError, print_json
+from switchboard_ops.cli.output import JSON_EITHER_WAY, CliError, add_json_flag, print_json
 from switchboard_ops.cli.target import add_target_arguments, address_keys, resolve
 
 NOT_FOUND = 1
@@ -39,6 +39,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     get.add_argument(
         "--id", required=True, dest="message_id", help="the provider's message id (a calendar's event id)"
     )
+    add_json_flag(get, JSON_EITHER_WAY)
     add_target_arguments(get)
     get.set_defaults(run=get_message, json_errors=True)
 

@@ -14,7 +14,7 @@ from typing import Any
 from switchboard.errors import StoreUnavailable
 from switchboard.services.digest import build_digest, render, table_sources, yesterday
 from switchboard_ops.cli import aws
-from switchboard_ops.cli.output import CliError, print_json, table
+from switchboard_ops.cli.output import CliError, add_json_flag, print_json, table
 from switchboard_ops.cli.target import add_target_arguments, address_keys, resolve
 
 MAX_DAYS = 400  # the stored rows' retention (dal/reminder_stats.py)
@@ -57,7 +57,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "has (duplicates, rejections, reminders) are null where it has none (the local stack).",
     )
     daily.add_argument("--date", type=_day, default=None, help="the UTC day, YYYY-MM-DD (default: yesterday)")
-    daily.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(daily)
     add_target_arguments(daily)
     daily.set_defaults(run=show_daily)
     variants = actions.add_parser(
@@ -67,7 +67,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "delivered, failed, opt-outs (the number suppressed after the reminder) and the average 1-5 "
         "rating, from the reminder records. A filtered scan of the table: an operator's tool.",
     )
-    variants.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(variants)
     add_target_arguments(variants)
     variants.set_defaults(run=show_variants)
     reminders = actions.add_parser(
@@ -81,7 +81,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     reminders.add_argument("--date", type=_day, default=None, help="the last UTC day (default: today)")
     reminders.add_argument("--days", type=_days, default=1, help="days up to --date (default 1, max 400)")
     reminders.add_argument("--phone", default=None, help="one recipient's rows: E.164, e.g. +14155550123")
-    reminders.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(reminders)
     add_target_arguments(reminders)
     reminders.set_defaults(run=show_reminders)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from collections.abc import Sequence
@@ -28,6 +29,15 @@ def _plain(value: Any) -> Any:
     if isinstance(value, bytes):
         return value.decode("utf-8", "replace")
     raise TypeError(f"{type(value).__name__} is not JSON serializable")
+
+
+JSON_EITHER_WAY = "accepted for scripts: this command prints JSON either way"
+
+
+def add_json_flag(parser: argparse.ArgumentParser, help: str = "machine-readable output") -> None:
+    """`--json` (as `args.as_json`): every command that prints a result takes it, so a script passes it
+    everywhere; on a command whose output is JSON anyway it changes nothing."""
+    parser.add_argument("--json", action="store_true", dest="as_json", help=help)
 
 
 def print_json(value: Any, out: TextIO | None = None) -> None:

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from switchboard.dal.recipients import Recipients
 from switchboard.models.recipients import Recipient
 from switchboard_ops.cli import aws
-from switchboard_ops.cli.output import CliError, print_json
+from switchboard_ops.cli.output import JSON_EITHER_WAY, CliError, add_json_flag, print_json
 from switchboard_ops.cli.target import add_target_arguments, address_keys, resolve
 
 NOT_FOUND, BAD_INPUT = 1, 2
@@ -26,6 +26,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     get = actions.add_parser("get", help="print a recipient's settings as JSON (exit 1: none stored)")
     get.add_argument("--phone", required=True, help="E.164 number, e.g. +14155550123")
     add_target_arguments(get)
+    add_json_flag(get, JSON_EITHER_WAY)
     get.set_defaults(run=get_recipient, json_errors=True)
 
     put = actions.add_parser(
@@ -46,6 +47,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     enabled.add_argument("--enable", dest="enabled", action="store_const", const=True, default=None)
     enabled.add_argument("--disable", dest="enabled", action="store_const", const=False)
     add_target_arguments(put)
+    add_json_flag(put, JSON_EITHER_WAY)
     put.set_defaults(run=set_recipient, json_errors=True)
 
 

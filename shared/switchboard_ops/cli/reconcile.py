@@ -23,7 +23,7 @@ from typing import Any, TextIO
 from switchboard.dal.reconcile_records import ReconcileRecords
 from switchboard.models.reconcile import run_summary
 from switchboard_ops.cli import aws
-from switchboard_ops.cli.output import CliError, print_json, table
+from switchboard_ops.cli.output import CliError, add_json_flag, print_json, table
 from switchboard_ops.cli.target import Target, add_target_arguments, resolve
 
 FAILED = 1
@@ -63,7 +63,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     )
     run.add_argument("--hours", type=float, default=48.0, help="the window, in hours (default 48)")
     run.add_argument("--provider", help="one provider (default: every configured provider)")
-    run.add_argument("--json", action="store_true", dest="as_json", help="the summary only, as JSON")
+    add_json_flag(run, "the summary only, as JSON")
     add_target_arguments(run)
     run.set_defaults(run=run_reconcile)
 
@@ -73,7 +73,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         description="The newest runs first: started, status, window, providers and totals.",
     )
     runs.add_argument("--limit", type=int, default=10, help="how many runs (default 10)")
-    runs.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(runs)
     add_target_arguments(runs)
     runs.set_defaults(run=show_runs)
 
@@ -89,7 +89,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         "is below the threshold.",
     )
     check.add_argument("--days", type=int, default=7, help="whole UTC days back (default 7)")
-    check.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(check)
     add_target_arguments(check)
     check.set_defaults(run=run_integrity)
 

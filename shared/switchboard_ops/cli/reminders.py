@@ -21,7 +21,7 @@ from switchboard.errors import DependencyUnavailable, ReminderNotCancellable
 from switchboard.models.reminders import ReminderState
 from switchboard.models.rollout import RolloutMode
 from switchboard_ops.cli import aws
-from switchboard_ops.cli.output import CliError, print_json, table
+from switchboard_ops.cli.output import CliError, add_json_flag, print_json, table
 from switchboard_ops.cli.recipients import e164
 from switchboard_ops.cli.target import Target, add_target_arguments, address_keys, resolve
 
@@ -68,7 +68,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     resume.set_defaults(run=resume_reminders, json_errors=True)
 
     for command in (listing, get, cancel, rollout, pause, resume):
-        command.add_argument("--json", dest="as_json", action="store_true", help="JSON output")
+        add_json_flag(command)
         add_target_arguments(command)
 
 

@@ -14,7 +14,7 @@ from switchboard.dal.queue_bodies import json_body
 from switchboard.models.outbound import SendRequest
 from switchboard.models.states import SendState
 from switchboard_ops.cli import aws
-from switchboard_ops.cli.output import CliError, print_json
+from switchboard_ops.cli.output import CliError, add_json_flag, print_json
 from switchboard_ops.cli.target import Target, add_target_arguments, resolve
 from switchboard_ops.cli.waiting import poll
 
@@ -57,7 +57,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         metavar="SECONDS",
         help=f"how long --wait waits (default {DEFAULT_WAIT_SECONDS:g})",
     )
-    parser.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(parser)
     add_target_arguments(parser)
     parser.set_defaults(run=send)
 

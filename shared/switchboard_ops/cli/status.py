@@ -6,7 +6,7 @@ import argparse
 from typing import Any
 
 from switchboard_ops.cli import aws
-from switchboard_ops.cli.output import print_json, table
+from switchboard_ops.cli.output import add_json_flag, print_json, table
 from switchboard_ops.cli.target import Target, add_target_arguments, resolve
 
 
@@ -16,7 +16,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
         help="resources and queue depths",
         description="The table, secret, topic and every queue with its depth; dead-letter queues flagged.",
     )
-    parser.add_argument("--json", action="store_true", dest="as_json", help="machine-readable output")
+    add_json_flag(parser)
     add_target_arguments(parser)
     parser.set_defaults(run=show_status)
 
