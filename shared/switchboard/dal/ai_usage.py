@@ -13,12 +13,8 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
-
-from switchboard.dal.failures import error_code
-from switchboard.dal.items import from_item, to_attribute_values
+from switchboard.dal.items import to_attribute_values
 from switchboard.dal.table import Table
-from switchboard.errors import StoreUnavailable
 from switchboard.models.ai_usage import AiCall
 
 PREFIX = "AIUSAGE#"
@@ -67,14 +63,8 @@ def usage_puts(table_name: str, calls: list[AiCall], *, job_pk: str, now: float)
 class AiUsageRecords(Table):
     def calls_on(self, day: str) -> Iterator[dict[str, Any]]:
         """Every call recorded on one UTC day (YYYY-MM-DD)."""
-        paginator = self.dynamodb.get_paginator("query")
-        pages = paginator.paginate(
-            TableName=self.table_name,
+        return self.items(
+            "query",
             KeyConditionExpression="pk = :pk",
             ExpressionAttributeValues={":pk": {"S": f"{PREFIX}{day}"}},
         )
-        try:
-            for page in pages:
-                yield from (from_item(item) for item in page.get("Items", []))
-        except ClientError as exc:
-            raise StoreUnavailable(f"ai usage query failed: {error_code(exc)}") from exc

@@ -8,8 +8,6 @@ periodic check counts the old ones per provider with one Query each (docs/adr/00
 
 from __future__ import annotations
 
-from typing import Any
-
 from switchboard.dal.deliveries import delivery_key
 from switchboard.dal.table import Table
 
@@ -36,24 +34,16 @@ class AwaitedCallbacks(Table):
 
     def count_waiting(self, provider: str, *, sent_after: float, sent_before: float) -> int:
         """How many of the provider's sends accepted in [sent_after, sent_before] still wait."""
-        total, start_key = 0, None
-        while True:
-            page: dict[str, Any] = {"ExclusiveStartKey": start_key} if start_key else {}
-            response, _ = self.call(
-                "query",
-                IndexName=INDEX,
-                KeyConditionExpression="#mark = :mark AND #since BETWEEN :after AND :before",
-                ExpressionAttributeNames={"#mark": MARK, "#since": SINCE},
-                ExpressionAttributeValues={
-                    ":mark": {"S": awaiting_partition(provider)},
-                    ":after": {"N": str(int(sent_after * 1000))},
-                    ":before": {"N": str(int(sent_before * 1000))},
-                },
-                Select="COUNT",
-                **page,
-            )
-            assert response is not None  # a query has no condition to fail
-            total += int(response.get("Count", 0))
-            start_key = response.get("LastEvaluatedKey")
-            if not start_key:
-                return total
+        pages = self.pages(
+            "query",
+            IndexName=INDEX,
+            KeyConditionExpression="#mark = :mark AND #since BETWEEN :after AND :before",
+            ExpressionAttributeNames={"#mark": MARK, "#since": SINCE},
+            ExpressionAttributeValues={
+                ":mark": {"S": awaiting_partition(provider)},
+                ":after": {"N": str(int(sent_after * 1000))},
+                ":before": {"N": str(int(sent_before * 1000))},
+            },
+            Select="COUNT",
+        )
+        return sum(int(page.get("Count", 0)) for page in pages)

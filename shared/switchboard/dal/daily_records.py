@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from switchboard.dal.items import from_item, to_attribute_values
+from switchboard.dal.items import to_attribute_values
 from switchboard.dal.reminders import REMINDER_SK
 from switchboard.dal.table import Table
 
@@ -69,10 +69,4 @@ class DailyRecords(Table):
                 }
             ),
         }
-        while True:
-            response, _ = self.call("scan", **request)
-            page = response or {}
-            yield from (from_item(item) for item in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        yield from self.items("scan", **request)

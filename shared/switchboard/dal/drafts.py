@@ -7,10 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-from switchboard.dal.failures import translated
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.table import Table
-from switchboard.errors import DraftNotFound, DraftTransitionRefused, StoreUnavailable
+from switchboard.errors import DraftNotFound, DraftTransitionRefused
 from switchboard.models.drafts import DRAFT_SK, DraftState
 
 
@@ -35,10 +34,7 @@ class Drafts(Table):
         }
         if state:
             request["ExpressionAttributeNames"] = {"#status": "status"}
-        paginator = self.dynamodb.get_paginator("scan")
-        with translated(StoreUnavailable, "scan"):
-            for page in paginator.paginate(TableName=self.table_name, **request):
-                yield from (from_item(item) for item in page.get("Items", []))
+        return self.items("scan", **request)
 
     def approve(self, draft_id: str, now: float, *, by: str) -> dict[str, Any]:
         """pending_review -> approved; an approved draft stays approved (its send may be re-enqueued:

@@ -108,15 +108,10 @@ class EventsTable(Table):
 
     def query_partition(self, pk: str) -> list[dict[str, Any]]:
         """Every item under one partition key (a message and its status records), in sort-key order."""
-        items: list[dict[str, Any]] = []
-        request: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk",
-            "ExpressionAttributeValues": to_attribute_values({":pk": pk}),
-        }
-        while True:
-            response, _ = self.call("query", **request)
-            page = response or {}
-            items.extend(from_item(item) for item in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return items
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return list(
+            self.items(
+                "query",
+                KeyConditionExpression="pk = :pk",
+                ExpressionAttributeValues=to_attribute_values({":pk": pk}),
+            )
+        )

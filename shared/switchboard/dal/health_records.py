@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from switchboard.dal.failures import translated
 from switchboard.dal.items import from_item, to_attribute_values
 from switchboard.dal.table import Table
-from switchboard.errors import StoreUnavailable
 
 PARTITION = "HEALTHCHECK"
 STATE = {"pk": PARTITION, "sk": "STATE"}
@@ -79,15 +77,12 @@ class HealthRecords(Table):
 
     def history(self, since_token: str = "") -> list[dict[str, Any]]:
         """Checks started at or after the token's time, oldest first."""
-        paginator = self.dynamodb.get_paginator("query")
-        items: list[dict[str, Any]] = []
-        with translated(StoreUnavailable, "history query"):
-            for page in paginator.paginate(
-                TableName=self.table_name,
+        return list(
+            self.items(
+                "query",
                 KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
                 ExpressionAttributeValues=to_attribute_values(
                     {":pk": PARTITION, ":low": f"CHECK#{since_token}", ":high": "CHECK#~"}
                 ),
-            ):
-                items.extend(from_item(item) for item in page.get("Items", []))
-        return items
+            )
+        )

@@ -14,12 +14,10 @@ from collections.abc import Iterator
 from typing import Any
 
 from switchboard.dal.ai_usage import usage_puts
-from switchboard.dal.aws import client
 from switchboard.dal.contacts import Contacts
 from switchboard.dal.events_table import unfinished_shard
-from switchboard.dal.failures import translated
 from switchboard.dal.items import from_item
-from switchboard.dal.table import CANCELLATION_REASONS
+from switchboard.dal.table import CANCELLATION_REASONS, Table
 from switchboard.errors import JobAlreadyDone, JobBusy, JobMissing, StoreUnavailable
 from switchboard.models.plan import Plan
 from switchboard.models.states import JobState
@@ -163,12 +161,8 @@ class JobStates(Contacts):
 
 def scan_job_states(table_name: str, dynamodb: Any = None) -> Iterator[dict[str, Any]]:
     """Every record that carries a job (a full scan: an operator's report, never a hot path)."""
-    paginator = (dynamodb or client("dynamodb")).get_paginator("scan")
-    pages = paginator.paginate(
-        TableName=table_name,
+    return Table(table_name, dynamodb=dynamodb).items(
+        "scan",
         FilterExpression="attribute_exists(job_state)",
         ProjectionExpression="pk, sk, provider, kind, job_state, attempts, exhausted, recovered",
     )
-    with translated(StoreUnavailable, "scan"):
-        for page in pages:
-            yield from (from_item(item) for item in page.get("Items", []))

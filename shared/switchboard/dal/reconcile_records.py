@@ -110,22 +110,13 @@ class ReconcileRecords(Table):
 
     # --- reading many records ------------------------------------------------------------------------
 
-    def _pages(self, operation: str, **request: Any) -> Iterator[dict[str, Any]]:
-        while True:
-            response, _ = self.call(operation, **request)
-            page = response or {}
-            yield from (from_item(item) for item in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
     def stuck_jobs(self, *, received_before_ms: int, now: float) -> Iterator[dict[str, Any]]:
         """Event records whose job never finished: RECEIVED, or PROCESSING with an expired lease;
         received before the cutoff; never dead-lettered (exhausted) ones. One paginated Query of the
         UnfinishedJobs index per shard; items carry the index's projection (keys, received_at, provider,
         kind, provider_message_id, job_state, lease_until, exhausted; no body: canaries are not indexed)."""
         for shard in unfinished_shards():
-            yield from self._pages(
+            yield from self.items(
                 "query",
                 IndexName=UNFINISHED_INDEX,
                 KeyConditionExpression="unfinished = :shard AND received_at < :cutoff",
@@ -149,7 +140,7 @@ class ReconcileRecords(Table):
         """{"YYYY-MM-DD": stored message count} for `provider` from `since_iso` on (occurred_at, UTC).
         A full-table scan on purpose: the weekly integrity check counts what is stored, whatever its state."""
         counts: dict[str, int] = {}
-        for item in self._pages(
+        for item in self.items(
             "scan",
             FilterExpression="begins_with(pk, :prefix) AND sk = :message AND occurred_at >= :since",
             ProjectionExpression="occurred_at",

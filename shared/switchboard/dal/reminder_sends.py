@@ -45,20 +45,15 @@ class ReminderSends(AddressKeyedTable):
     # --- the dispatcher ---------------------------------------------------------------------------
     def due_pages(self, shard: str, now_ms: int) -> Iterator[list[dict[str, Any]]]:
         """The shard's index entries due at or before now, a Query page at a time (oldest first)."""
-        request: dict[str, Any] = {
-            "IndexName": DUE_INDEX,
-            "KeyConditionExpression": "due_shard = :shard AND due_at <= :now",
-            "ExpressionAttributeValues": to_attribute_values({":shard": shard, ":now": now_ms}),
-        }
-        while True:
-            response, _ = self.call("query", **request)
-            page = [from_item(item) for item in (response or {}).get("Items", [])]
+        for response in self.pages(
+            "query",
+            IndexName=DUE_INDEX,
+            KeyConditionExpression="due_shard = :shard AND due_at <= :now",
+            ExpressionAttributeValues=to_attribute_values({":shard": shard, ":now": now_ms}),
+        ):
+            page = [from_item(item) for item in response.get("Items", [])]
             if page:
                 yield page
-            last = (response or {}).get("LastEvaluatedKey")
-            if not last:
-                return
-            request["ExclusiveStartKey"] = last
 
     def facts_keys(self, reminder: dict[str, Any]) -> list[dict[str, str]]:
         """What a reminder is re-validated against: its number's suppression, its recipient, its day."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from switchboard.dal.contacts import suppression_key_of
 from switchboard.dal.failures import translated
-from switchboard.dal.items import from_item, to_attribute_values
+from switchboard.dal.items import to_attribute_values
 from switchboard.dal.reminders import REMINDER_SK
 from switchboard.dal.table import Table
 from switchboard.errors import StoreUnavailable
@@ -81,16 +81,11 @@ class ReminderStatsRecords(Table):
         return list(self._query(f"RCP#{recipient_id}", f"STATS#{first}", f"STATS#{last}"))
 
     def _query(self, pk: str, low: str, high: str) -> Iterator[dict[str, Any]]:
-        request: dict[str, Any] = {
-            "KeyConditionExpression": "pk = :pk AND sk BETWEEN :low AND :high",
-            "ExpressionAttributeValues": to_attribute_values({":pk": pk, ":low": low, ":high": high}),
-        }
-        while True:
-            response, _ = self.call("query", **request)
-            yield from (from_item(item) for item in (response or {}).get("Items", []))
-            if not (response or {}).get("LastEvaluatedKey"):
-                return
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]  # type: ignore[index]
+        return self.items(
+            "query",
+            KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+            ExpressionAttributeValues=to_attribute_values({":pk": pk, ":low": low, ":high": high}),
+        )
 
     # --- the lookups stats.compute needs (stats.Lookups) ---------------------------------------------
     def suppressed_since(self, recipient_ids: Collection[str]) -> dict[str, str]:

@@ -239,47 +239,31 @@ class ReminderRecords(Table):
             window = "due_at >= :from"
             if due_until is not None:
                 window, values[":until"] = "due_at BETWEEN :from AND :until", due_until
-            request: dict[str, Any] = {
-                "IndexName": DUE_INDEX,
-                "KeyConditionExpression": f"due_shard = :shard AND {window}",
-                "ExpressionAttributeValues": to_attribute_values(values),
-            }
-            while True:
-                response, _ = self.call("query", **request)
-                for item in (response or {}).get("Items", []):
-                    yield with_event_id(from_item(item))
-                if not (response or {}).get("LastEvaluatedKey"):
-                    break
-                request["ExclusiveStartKey"] = response["LastEvaluatedKey"]  # type: ignore[index]
+            for item in self.items(
+                "query",
+                IndexName=DUE_INDEX,
+                KeyConditionExpression=f"due_shard = :shard AND {window}",
+                ExpressionAttributeValues=to_attribute_values(values),
+            ):
+                yield with_event_id(item)
 
     def scan_by_state(self, state: str) -> Iterator[dict[str, Any]]:
         """Every reminder in `state`: a filtered scan of the whole table, for an operator, never a hot path
         (only scheduled reminders are indexed)."""
-        return self._scan(
-            {
-                "FilterExpression": "kind = :kind AND #state = :state",
-                "ExpressionAttributeNames": {"#state": "state"},
-                "ExpressionAttributeValues": to_attribute_values({":kind": "reminder", ":state": state}),
-            }
+        return self.items(
+            "scan",
+            FilterExpression="kind = :kind AND #state = :state",
+            ExpressionAttributeNames={"#state": "state"},
+            ExpressionAttributeValues=to_attribute_values({":kind": "reminder", ":state": state}),
         )
 
     def scan_variants(self) -> Iterator[dict[str, Any]]:
         """Every reminder planned under an A/B variant: a filtered scan, `switchboard metrics variants`."""
-        return self._scan(
-            {
-                "FilterExpression": "kind = :kind AND attribute_exists(variant)",
-                "ExpressionAttributeValues": to_attribute_values({":kind": "reminder"}),
-            }
+        return self.items(
+            "scan",
+            FilterExpression="kind = :kind AND attribute_exists(variant)",
+            ExpressionAttributeValues=to_attribute_values({":kind": "reminder"}),
         )
-
-    def _scan(self, request: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        while True:
-            response, _ = self.call("scan", **request)
-            for item in (response or {}).get("Items", []):
-                yield from_item(item)
-            if not (response or {}).get("LastEvaluatedKey"):
-                break
-            request["ExclusiveStartKey"] = response["LastEvaluatedKey"]  # type: ignore[index]
 
     def record_audit(self, action: str, details: dict[str, Any], *, now: float) -> dict[str, Any]:
         """An operator's action on reminders (pause, resume), kept in the table for the record."""

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -50,6 +50,23 @@ class Table:
                 if reasons is None:
                     raise
                 return None, {CANCELLATION_REASONS: reasons}
+
+    def pages(self, operation: str, **request: Any) -> Iterator[dict[str, Any]]:
+        """Each response of a Query or Scan ("query"/"scan") through `call`, following LastEvaluatedKey to
+        the end: DynamoDB ends a page at 1 MB whatever its Limit, so one call is not all of it.
+        For a caller that counts (Select=COUNT) or works a page at a time; `items` for the rest."""
+        while True:
+            response, _ = self.call(operation, **request)
+            page = response or {}
+            yield page
+            if "LastEvaluatedKey" not in page:
+                return
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def items(self, operation: str, **request: Any) -> Iterator[dict[str, Any]]:
+        """Every item of a paginated Query or Scan (`pages`), as plain values."""
+        for page in self.pages(operation, **request):
+            yield from (from_item(item) for item in page.get("Items", []))
 
     def update(
         self,
