@@ -71,3 +71,35 @@ def test_local_invoke_list_as_json_names_each_function_its_handler_and_samples(c
     ingest = next(item for item in listed if item["function"] == "IngestFunction")
     assert ingest["handler"] == "functions/ingest/app.handler"
     assert any(path.startswith("events/ingest/") for path in ingest["events"])
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["metrics", "daily", "--date", "yesterday", "--json"],
+        ["messages", "get", "--provider", "twilio", "--json"],  # --id missing
+        ["status", "--json", "--no-such-flag"],
+    ],
+    ids=" ".join,
+)
+def test_a_usage_error_under_json_is_a_json_error_on_stderr(argv, capsys):
+    from switchboard_ops.cli.main import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+
+    assert exited.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    error = json.loads(captured.err)
+    assert error["error"] == "usage" and error["detail"]
+
+
+def test_a_usage_error_without_json_stays_argparse_text(capsys):
+    from switchboard_ops.cli.main import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["metrics", "daily", "--date", "yesterday"])
+
+    assert exited.value.code == 2
+    assert "usage: switchboard metrics daily" in capsys.readouterr().err

@@ -25,7 +25,7 @@ from switchboard_ops.cli import (
     send,
     status,
 )
-from switchboard_ops.cli.output import CliError, print_error
+from switchboard_ops.cli.output import CliError, CliParser, print_error, usage_errors_as_json
 
 COMMANDS = (
     local,
@@ -46,7 +46,7 @@ COMMANDS = (
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CliParser(
         prog="switchboard",
         description="Operate Switchboard: the local stack, stored messages, queue status, dead-letter "
         "queues, job statistics, the health check, sending a message, alerts, reconciliation, reminder "
@@ -59,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = list(sys.argv[1:] if argv is None else argv)
+    with usage_errors_as_json(argv):
+        args = build_parser().parse_args(argv)
     try:
         return int(args.run(args) or 0)
     except CliError as error:

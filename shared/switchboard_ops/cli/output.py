@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from decimal import Decimal
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 
 class CliError(Exception):
@@ -49,6 +51,31 @@ def print_error(error: CliError, *, as_json: bool) -> None:
         print(json.dumps({"error": error.error, "detail": error.detail}), file=sys.stderr)
     else:
         print(f"switchboard: {error.detail}", file=sys.stderr)
+
+
+_usage_errors_as_json: ContextVar[bool] = ContextVar("usage_errors_as_json", default=False)
+
+
+@contextmanager
+def usage_errors_as_json(argv: Sequence[str]) -> Iterator[None]:
+    """While parsing `argv`: a usage error is JSON when the command line asks for --json."""
+    token = _usage_errors_as_json.set("--json" in argv)
+    try:
+        yield
+    finally:
+        _usage_errors_as_json.reset(token)
+
+
+class CliParser(argparse.ArgumentParser):
+    """argparse's parser (its subcommands' parsers are this class too), except that under --json a usage
+    error (a missing or unknown argument, a bad --date) is a JSON error on stderr like every other error.
+    Exits 2 either way."""
+
+    def error(self, message: str) -> NoReturn:
+        if not _usage_errors_as_json.get():
+            super().error(message)
+        print_error(CliError(f"{self.prog}: {message}", error="usage"), as_json=True)
+        self.exit(2)
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, numeric: Sequence[int] = ()) -> str:
