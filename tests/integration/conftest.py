@@ -11,6 +11,7 @@ from moto import mock_aws
 
 from switchboard.container import forget_per_container
 from switchboard.dal import aws
+from switchboard_ops.local.cloudwatch_rules import cloudwatch_rules
 from switchboard_ops.local.provision import StackResources, provision
 from switchboard_ops.local.secrets import webhook_secrets_document
 from switchboard_ops.local.sqs_rules import sqs_rules
@@ -21,7 +22,7 @@ from switchboard_ops.sandbox import Sandbox
 @pytest.fixture
 def stack(monkeypatch: pytest.MonkeyPatch) -> Iterator[StackResources]:
     """A fresh moto AWS with the template's resources and the local secrets, wired into the env."""
-    with mock_aws(), sqs_rules():  # moto's SQS refusing what SQS refuses
+    with mock_aws(), sqs_rules(), cloudwatch_rules():  # moto refusing and matching as AWS does
         resources = provision(
             boto3.Session(region_name="us-east-1"), secret_document=webhook_secrets_document()
         )

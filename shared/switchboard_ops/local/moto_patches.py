@@ -78,12 +78,15 @@ _DYNAMODB_REQUESTS = threading.RLock()
 
 def local_stack_patches(environ: Mapping[str, str] | None = None) -> ExitStack:
     """The four patches entered, unless SWITCHBOARD_MOTO_AS_SHIPPED=1 (then none), and SQS's content rules
-    (sqs_rules.py: what AWS refuses, so always); close it to leave them."""
+    and CloudWatch's dimension matching (sqs_rules.py, cloudwatch_rules.py: what AWS does, so always);
+    close it to leave them."""
+    from switchboard_ops.local.cloudwatch_rules import cloudwatch_rules
     from switchboard_ops.local.sqs_rules import sqs_rules
 
     environ = os.environ if environ is None else environ
     patches = ExitStack()
     patches.enter_context(sqs_rules())
+    patches.enter_context(cloudwatch_rules())
     if environ.get(AS_SHIPPED_ENV, "").strip().lower() not in {"1", "true", "yes"}:
         patches.enter_context(per_item_rollback())
         patches.enter_context(constant_time_sends())
