@@ -48,9 +48,16 @@ format: install
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-typecheck: install  ## each function's app.py is its own module "app", as in Lambda: one mypy run each
+# mypy finds shared/ through pyproject's mypy_path, so every run checks against this tree's switchboard; only
+# third-party packages without types are ignored. A function's app.py is module "app", as in Lambda, and each
+# test tier has its own "conftest" and imports its siblings by bare name (pytest's sys.path): those names clash
+# in one run, so one run per handler and one per tier. The first run covers shared/ and bench/ (pyproject files).
+TEST_TIERS := tests/unit tests/integration tests/e2e
+typecheck: install  ## mypy over shared/, bench/, each function and each test tier
 	$(BIN)/mypy
 	for handler in functions/*/app.py; do $(BIN)/mypy "$$handler" || exit 1; done
+	$(BIN)/mypy tests/*.py
+	for tier in $(TEST_TIERS); do $(BIN)/mypy "$$tier" || exit 1; done
 
 validate: install $(SAM_VENV)/.installed  ## template checks, offline
 	$(BIN)/cfn-lint template.yaml

@@ -20,12 +20,12 @@ def _max_lengths() -> list[int]:
 
     return sorted(
         {
-            getattr(rule, "max_length", None)
+            length
             for model in (Message, StatusUpdate)
             for field in model.model_fields.values()
             for rule in field.metadata
+            if (length := getattr(rule, "max_length", None)) is not None
         }
-        - {None}
     )
 
 

@@ -18,8 +18,9 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
-from bench.ingest.common import RESULTS_DIR, isolate_environment
+from bench.ingest.common import RESULTS_DIR, Figure, isolate_environment
 from bench.report import publish
 
 FIGURES = ("calls", "latency", "cold_import", "memory", "payload")
@@ -46,7 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     from bench.ingest import artifact, calls, cold_import, latency, memory, payload, report
 
     selected = args.only or list(FIGURES)
-    figures, profile = [], {}
+    figures: list[Figure] = []
+    profile: dict[str, Any] = {}
     if "calls" in selected:
         figures += calls.figures(args.quick)
     if "latency" in selected:

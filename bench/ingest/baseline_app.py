@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from typing import Any
+from typing import Any, cast
 from urllib.parse import parse_qsl
 
 import boto3
@@ -86,7 +86,9 @@ def twilio_webhook() -> Any:
         url = f"{url}?{event.raw_query_string}"
     params = dict(parse_qsl(event.decoded_body or "", keep_blank_values=True))
 
-    auth_token = secrets.get(SECRETS_NAME, max_age=300, transform="json")["twilio"]["auth_token"]
+    # transform="json" gives the parsed document; get()'s declared return also covers the untransformed kinds
+    webhook_secrets = cast(dict[str, Any], secrets.get(SECRETS_NAME, max_age=300, transform="json"))
+    auth_token = webhook_secrets["twilio"]["auth_token"]
     if not RequestValidator(auth_token).validate(url, params, headers.get("x-twilio-signature", "")):
         logger.warning("invalid Twilio signature")
         metrics.add_metric(name="SignatureRejected", unit=MetricUnit.Count, value=1)

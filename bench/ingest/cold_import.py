@@ -213,7 +213,7 @@ def figures(quick: bool) -> tuple[list[Figure], dict[str, Any]]:
     def field(name: str, key: str) -> list[float]:
         return [run[key] for run in results[name]]
 
-    detail = {
+    detail: dict[str, Any] = {
         name: {
             key: spread(field(name, key))
             for key in ("total_ms", "import_ms", "clients_ms", "process_wall_ms")

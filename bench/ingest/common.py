@@ -125,14 +125,14 @@ def _install_wrapper() -> None:
                 counter.nanoseconds[name] += elapsed
 
     _ORIGINAL.append(original)
-    BaseClient._make_api_call = counting  # type: ignore[method-assign]
+    BaseClient._make_api_call = counting
 
 
 def _remove_wrapper() -> None:
     from botocore.client import BaseClient
 
     if _ORIGINAL:
-        BaseClient._make_api_call = _ORIGINAL.pop()  # type: ignore[method-assign]
+        BaseClient._make_api_call = _ORIGINAL.pop()
 
 
 # ------------------------------------------------------------------------------------------ stacks

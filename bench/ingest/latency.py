@@ -94,7 +94,7 @@ def figures(quick: bool) -> list[Figure]:
     medians = {
         side: {kind: median(values) for kind, values in kinds.items()} for side, kinds in timings.items()
     }
-    detail = {
+    detail: dict[str, Any] = {
         side: {kind: spread(values) for kind, values in kinds.items()} for side, kinds in timings.items()
     }
     quarter = webhooks // 4

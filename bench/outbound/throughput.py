@@ -50,7 +50,7 @@ def burst_requests(provider: str, count: int, tag: str) -> list[str]:
     return [
         SendRequest(
             send_key=f"bench-{tag}-{index}",
-            provider=provider,  # type: ignore[arg-type]
+            provider=provider,
             sender=SENDERS[provider],
             recipient=f"+1312555{1000 + index % 9000:04d}",  # customers: no number the sandbox owns
             body=f"Your appointment is confirmed ({index})",

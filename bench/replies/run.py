@@ -138,11 +138,11 @@ def serialized_aws() -> Iterator[None]:
         with lock:
             return original(client, operation_name, api_params)
 
-    BaseClient._make_api_call = one_at_a_time  # type: ignore[method-assign]
+    BaseClient._make_api_call = one_at_a_time
     try:
         yield
     finally:
-        BaseClient._make_api_call = original  # type: ignore[method-assign]
+        BaseClient._make_api_call = original
 
 
 def drain_concurrently(side: Side, sqs: Any, context: Any, concurrency: int) -> tuple[int, float]:

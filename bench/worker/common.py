@@ -49,7 +49,7 @@ class Side:
 
     @property
     def handler(self) -> Callable[[dict[str, Any], Any], dict[str, Any]]:
-        return self.module.handler  # type: ignore[no-any-return]
+        return self.module.handler
 
 
 @dataclass

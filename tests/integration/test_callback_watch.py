@@ -76,7 +76,7 @@ def send(stack: Any, clock: Clock) -> Any:
             provider=provider,
             sender="+14155559876",
             recipient="+14155550123",
-            body="Hi",  # type: ignore[arg-type]
+            body="Hi",
         )
         assert handle(request.model_dump_json(), receipt_handle="r", receive_count=1) == "sent"
         return str(OutboundRecords(table).get(key)["provider_message_id"])  # type: ignore[index]

@@ -18,12 +18,34 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from switchboard.dal.events_table import EventsTable
+from switchboard.dal.jobs_queue import JobsQueue
+from switchboard.dal.secrets import WebhookSecrets
 from switchboard.services.ingest import default_service
 from switchboard_ops.project import load_event, load_handler
 
 ingest = load_handler("ingest")
 SAMPLE = "ingest/twilio_inbound_sms"
 SAMPLE_ID = "SM7c1a2b3c4d5e6f708192a3b4c5d6e7f8"
+
+
+def events_table() -> EventsTable:
+    """default_service()'s store as what it is (the service holds it as an EventStore Protocol)."""
+    store = default_service().store
+    assert isinstance(store, EventsTable)
+    return store
+
+
+def jobs_queue() -> JobsQueue:
+    jobs = default_service().jobs
+    assert isinstance(jobs, JobsQueue)
+    return jobs
+
+
+def webhook_secrets() -> WebhookSecrets:
+    secrets = default_service().secrets
+    assert isinstance(secrets, WebhookSecrets)
+    return secrets
 
 
 def count_calls(*clients: Any) -> Counter[str]:
@@ -39,7 +61,7 @@ def count_calls(*clients: Any) -> Counter[str]:
 
 
 def jobs_in(sqs: Any, stack: Any) -> list[dict[str, Any]]:
-    messages = []
+    messages: list[dict[str, Any]] = []
     while batch := sqs.receive_message(
         QueueUrl=stack.queues["ProcessingQueue"], MaxNumberOfMessages=10, VisibilityTimeout=60
     ).get("Messages"):
@@ -111,8 +133,7 @@ def test_enqueue_failure_answers_503_and_the_retry_leaves_one_record_and_a_job(
     stack, dynamodb, sqs, lambda_context, monkeypatch
 ):
     # Given SQS fails once, after the put succeeded
-    service = default_service()
-    real_send = service.jobs.sqs.send_message
+    real_send = jobs_queue().sqs.send_message
     failures = iter([ClientError({"Error": {"Code": "ServiceUnavailable"}}, "SendMessage")])
 
     def flaky_send(**kwargs: Any) -> Any:
@@ -121,7 +142,7 @@ def test_enqueue_failure_answers_503_and_the_retry_leaves_one_record_and_a_job(
             raise error
         return real_send(**kwargs)
 
-    monkeypatch.setattr(service.jobs.sqs, "send_message", flaky_send)
+    monkeypatch.setattr(jobs_queue().sqs, "send_message", flaky_send)
 
     # When the webhook arrives, then the provider retries it
     first = ingest.handler(load_event(SAMPLE), lambda_context)
@@ -140,12 +161,10 @@ def test_enqueue_failure_answers_503_and_the_retry_leaves_one_record_and_a_job(
 def test_ingest_failures_carry_only_the_service_dimension_of_their_alarm(
     stack, lambda_context, monkeypatch, capsys
 ):
-    service = default_service()
-
     def failing_put(**kwargs: Any) -> Any:
         raise ClientError({"Error": {"Code": "InternalServerError"}}, "PutItem")
 
-    monkeypatch.setattr(service.store.dynamodb, "put_item", failing_put)
+    monkeypatch.setattr(events_table().dynamodb, "put_item", failing_put)
 
     ingest.handler(load_event(SAMPLE), lambda_context)
 
@@ -155,12 +174,11 @@ def test_ingest_failures_carry_only_the_service_dimension_of_their_alarm(
 
 
 def test_store_failure_answers_503_and_enqueues_nothing(stack, sqs, lambda_context, monkeypatch):
-    service = default_service()
 
     def failing_put(**kwargs: Any) -> Any:
         raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "PutItem")
 
-    monkeypatch.setattr(service.store.dynamodb, "put_item", failing_put)
+    monkeypatch.setattr(events_table().dynamodb, "put_item", failing_put)
 
     response = ingest.handler(load_event(SAMPLE), lambda_context)
 
@@ -171,12 +189,11 @@ def test_store_failure_answers_503_and_enqueues_nothing(stack, sqs, lambda_conte
 
 def test_unreadable_secrets_answer_503_not_401(stack, lambda_context, monkeypatch):
     # A Secrets Manager outage is ours, not the provider's fault: it must retry, not be told "forged".
-    service = default_service()
 
     def failing_get(**kwargs: Any) -> Any:
         raise ClientError({"Error": {"Code": "InternalServiceError"}}, "GetSecretValue")
 
-    monkeypatch.setattr(service.secrets.secrets_provider.client, "get_secret_value", failing_get)
+    monkeypatch.setattr(webhook_secrets().secrets_provider.client, "get_secret_value", failing_get)
 
     response = ingest.handler(load_event(SAMPLE), lambda_context)
 
@@ -235,7 +252,7 @@ TRANSPORT_ERRORS = [
 def test_put_item_on_an_unreachable_endpoint_answers_503_and_enqueues_nothing(stack, sqs, lambda_context):
     # Given DynamoDB cannot be reached at all
     warm(lambda_context)
-    default_service().store._dynamodb = unreachable_client("dynamodb")
+    events_table()._dynamodb = unreachable_client("dynamodb")
 
     # When a webhook arrives
     response = ingest.handler(load_event(SAMPLE), lambda_context)
@@ -249,7 +266,7 @@ def test_put_item_on_an_unreachable_endpoint_answers_503_and_enqueues_nothing(st
 def test_send_message_on_an_unreachable_endpoint_answers_503(stack, lambda_context):
     # Given SQS cannot be reached at all
     warm(lambda_context)
-    default_service().jobs._sqs = unreachable_client("sqs")
+    jobs_queue()._sqs = unreachable_client("sqs")
 
     # When a webhook arrives
     response = ingest.handler(load_event(SAMPLE), lambda_context)
@@ -263,9 +280,7 @@ def test_secrets_on_an_unreachable_endpoint_answer_503(stack, lambda_context):
     # Given a cold container whose Secrets Manager cannot be reached
     from aws_lambda_powertools.utilities.parameters import SecretsProvider
 
-    default_service().secrets._secrets_provider = SecretsProvider(
-        boto3_client=unreachable_client("secretsmanager")
-    )
+    webhook_secrets()._secrets_provider = SecretsProvider(boto3_client=unreachable_client("secretsmanager"))
 
     # When a webhook arrives
     response = ingest.handler(load_event(SAMPLE), lambda_context)
@@ -278,7 +293,7 @@ def test_secrets_on_an_unreachable_endpoint_answer_503(stack, lambda_context):
 def test_a_transport_failure_of_put_item_answers_503(stack, sqs, lambda_context, error):
     # Given every PutItem request dies in transport (timeouts, resets)
     warm(lambda_context)
-    failing_transport(default_service().store.dynamodb, "PutItem", error)
+    failing_transport(events_table().dynamodb, "PutItem", error)
 
     # When a webhook arrives
     response = ingest.handler(load_event(SAMPLE), lambda_context)
@@ -292,7 +307,7 @@ def test_a_transport_failure_of_put_item_answers_503(stack, sqs, lambda_context,
 def test_a_transport_failure_of_send_message_answers_503(stack, lambda_context, error):
     # Given every SendMessage request dies in transport
     warm(lambda_context)
-    failing_transport(default_service().jobs.sqs, "SendMessage", error)
+    failing_transport(jobs_queue().sqs, "SendMessage", error)
 
     # When a webhook arrives
     response = ingest.handler(load_event(SAMPLE), lambda_context)

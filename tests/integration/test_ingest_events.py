@@ -27,17 +27,18 @@ def captured_logs() -> Iterator[io.StringIO]:
     stream = io.StringIO()
     capture = logging.StreamHandler(stream)
     capture.setFormatter(logger.registered_formatter)
-    logger.addHandler(capture)
+    logging.getLogger(logger.name).addHandler(capture)  # the stdlib logger Powertools' Logger wraps
     logger.setLevel("DEBUG")
     try:
         yield stream
     finally:
         logger.setLevel("INFO")
-        logger.removeHandler(capture)
+        logging.getLogger(logger.name).removeHandler(capture)
 
 
 def make_events_script():
     spec = importlib.util.spec_from_file_location("make_events", ROOT / "scripts" / "make_events.py")
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

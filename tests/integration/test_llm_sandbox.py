@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Protocol
 
 import boto3
 import pytest
@@ -11,6 +12,7 @@ from botocore.config import Config
 
 from switchboard.providers.llm import (
     BedrockConverse,
+    LlmClient,
     LlmMalformed,
     LlmRejected,
     LlmRequest,
@@ -52,7 +54,11 @@ def openai(box: Sandbox, key: str = KEY, timeout: float = 5.0) -> OpenAiChat:
     return OpenAiChat("gpt-4o-mini", base_url=f"{box.url}/v1", api_key=key, timeout_seconds=timeout)
 
 
-CLIENTS = {"bedrock": bedrock, "openai": openai}
+class ClientOf(Protocol):
+    def __call__(self, box: Sandbox, *, timeout: float = ...) -> LlmClient: ...
+
+
+CLIENTS: dict[str, ClientOf] = {"bedrock": bedrock, "openai": openai}
 
 
 @pytest.mark.parametrize("kind", CLIENTS)

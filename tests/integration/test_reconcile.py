@@ -224,8 +224,10 @@ def test_final_statuses_whose_callbacks_were_lost_are_backfilled_then_merged(
     status_jobs = [json.loads(message["Body"]) for message in batch if "STATUS#" in message["Body"]]
     assert sorted(job["provider_message_id"] for job in status_jobs) == sorted([sent[0].sid, sent[1].sid])
     worker.handler(sqs_event(batch, stack.queue_arns["ProcessingQueue"]), lambda_context)
-    assert table.get(f"EVT#twilio#{sent[0].sid}", "DELIVERY")["delivery_status"] == "delivered"
+    delivered = table.get(f"EVT#twilio#{sent[0].sid}", "DELIVERY")
+    assert delivered is not None and delivered["delivery_status"] == "delivered"
     merged = table.get(f"EVT#twilio#{sent[1].sid}", "DELIVERY")
+    assert merged is not None
     assert (merged["delivery_status"], merged["error_code"]) == ("undelivered", "30003")
 
     # When it runs again, nothing is stored twice

@@ -167,7 +167,7 @@ def texts_at_sandbox(sandbox: Sandbox) -> list[str]:
 
 def redelivered(service: Sender, body: str, *, times: int) -> list[str]:
     """The sender handling one request as SQS redelivers it after each failure (receive counts 1..times)."""
-    outcomes = []
+    outcomes: list[str] = []
     for receive_count in range(1, times + 1):
         try:
             outcomes.append(service.handle(body, receipt_handle="r", receive_count=receive_count))
@@ -229,10 +229,12 @@ def test_a_delivered_callback_merged_before_the_senders_link_still_delivers_the_
     assert service.reminders is not None
     link = service.reminders.mark_sent
 
-    def callback_first(send_key: str, provider: str, message_id: str, now: float) -> Any:
-        merge = DeliveryMerge(provider, message_id, "delivered", status_rank("delivered"), ISO_AT, None)
+    def callback_first(send_key: str, provider: str, provider_message_id: str, now: float) -> Any:
+        merge = DeliveryMerge(
+            provider, provider_message_id, "delivered", status_rank("delivered"), ISO_AT, None
+        )
         assert JobRecords(table(stack)).merge_delivery_returning(merge) is not None  # no link yet
-        return link(send_key, provider, message_id, now)
+        return link(send_key, provider, provider_message_id, now)
 
     service.reminders.mark_sent = callback_first  # type: ignore[method-assign]
     # When the sender sends it / Then the reminder ends delivered, at the callback's time

@@ -18,7 +18,7 @@ import pytest
 import requests
 from twilio.base.exceptions import TwilioRestException
 
-from switchboard.models import Direction
+from switchboard.models import Direction, Message
 from switchboard.providers import openphone, twilio
 from switchboard.providers.twilio_rest import twilio_client
 from switchboard.webhook_request import WebhookRequest
@@ -758,7 +758,7 @@ def test_an_openphone_send_to_an_owned_number_arrives_as_message_received(
     request = receiver.webhook_request(index, "openphone")
     openphone.verify(request, SECRETS["openphone"], time.time())
     message = openphone.parse(request, time.time())
-    assert message is not None
+    assert isinstance(message, Message)
     assert (message.sender, message.recipient, message.body) == (SANDBOX_NUMBER_A, SANDBOX_NUMBER_B, "canary")
 
 

@@ -99,6 +99,7 @@ def test_a_send_reaches_the_provider_once_and_is_stored_as_an_outbound_message(s
     record = send_record(dynamodb, stack)
     assert (record["state"], record["provider_message_id"]) == ("SENT", f"SM{1:032d}")
     stored = EventsTable(stack.tables["EventsTable"]).get(f"EVT#twilio#SM{1:032d}", "MESSAGE")
+    assert stored is not None
     assert (stored["direction"], stored["source"]) == ("outbound", "sender")
     assert [json.loads(m["Body"])["kind"] for m in receive_batch(sqs, stack.queues["ProcessingQueue"])] == [
         "message"

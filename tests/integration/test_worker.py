@@ -9,6 +9,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from switchboard.dal.contacts import AddressKeyedTable
+from switchboard.dal.dead_letters import RetryQueues
 from switchboard.dal.job_records import JobRecords
 from switchboard.services import worker as worker_module
 from switchboard_ops.local.sqs_events import delete_succeeded, receive_batch, sqs_event
@@ -17,6 +18,19 @@ from switchboard_ops.project import load_event, load_handler
 ingest = load_handler("ingest")
 worker = load_handler("worker")
 SMS_PK = "EVT#twilio#SM7c1a2b3c4d5e6f708192a3b4c5d6e7f8"
+
+
+def retry_queues() -> RetryQueues:
+    """default_worker()'s queues as what they are (the worker holds them as a Queues Protocol)."""
+    queues = worker_module.default_worker().queues
+    assert isinstance(queues, RetryQueues)
+    return queues
+
+
+def job_records() -> JobRecords:
+    records = worker_module.default_worker().records
+    assert isinstance(records, JobRecords)
+    return records
 
 
 @pytest.fixture(autouse=True)
@@ -243,7 +257,7 @@ def test_a_failed_dead_letter_send_is_finished_on_the_redelivery_with_its_reason
     dlq = stack.queues["ProcessingDeadLetterQueue"]
     sends = fail_once(
         monkeypatch,
-        worker_module.default_worker().queues.sqs,
+        retry_queues().sqs,
         "send_message",
         EndpointConnectionError(endpoint_url="https://sqs.us-east-1.amazonaws.com"),
         lambda call: call["QueueUrl"] == dlq,
@@ -265,7 +279,7 @@ def test_a_failed_exhausted_mark_is_finished_on_the_redelivery_without_a_second_
     # Given the write that marks the record exhausted fails once on the exhausting (6th) failure
     marks = fail_once(
         monkeypatch,
-        worker_module.default_worker().records.dynamodb,
+        job_records().dynamodb,
         "update_item",
         ClientError({"Error": {"Code": "InternalServerError"}}, "UpdateItem"),
         lambda call: "exhausted = :yes" in call["UpdateExpression"],

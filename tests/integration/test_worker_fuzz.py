@@ -36,7 +36,7 @@ def test_every_webhook_ingest_stores_is_processed(
     # When the worker polls the processing queue as the event source mapping does
     url = stack.queues["ProcessingQueue"]
     messages = receive_batch(sqs, url)  # none when the event needs no job (a booking cancelled unseen)
-    result = {"batchItemFailures": []}
+    result: dict[str, Any] = {"batchItemFailures": []}
     if messages:
         result = worker.handler(sqs_event(messages, stack.queue_arns["ProcessingQueue"]), lambda_context)
         delete_succeeded(sqs, url, messages, result)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from switchboard.canary import canary_body, canary_token, new_token
 from switchboard.services.health import health_stats
 
 
 def test_stats_over_judged_checks():
-    checks = [
+    checks: list[dict[str, Any]] = [
         {"token": "1", "status": "passed", "latency_ms": 1000},
         {"token": "2", "status": "passed", "latency_ms": 3000},
         {"token": "3", "status": "failed"},

@@ -21,7 +21,9 @@ class FakeMetrics:
     """get_metric_statistics over {period start (real s): Maximum}; records what was read."""
 
     def __init__(self, maxima: dict[float, float]) -> None:
-        self.maxima, self.reads, self.states = maxima, [], []
+        self.maxima = maxima
+        self.reads: list[tuple[float, int]] = []
+        self.states: list[str] = []
 
     def get_metric_statistics(self, **query: Any) -> dict[str, Any]:
         start: datetime = query["StartTime"]

@@ -7,10 +7,11 @@ import io
 import json
 import threading
 from datetime import UTC, datetime
+from typing import Any
 
 from switchboard_ops.local.emf import EmfPublisher, EmfTee, metric_data
 
-DOCUMENT = {
+DOCUMENT: dict[str, Any] = {
     "_aws": {
         "Timestamp": 1796318001151,
         "CloudWatchMetrics": [
@@ -53,7 +54,7 @@ def test_every_dimension_set_of_a_directive_gets_the_value():
 
 
 def test_the_tee_passes_everything_through_and_hands_on_whole_emf_lines_only():
-    out, found = io.StringIO(), []
+    out, found = io.StringIO(), list[str]()
     tee = EmfTee(out, found.append)
     line = json.dumps(DOCUMENT)
 

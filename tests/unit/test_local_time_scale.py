@@ -71,8 +71,8 @@ def test_at_60_the_two_minute_canary_is_judged_after_two_seconds():
 
 def resources() -> StackResources:
     queue = "http://127.0.0.1:4566/123456789012/switchboard-local-{}"
-    names = ("ProcessingQueue", "ProcessingDeadLetterQueue", "OutboundQueue", "OutboundDeadLetterQueue")
-    names += ("HealthVerifyQueue", "HealthVerifyDeadLetterQueue")
+    names: tuple[str, ...] = ("ProcessingQueue", "ProcessingDeadLetterQueue", "OutboundQueue")
+    names += ("OutboundDeadLetterQueue", "HealthVerifyQueue", "HealthVerifyDeadLetterQueue")
     return StackResources(
         prefix="switchboard-local",
         tables={"EventsTable": "switchboard-local-EventsTable"},

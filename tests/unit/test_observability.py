@@ -6,13 +6,14 @@ import io
 import json
 import logging
 import uuid
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
 from switchboard.observability import MaskingFormatter, mask_text
 
 
-def log_line(**extra: object) -> dict:
+def log_line(**extra: Any) -> dict[str, Any]:
     stream = io.StringIO()
     logger = Logger(
         service=f"mask-test-{uuid.uuid4().hex}",  # a fresh logger: one stream each

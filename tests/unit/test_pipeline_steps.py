@@ -106,6 +106,7 @@ def test_auto_send_requires_the_provider_switched_on_and_a_positive_unsuppressed
     neutral = plan_event(inbound("Thanks"), config, RulesClassifier(), never_suppressed)
     negative = plan_event(inbound("No thanks"), config, RulesClassifier(), never_suppressed)
 
+    assert allowed.draft is not None and suppressed.draft is not None
     assert allowed.draft.auto_send is True
     assert (suppressed.draft.auto_send, suppressed.draft.hold) == (False, "suppressed")
     assert neutral.draft is None and negative.draft is None
@@ -116,6 +117,7 @@ def test_auto_send_is_off_for_a_provider_not_listed():
     config = PipelineConfig(auto_send_providers=frozenset({"instantly"}))
     plan = plan_event(inbound("Sounds great"), config, RulesClassifier(), never_suppressed)
     # Then its draft waits for review, saying why
+    assert plan.draft is not None
     assert (plan.draft.auto_send, plan.draft.hold) == (False, "disabled")
 
 
@@ -147,12 +149,14 @@ def test_auto_send_holds_when_the_contact_got_a_message_since_the_reply(
         conversation=conversation_after(last_message_at, last_inbound_at),
     )
     # Then a message since the reply holds the draft for review, with the reason
+    assert plan.draft is not None
     assert plan.draft.hold == hold and plan.draft.auto_send is (hold is None)
 
 
 def test_any_inbound_reply_pauses_follow_ups_and_sets_the_contact_status():
     plan = plan_event(inbound("No thanks"), PipelineConfig(), RulesClassifier(), never_suppressed)
 
+    assert plan.rollup is not None
     assert plan.rollup.pause_followups is True
     assert plan.rollup.status == "not_interested"
 
@@ -160,6 +164,7 @@ def test_any_inbound_reply_pauses_follow_ups_and_sets_the_contact_status():
 def test_stop_plans_an_opt_out_for_the_sender():
     plan = plan_event(inbound("STOP"), PipelineConfig(), RulesClassifier(), never_suppressed)
 
+    assert plan.consent is not None
     assert (plan.consent.consent, plan.consent.address, plan.consent.channel) == (
         Consent.OPT_OUT,
         "+14155550123",
@@ -172,6 +177,7 @@ def test_outbound_messages_roll_up_without_classification():
         inbound("Hi there", direction="outbound"), PipelineConfig(), RulesClassifier(), never_suppressed
     )
 
+    assert plan.rollup is not None
     assert plan.rollup.address == "+14155559876" and plan.rollup.inbound is False
     assert "intent" not in plan.annotations and plan.consent is None
 
@@ -197,6 +203,7 @@ def test_status_events_plan_a_delivery_merge_only():
 
     plan = plan_event(status, PipelineConfig(), RulesClassifier(), never_suppressed)
 
+    assert plan.delivery is not None
     assert (plan.delivery.status, plan.delivery.rank) == ("delivered", status_rank("delivered"))
     assert plan.rollup is None
 

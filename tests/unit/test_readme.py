@@ -11,11 +11,17 @@ from switchboard_ops.local.secrets import LOCAL_SECRETS
 from switchboard_ops.project import ROOT
 
 
+def found(pattern: str, text: str) -> str:
+    match = re.search(pattern, text)
+    assert match is not None, f"the README no longer has {pattern!r}"
+    return match.group(1)
+
+
 def test_the_readme_twilio_curl_example_verifies_against_the_local_secret():
     readme = (ROOT / "README.md").read_text()
-    url = re.search(r"curl -sS (http://127\.0\.0\.1:3000/webhooks/twilio) ", readme).group(1)
-    signature = re.search(r"X-Twilio-Signature: ([^']+)'", readme).group(1)
-    body = re.search(r"--data '([^']+)'", readme).group(1)
+    url = found(r"curl -sS (http://127\.0\.0\.1:3000/webhooks/twilio) ", readme)
+    signature = found(r"X-Twilio-Signature: ([^']+)'", readme)
+    body = found(r"--data '([^']+)'", readme)
 
     request = WebhookRequest(
         route="twilio",

@@ -43,11 +43,11 @@ PAGE = {
 }
 
 
-class ScriptedHttp(HttpClient):  # type: ignore[misc]
+class ScriptedHttp(HttpClient):
     """Twilio's HTTP client interface answering the scripted responses in turn."""
 
     def __init__(self, *responses: Response) -> None:
-        super().__init__(logger=None, is_async=False)  # type: ignore[arg-type]
+        super().__init__(logger=None, is_async=False)
         self.responses = list(responses)
 
     def request(self, method: str, uri: str, *args: Any, **kwargs: Any) -> Response:

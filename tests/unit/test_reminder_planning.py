@@ -63,9 +63,9 @@ def test_quiet_hours_ending_after_the_start_cancel_with_the_reason():
 
 
 def test_blocking_reasons_come_before_any_time_rule():
-    assert planned(recipient=None).reason == "no_phone"  # type: ignore[union-attr]
-    assert planned(suppressed=True).reason == "suppressed"  # type: ignore[union-attr]
-    assert planned({**EVENT, "status": "cancelled"}).reason == "event_cancelled"  # type: ignore[union-attr]
+    assert planned(recipient=None).reason == "no_phone"
+    assert planned(suppressed=True).reason == "suppressed"
+    assert planned({**EVENT, "status": "cancelled"}).reason == "event_cancelled"
 
 
 def test_an_operator_zone_beats_the_booking_zone_which_beats_the_number():

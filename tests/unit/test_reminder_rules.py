@@ -29,8 +29,8 @@ RULES = Rules()
 QUIET_22_08 = Rules(quiet=(QuietWindow(time(22, 0), time(8, 0)),))
 
 
-def at(zone: str, *args: int, fold: int = 0) -> datetime:
-    return datetime(*args, tzinfo=ZoneInfo(zone), fold=fold)  # type: ignore[misc]
+def at(zone: str, year: int, month: int, day: int, hour: int, minute: int = 0, *, fold: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(zone), fold=fold)
 
 
 def local(instant: datetime | None, zone: str) -> datetime:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 
@@ -27,7 +28,7 @@ def _payload(name: str) -> dict:
 )
 def test_provider_sample_replies_give_the_new_text(event, path):
     # Given a provider's sample reply field (text or HTML part)
-    value = _payload(event)
+    value: Any = _payload(event)  # a dict, then the field's text
     for key in path:
         value = value[key]
     # When its reply text is taken / Then only the new sentence is left

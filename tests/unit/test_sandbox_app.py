@@ -13,6 +13,7 @@ import pytest
 
 from switchboard_ops.sandbox import openphone_api, twilio_api
 from switchboard_ops.sandbox.core import Context
+from switchboard_ops.sandbox.delivery import Outcome, Webhook
 from switchboard_ops.sandbox.server import SandboxApp
 from switchboard_ops.sandbox.wire import Request
 
@@ -110,7 +111,12 @@ def test_twilio_status_lifecycle_steps_and_callback_payloads(ctx: Context, app: 
 
     # When the scheduled status changes run one by one
     posted: list[Any] = []
-    ctx.delivery.post = lambda webhook, delay=0.0: posted.append(webhook)  # type: ignore[method-assign]
+
+    def record(webhook: Webhook, delay: float = 0.0) -> Outcome:
+        posted.append(webhook)
+        return Outcome(webhook.kind, webhook.url, webhook.message_id)
+
+    ctx.delivery.post = record  # type: ignore[method-assign]
     while ctx.delivery._heap:
         _, _, task = ctx.delivery._heap.pop(0)
         task()

@@ -99,7 +99,7 @@ class JobStates(Contacts):
         )
         if response is None:
             return None
-        return from_item(response["Attributes"]).get("last_error")  # type: ignore[no-any-return]
+        return from_item(response["Attributes"]).get("last_error")
 
     def commit(self, record: dict[str, Any], plan: Plan, *, now: float) -> None:
         """PROCESSING -> PROCESSED with the plan's draft, AI usage and roll-up, in one transaction."""

@@ -121,11 +121,11 @@ def reply_request(message_record: dict[str, Any], draft: dict[str, Any]) -> Send
     try:
         return SendRequest(
             send_key=draft_send_key(draft_pk),
-            provider=provider,  # type: ignore[arg-type]  # one of _THREADS' keys
+            provider=provider,  # one of _THREADS' keys
             sender=str(message_record.get("recipient") or message_record.get("account_id") or provider),
             recipient=str(draft.get("to") or message_record.get("sender") or ""),
             body=str(draft.get("text") or ""),
-            channel=str(message_record.get("channel")),  # type: ignore[arg-type]  # validated
+            channel=str(message_record.get("channel")),  # validated by SendRequest
             purpose="auto_reply",
             draft_pk=draft_pk,
             **threaded(message_record, raw),

@@ -47,7 +47,7 @@ def verify(request: WebhookRequest, secrets: dict[str, Any], now: float) -> None
         raise SignatureInvalid("X-Twilio-Signature does not match")
 
 
-class _MultiValue(dict):  # type: ignore[type-arg]
+class _MultiValue(dict):
     """RequestValidator reads repeated form fields through `getlist`, as Django's QueryDict offers."""
 
     def getlist(self, key: str) -> list[str]:

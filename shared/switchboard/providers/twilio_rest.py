@@ -39,7 +39,7 @@ def rebase(url: str, base_url: str) -> str:
 def _rebased_client_class() -> Any:
     from twilio.http.http_client import TwilioHttpClient
 
-    class RebasedTwilioHttpClient(TwilioHttpClient):  # type: ignore[misc]
+    class RebasedTwilioHttpClient(TwilioHttpClient):
         def __init__(self, base_url: str, **kwargs: Any) -> None:
             super().__init__(**kwargs)
             self.base_url = base_url

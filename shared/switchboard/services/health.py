@@ -56,7 +56,7 @@ class HealthCheck:
         self.records.start(token, now=now, retention_seconds=RETENTION_SECONDS, provider=self.route.provider)
         request = SendRequest(
             send_key=f"canary-{token}",
-            provider=self.route.provider,  # type: ignore[arg-type]
+            provider=self.route.provider,
             sender=self.route.monitoring_number,
             recipient=self.route.monitored_number,
             body=canary_body(token),

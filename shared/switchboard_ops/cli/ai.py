@@ -30,7 +30,7 @@ def _days(value: str) -> int:
     return days
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("ai", help="AI model calls: usage and cost")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     usage = actions.add_parser(

@@ -20,7 +20,7 @@ from switchboard_ops.cli.target import Target, add_target_arguments, resolve
 MESSAGE_WIDTH = 80
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("alerts", help="alerts published to AlertsTopic (local stack)")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser(

@@ -23,7 +23,7 @@ NOT_FOUND = 1
 ERROR_WIDTH = 60
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("dlq", help="dead-letter queues: list, redrive")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 

@@ -26,7 +26,7 @@ from switchboard_ops.cli.target import Target, add_target_arguments, resolve
 FIELDS = ("pk", "status", "provider", "channel", "to", "variant", "fallback", "auto_send_hold", "text")
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("drafts", help="drafted replies: list, approve, reject")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     listing = actions.add_parser("list", help="drafts (in one state), newest first")

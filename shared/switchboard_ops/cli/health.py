@@ -29,7 +29,7 @@ SLACK_SECONDS = 30  # the verification's SQS delay ends, then a poll and the fun
 JUDGED = ("passed", "failed")
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("health", help="the end-to-end health check: run it, its statistics")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 

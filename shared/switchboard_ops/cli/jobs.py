@@ -24,7 +24,7 @@ COLUMNS = (
 )
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("jobs", help="processing jobs")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     stats = actions.add_parser(

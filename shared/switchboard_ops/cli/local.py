@@ -15,7 +15,7 @@ from switchboard_ops.cli.output import JSON_EITHER_WAY, CliError, add_json_flag
 from switchboard_ops.cli.target import local_state
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("local", help="the local stack (moto as AWS, the API on localhost)")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 

@@ -17,7 +17,7 @@ from switchboard_ops.cli.target import add_target_arguments, address_keys, resol
 NOT_FOUND = 1
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("messages", help="stored messages")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     get = actions.add_parser(

@@ -45,7 +45,7 @@ def _days(value: str) -> int:
     return int(value)
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("metrics", help="daily numbers: the digest AlertsTopic receives")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     daily = actions.add_parser(

@@ -20,7 +20,7 @@ NOT_FOUND, BAD_INPUT = 1, 2
 SETTINGS = ("time_zone", "quiet_start", "quiet_end", "daily_limit", "lead_minutes", "enabled")
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("recipients", help="reminder recipients: zone, quiet hours, limits")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
     get = actions.add_parser("get", help="print a recipient's settings as JSON (exit 1: none stored)")

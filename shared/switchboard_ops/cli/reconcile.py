@@ -45,7 +45,7 @@ STAT_COLUMNS = (
 SPINNER = "|/-\\"
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "reconcile", help="backfill missed messages from the providers' lists: run it, its history"
     )

@@ -30,7 +30,7 @@ PARAMETER = "RemindersRolloutParameter"
 COLUMNS = ("calendar", "event_id", "version", "state", "reason", "due_at")
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("reminders", help="reminders: list, get, cancel; rollout and kill switch")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
 

@@ -29,7 +29,7 @@ NOT_SENT = 1
 DEFAULT_WAIT_SECONDS = 120.0  # a transient failure is retried after 30 s, then 60 s (real time)
 
 
-def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser(
         "send",
         help="send a message through the outbound queue and the sender",

@@ -149,7 +149,7 @@ class EmfCapture:
     def __init__(self, cloudwatch: Any) -> None:
         self.publisher = EmfPublisher(cloudwatch).start()
         self._original = sys.stdout
-        sys.stdout = EmfTee(self._original, self.publisher.submit)  # type: ignore[assignment]
+        sys.stdout = EmfTee(self._original, self.publisher.submit)
 
     def close(self) -> None:
         sys.stdout = self._original

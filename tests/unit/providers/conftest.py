@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 import pytest
 
 from switchboard.errors import WebhookRejected
-from switchboard.models import Event
+from switchboard.models import Event, Message
 from switchboard.providers import ROUTES
 from switchboard.webhook_request import FORM, JSON, WebhookRequest
 
@@ -55,6 +55,15 @@ def parsed(
 ) -> Event | None:
     """`payload` parsed by the route's parser, called the way ingest calls it (signature not checked)."""
     return ROUTES[route].parse(webhook_request(route, payload), received_at, secrets)
+
+
+def parsed_message(
+    route: str, payload: bytes | dict[str, Any] | list[Any], received_at: float, secrets: Any = None
+) -> Message:
+    """`parsed`, which must be a Message: None, a status update or a calendar event fails the test."""
+    event = parsed(route, payload, received_at, secrets)
+    assert isinstance(event, Message), event
+    return event
 
 
 def accepted(request: WebhookRequest, secrets: dict[str, Any], now: float) -> Event | None:

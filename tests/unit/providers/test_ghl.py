@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 
-from providers.conftest import assert_accepted, body_of, parsed, webhook_request
+from providers.conftest import assert_accepted, body_of, parsed, parsed_message, webhook_request
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid
 from switchboard.models import Channel, Direction, Message
 from switchboard.providers import ghl
@@ -85,6 +85,7 @@ def test_local_key_signature_headers_match_an_independent_signature():
     private = serialization.load_pem_private_key(
         LOCAL_SECRETS["ghl"]["ed25519_private_key_pem"].encode(), password=None
     )
+    assert isinstance(private, ed25519.Ed25519PrivateKey)
     # When the module produces the headers GHL would send
     headers = ghl.signature_headers(URL, BODY, LOCAL_SECRETS["ghl"], NOW)
     # Then they carry exactly the signature computed here, which the local stack accepts
@@ -306,7 +307,7 @@ def test_direction_comes_from_the_type_when_the_field_is_absent():
         "type": "OutboundMessage"
     }
     # When / Then
-    assert parsed("ghl", payload, NOW).direction is Direction.OUTBOUND
+    assert parsed_message("ghl", payload, NOW).direction is Direction.OUTBOUND
 
 
 @pytest.mark.parametrize(
@@ -326,14 +327,14 @@ def test_message_type_maps_to_a_channel(message_type, channel):
     if channel is Channel.EMAIL:
         payload |= {"from": "pat@example.com", "to": "desk@clinic.example"}
     # When / Then
-    assert parsed("ghl", payload, NOW).channel is channel
+    assert parsed_message("ghl", payload, NOW).channel is channel
 
 
 def test_email_addresses_are_kept_as_sent():
     # Given an inbound e-mail
     payload = {**INBOUND, "messageType": "Email", "from": "pat@example.com", "to": "desk@clinic.example"}
     # When it is parsed
-    event = parsed("ghl", payload, NOW)
+    event = parsed_message("ghl", payload, NOW)
     # Then sender and recipient are the addresses, not phone numbers
     assert (event.sender, event.recipient) == ("pat@example.com", "desk@clinic.example")
 
@@ -344,7 +345,7 @@ def test_channels_without_addresses_fall_back_to_the_contact_and_location():
         "messageType": "FB"
     }
     # When it is parsed
-    event = parsed("ghl", payload, NOW)
+    event = parsed_message("ghl", payload, NOW)
     # Then the contact sent it to the location
     assert (event.sender, event.recipient) == ("cI08i1Bls3iTB9bKgFJh", "l1C08ntBrFjLS0elLIYU")
 
@@ -353,7 +354,7 @@ def test_attachments_become_media():
     # Given a message with two attachment URLs
     urls = ["https://storage.googleapis.com/msgsndr/a.jpg", "https://storage.googleapis.com/msgsndr/b.pdf"]
     # When / Then
-    assert [item.url for item in parsed("ghl", {**INBOUND, "attachments": urls}, NOW).media] == urls
+    assert [item.url for item in parsed_message("ghl", {**INBOUND, "attachments": urls}, NOW).media] == urls
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from providers.conftest import assert_accepted, parsed, webhook_request, without
+from providers.conftest import assert_accepted, parsed, parsed_message, webhook_request, without
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid, WebhookRejected
 from switchboard.http_api import request_from_event
 from switchboard.models import Channel, Direction, Message, StatusUpdate
@@ -111,7 +111,7 @@ def test_signature_headers_produce_a_request_that_verifies():
     # Then they are accepted
     assert headers == {"Authorization": TOKEN}
     instantly.verify(
-        webhook_request("instantly", REPLY, **{name.lower(): value for name, value in headers.items()}),
+        webhook_request("instantly", REPLY, headers={name.lower(): value for name, value in headers.items()}),
         SECRETS,
         now=0,
     )
@@ -158,10 +158,10 @@ def test_reply_received_becomes_an_inbound_email_keyed_by_email_id():
 def test_a_reply_without_full_text_uses_the_snippet():
     # Given a reply with only reply_text_snippet
     # When it is parsed
-    message = parsed("instantly", without(REPLY, "reply_text"), RECEIVED_AT, SECRETS)
+    message = parsed_message("instantly", without(REPLY, "reply_text"), RECEIVED_AT, SECRETS)
 
     # Then the body is the snippet
-    assert message is not None and message.body == "Yes, Tuesday at 3pm"
+    assert message.body == "Yes, Tuesday at 3pm"
 
 
 def test_a_reply_without_email_id_is_keyed_on_a_keyed_hash_of_event_campaign_lead_and_time():
@@ -201,14 +201,13 @@ def test_the_hashed_id_changes_with_the_event_time():
 
 def test_without_an_id_key_the_shared_secret_keys_the_hash():
     # Given a section without id_key (the documented fallback: the header's secret value)
-    message = parsed("instantly", without(REPLY, "email_id"), RECEIVED_AT, {"value": "local-id-key"})
+    message = parsed_message("instantly", without(REPLY, "email_id"), RECEIVED_AT, {"value": "local-id-key"})
 
     # Then the id is the one an id_key of that value gives
-    assert message is not None
     assert (
         message.provider_message_id
-        == parsed("instantly", without(REPLY, "email_id"), RECEIVED_AT, SECRETS).provider_message_id
-    )  # type: ignore[union-attr]
+        == parsed_message("instantly", without(REPLY, "email_id"), RECEIVED_AT, SECRETS).provider_message_id
+    )
 
 
 def test_without_any_key_a_reply_without_email_id_is_refused_as_not_configured():

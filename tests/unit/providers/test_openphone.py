@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from providers.conftest import assert_accepted, body_of, parsed, webhook_request
+from providers.conftest import assert_accepted, body_of, parsed, parsed_message, webhook_request
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid
 from switchboard.models import Channel, Direction, Message, StatusUpdate
 from switchboard.providers import openphone
@@ -31,7 +31,7 @@ SPEC_TIMESTAMP = 1614265330
 SPEC_BODY = b'{"test": 2432232314}'
 SPEC_SIGNATURE = "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="
 
-MESSAGE = {
+MESSAGE: dict[str, Any] = {
     "id": "AC24a8b8321c4f4cf2be110f4250793d51",
     "object": "message",
     "from": "+1 (415) 555-0123",
@@ -47,7 +47,7 @@ MESSAGE = {
 }
 
 
-def legacy_envelope(event_type: str = "message.received", **fields: Any) -> dict[str, Any]:
+def legacy_envelope(event_type: str = "message.received", /, **fields: Any) -> dict[str, Any]:
     return {
         "id": "EVc67ec998b35c41d388af50799aeeba3e",
         "object": "event",
@@ -407,7 +407,7 @@ def test_body_field_is_read_when_text_is_absent():
     payload = legacy_envelope(body="Hello from body")
     del payload["data"]["object"]["text"]
     # When / Then
-    assert parsed("openphone", payload, NOW).body == "Hello from body"
+    assert parsed_message("openphone", payload, NOW).body == "Hello from body"
 
 
 def test_envelope_created_at_is_used_when_the_message_has_none():
@@ -415,7 +415,7 @@ def test_envelope_created_at_is_used_when_the_message_has_none():
     payload = legacy_envelope()
     del payload["data"]["object"]["createdAt"]
     # When / Then: the event's createdAt stands in
-    assert parsed("openphone", payload, NOW).occurred_at == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
+    assert parsed_message("openphone", payload, NOW).occurred_at == datetime(2026, 11, 25, 8, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

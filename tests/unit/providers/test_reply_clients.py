@@ -273,7 +273,7 @@ def test_a_429_carries_the_providers_retry_after_from_the_header_or_smartleads_b
 
 
 def test_the_providers_reason_names_the_code_of_either_error_shape():
-    shapes = [
+    shapes: list[dict[str, Any]] = [
         {"error": {"code": "VALIDATION_ERROR", "message": "bad id"}},
         {"type": "errors/x", "detail": "gone"},
     ]

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from providers.conftest import assert_accepted, parsed, webhook_request, without
+from providers.conftest import assert_accepted, parsed, parsed_message, webhook_request, without
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid, WebhookRejected
 from switchboard.http_api import request_from_event
 from switchboard.models import Channel, Direction, Message, StatusUpdate
@@ -176,28 +176,28 @@ def test_a_threaded_reply_from_a_colleague_names_who_actually_replied():
     payload = {**REPLY, "leadCorrespondence": {"replyReceivedFrom": "ops@northwind-logistics.com"}}
 
     # When it is parsed
-    message = parsed("smartlead", payload, RECEIVED_AT)
+    message = parsed_message("smartlead", payload, RECEIVED_AT)
 
     # Then the sender is the address the reply came from
-    assert message is not None and message.sender == "ops@northwind-logistics.com"
+    assert message.sender == "ops@northwind-logistics.com"
 
 
 def test_a_reply_without_correspondence_is_from_the_lead():
     # Given a reply without leadCorrespondence
     # When it is parsed
-    message = parsed("smartlead", without(REPLY, "leadCorrespondence"), RECEIVED_AT)
+    message = parsed_message("smartlead", without(REPLY, "leadCorrespondence"), RECEIVED_AT)
 
     # Then the sender is the lead's e-mail
-    assert message is not None and message.sender == "maya.chen@northwind-logistics.com"
+    assert message.sender == "maya.chen@northwind-logistics.com"
 
 
 def test_a_reply_without_text_uses_the_preview():
     # Given a reply whose reply_message has no text
     # When it is parsed
-    message = parsed("smartlead", {**REPLY, "reply_message": {"message_id": REPLY_ID}}, RECEIVED_AT)
+    message = parsed_message("smartlead", {**REPLY, "reply_message": {"message_id": REPLY_ID}}, RECEIVED_AT)
 
     # Then the body is the preview text
-    assert message is not None and message.body == "Yes, Tuesday at 3pm"
+    assert message.body == "Yes, Tuesday at 3pm"
 
 
 def test_a_reply_without_a_message_id_is_keyed_on_stats_id_event_type_and_time():
@@ -215,8 +215,8 @@ def test_a_reply_in_the_pre_2024_shape_is_keyed_by_its_top_level_message_id():
     payload = {**without(REPLY, "reply_message", "preview_text"), "message_id": REPLY_ID, "reply_body": "Yes"}
 
     # When it is parsed, Then it is keyed by the reply's own Message-ID, not stats_id + time
-    message = parsed("smartlead", payload, RECEIVED_AT)
-    assert message is not None and (message.provider_message_id, message.body) == (REPLY_ID, "Yes")
+    message = parsed_message("smartlead", payload, RECEIVED_AT)
+    assert (message.provider_message_id, message.body) == (REPLY_ID, "Yes")
 
 
 def test_a_re_sent_reply_with_a_new_timestamp_keeps_its_id():

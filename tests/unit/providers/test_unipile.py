@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from providers.conftest import assert_accepted, parsed, webhook_request
+from providers.conftest import assert_accepted, parsed, parsed_message, webhook_request
 from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid, WebhookRejected
 from switchboard.http_api import request_from_event
 from switchboard.models import Channel, Direction, Message
@@ -139,7 +139,7 @@ def test_signature_headers_produce_a_request_that_verifies():
     # Then they are accepted
     assert headers == {"Unipile-Auth": SECRETS["value"]}
     unipile.verify(
-        webhook_request("unipile", PAYLOAD, **{name.lower(): value for name, value in headers.items()}),
+        webhook_request("unipile", PAYLOAD, headers={name.lower(): value for name, value in headers.items()}),
         SECRETS,
         now=0,
     )
@@ -200,10 +200,9 @@ def test_a_message_sent_by_the_account_itself_is_outbound_to_the_other_attendee(
     payload = {**PAYLOAD, "sender": {"attendee_provider_id": ME}}
 
     # When it is parsed
-    message = parsed("unipile", payload, RECEIVED_AT)
+    message = parsed_message("unipile", payload, RECEIVED_AT)
 
     # Then it is outbound, addressed to the chat's other attendee
-    assert message is not None
     assert (message.direction, message.sender, message.recipient) == (Direction.OUTBOUND, ME, LEAD)
 
 
@@ -219,10 +218,10 @@ def test_a_non_linkedin_account_is_channel_other():
 def test_sender_falls_back_to_the_attendee_id():
     # Given a sender without a provider id
     # When it is parsed
-    message = parsed("unipile", {**PAYLOAD, "sender": {"attendee_id": "Yp5cW2xE9r"}}, RECEIVED_AT)
+    message = parsed_message("unipile", {**PAYLOAD, "sender": {"attendee_id": "Yp5cW2xE9r"}}, RECEIVED_AT)
 
     # Then the Unipile attendee id is the sender
-    assert message is not None and message.sender == "Yp5cW2xE9r"
+    assert message.sender == "Yp5cW2xE9r"
 
 
 def test_attachments_with_a_url_become_media():
@@ -233,10 +232,9 @@ def test_attachments_with_a_url_become_media():
     ]
 
     # When it is parsed
-    message = parsed("unipile", {**PAYLOAD, "attachments": attachments}, RECEIVED_AT)
+    message = parsed_message("unipile", {**PAYLOAD, "attachments": attachments}, RECEIVED_AT)
 
     # Then only the one with a URL becomes media, with its MIME type
-    assert message is not None
     assert [(m.url, m.content_type) for m in message.media] == [("https://files.example/a1.png", "image/png")]
 
 
@@ -245,10 +243,10 @@ def test_a_single_attachment_object_is_accepted_as_the_docs_show_it():
     attachment = {"id": "a1", "mimetype": "image/jpeg", "url": "https://files.example/a1.jpg"}
 
     # When it is parsed
-    message = parsed("unipile", {**PAYLOAD, "attachments": attachment}, RECEIVED_AT)
+    message = parsed_message("unipile", {**PAYLOAD, "attachments": attachment}, RECEIVED_AT)
 
     # Then it becomes one media item
-    assert message is not None and [m.url for m in message.media] == ["https://files.example/a1.jpg"]
+    assert [m.url for m in message.media] == ["https://files.example/a1.jpg"]
 
 
 def test_a_missing_timestamp_falls_back_to_the_receive_time():

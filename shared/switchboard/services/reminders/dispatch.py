@@ -112,7 +112,7 @@ class Dispatcher:
     def _request(self, item: dict[str, Any]) -> SendRequest:
         return SendRequest(
             send_key=item["send_key"],
-            provider=self.provider,  # type: ignore[arg-type]
+            provider=self.provider,
             sender=self.sender,
             recipient=item["phone"],
             body=item["text"],
