@@ -15,11 +15,12 @@ import traceback
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from switchboard_ops.local.apigw import http_api_event
+from switchboard_ops.local.http_server import LocalHttpServer
 from switchboard_ops.local.routes import DEFAULT_ROUTE, RouteTable
 
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway HTTP API payload limit
@@ -192,8 +193,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         print(f"api: {format % args}", file=sys.stderr)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(LocalHttpServer):
     api: LocalApi
 
 

@@ -20,11 +20,12 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from switchboard_ops.local.functions import FunctionSpec, ScheduleSource
+from switchboard_ops.local.http_server import LocalHttpServer
 
 PREFIX = "/_local"
 _MAX_BODY = 1024 * 1024
@@ -144,8 +145,7 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(LocalHttpServer):
     api: ControlApi
 
 

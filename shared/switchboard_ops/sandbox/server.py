@@ -7,9 +7,10 @@ import sys
 import threading
 import traceback
 from collections.abc import Callable, Mapping
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
+from switchboard_ops.local.http_server import LocalHttpServer
 from switchboard_ops.sandbox import llm_api, openphone_api, reply_apis, slack_api, twilio_api
 from switchboard_ops.sandbox.config import ConfigError, SandboxConfig
 from switchboard_ops.sandbox.core import Context, bad_request
@@ -273,8 +274,7 @@ class _Handler(BaseHTTPRequestHandler):
             print(f"sandbox: {format % args}", file=sys.stderr)
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
+class _Server(LocalHttpServer):
     block_on_close = False
     app: SandboxApp
     verbose: bool = False
