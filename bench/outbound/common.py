@@ -24,10 +24,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 
 from bench.ingest.common import REGION, FakeLambdaContext
+from switchboard_ops.local.http_server import LocalHttpServer
 
 OPENPHONE_NUMBER = "+14155559876"  # the sandbox's default OpenPhone number (DEFAULT_OPENPHONE_NUMBERS)
 TWILIO_NUMBER = "+14155550100"
@@ -94,8 +95,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the stdlib's signature
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = LocalHttpServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(
             target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, name="receiver", daemon=True

@@ -9,7 +9,7 @@ import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -22,6 +22,7 @@ from switchboard.models import Direction, Message
 from switchboard.providers import openphone, twilio
 from switchboard.providers.twilio_rest import twilio_client
 from switchboard.webhook_request import WebhookRequest
+from switchboard_ops.local.http_server import LocalHttpServer
 from switchboard_ops.local.secrets import webhook_secrets_document
 from switchboard_ops.sandbox import SANDBOX_NUMBER_A, SANDBOX_NUMBER_B, Sandbox
 
@@ -63,8 +64,7 @@ class Receiver:
             def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        self.server = LocalHttpServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05})
         self._thread.daemon = True
