@@ -277,3 +277,15 @@ def test_local_invoke_parses_like_sam_local_invoke():
         False,
     )
     assert parser.parse_args(["local", "invoke", "--list"]).list
+
+
+@pytest.mark.parametrize("window", [["--days", "1e308"], ["--hours", "inf"], ["--hours", "99999999999"]])
+def test_a_health_stats_window_beyond_any_date_is_a_usage_error_not_a_traceback(window, capsys):
+    from switchboard_ops.cli.main import main
+
+    # When the window reaches before year 1 (or is infinite)
+    code = main(["health", "stats", *window])
+
+    # Then one line on stderr and the usage exit code, before any AWS call
+    assert code == 2
+    assert capsys.readouterr().err.startswith("switchboard: --days / --hours must be")
