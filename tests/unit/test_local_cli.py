@@ -289,3 +289,14 @@ def test_a_health_stats_window_beyond_any_date_is_a_usage_error_not_a_traceback(
     # Then one line on stderr and the usage exit code, before any AWS call
     assert code == 2
     assert capsys.readouterr().err.startswith("switchboard: --days / --hours must be")
+
+
+@pytest.mark.parametrize("now", ["nan", "inf", "1e308", "-1"])
+def test_local_curl_refuses_a_time_no_signature_can_carry(now, capsys):
+    # When `local curl` is asked to sign as of a time that is not a Unix time a provider could send
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["local", "curl", "openphone_message_received", "--now", now])
+
+    # Then it is a usage error naming the flag (it was a traceback converting it to milliseconds)
+    assert exit_.value.code == 2
+    assert "--now must be" in capsys.readouterr().err
