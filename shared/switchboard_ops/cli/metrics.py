@@ -47,7 +47,7 @@ def _day(value: str) -> str:
 
 
 def _days(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= MAX_DAYS:
+    if not value.isdecimal() or not 1 <= int(value) <= MAX_DAYS:  # isdigit() lets "²" through to int()
         raise argparse.ArgumentTypeError(f"--days must be a whole number from 1 to {MAX_DAYS}, got {value!r}")
     return int(value)
 
