@@ -300,3 +300,15 @@ def test_local_curl_refuses_a_time_no_signature_can_carry(now, capsys):
     # Then it is a usage error naming the flag (it was a traceback converting it to milliseconds)
     assert exit_.value.code == 2
     assert "--now must be" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command", [["health", "run", "--wait"], ["send", "--to", "+14155550142", "--body", "hi"]]
+)
+@pytest.mark.parametrize("timeout", ["-5", "nan", "inf"])
+def test_a_wait_timeout_that_is_no_duration_is_refused_before_anything_is_sent(command, timeout, capsys):
+    # `health run --timeout -5 --wait` sent a canary, then gave up at once: "still sent after -5 s"
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args([*command, "--timeout", timeout])
+
+    assert exit_.value.code == 2 and "--timeout must be" in capsys.readouterr().err

@@ -19,7 +19,7 @@ from switchboard.services.health import health_stats
 from switchboard_ops.cli import aws
 from switchboard_ops.cli.output import CliError, print_json, table
 from switchboard_ops.cli.target import Target, add_target_arguments, resolve
-from switchboard_ops.cli.waiting import poll
+from switchboard_ops.cli.waiting import poll, timeout_seconds
 
 FAILED = 1
 LOCAL_FUNCTION = "HealthCheckFunction"
@@ -46,7 +46,7 @@ def register(commands: argparse._SubParsersAction) -> None:  # type: ignore[type
     run.add_argument("--wait", action="store_true", help="wait for the verdict")
     run.add_argument(
         "--timeout",
-        type=float,
+        type=timeout_seconds,
         metavar="SECONDS",
         help="how long --wait waits (default: the canary timeout + 30 s; 150 s for a deployed stack)",
     )
