@@ -167,7 +167,7 @@ def scan_job_states(table_name: str, dynamodb: Any = None) -> Iterator[dict[str,
     pages = paginator.paginate(
         TableName=table_name,
         FilterExpression="attribute_exists(job_state)",
-        ProjectionExpression="pk, sk, provider, kind, job_state, attempts, exhausted, recovered",
+        ProjectionExpression="pk, sk, provider, kind, job_state, attempts, exhausted, recovered, unfinished",
     )
     with translated(StoreUnavailable, "scan"):
         for page in pages:
