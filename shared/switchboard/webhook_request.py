@@ -65,8 +65,11 @@ class WebhookRequest:
 
     def json_object(self) -> dict[str, Any]:
         try:
-            value = json.loads(self.body)
-            if _SURROGATE_ESCAPE.search(self.body):
+            # As json.loads(bytes) decodes: "surrogatepass" lets UTF-8's form of U+D800-DFFF through
+            # (CESU-8 / "modified UTF-8" senders), so a surrogate can arrive without any \u escape.
+            text = self.body.decode(json.detect_encoding(self.body), "surrogatepass")
+            value = json.loads(text)
+            if _SURROGATE_ESCAPE.search(self.body) or _SURROGATE.search(text):
                 # Stored, not refused: a lone surrogate is a sender bug, the rest of the message is real.
                 value = _clean(value)
         except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: "[[[[..." bodies

@@ -69,3 +69,11 @@ def test_a_window_outside_the_retention_is_refused():
     with pytest.raises(SystemExit) as exited:
         main(["ai", "usage", "--days", "0"])
     assert exited.value.code == 2
+
+
+@pytest.mark.parametrize("days", ["1.5", "\u00b2"])
+def test_a_window_that_is_not_a_whole_number_says_what_days_takes(days, capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["ai", "usage", "--days", days])
+    # argparse named the converter instead: "invalid _days value: '1.5'"
+    assert exited.value.code == 2 and "--days must be a whole number from 1 to 400" in capsys.readouterr().err

@@ -89,5 +89,8 @@ def test_a_sent_draft_cannot_be_rejected_or_approved(pending, stack, dynamodb, c
 
 
 def test_an_unknown_draft_is_reported(pending, capsys):
-    assert main(["drafts", "approve", "EVT#twilio#SMnope"]) != 0
-    assert "no draft" in capsys.readouterr().err
+    # exit 1, as every command's "not found" (messages get, reminders get, recipients get, dlq redrive);
+    # 2 is a usage error
+    assert main(["drafts", "approve", "EVT#twilio#SMnope"]) == 1
+    assert main(["drafts", "reject", "EVT#twilio#SMnope", "--json"]) == 1
+    assert capsys.readouterr().err.count("no draft") == 2

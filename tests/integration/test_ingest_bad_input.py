@@ -15,6 +15,7 @@ from switchboard_ops.local.apigw import http_api_event
 from switchboard_ops.project import load_event, load_handler
 
 ingest = load_handler("ingest")
+worker = load_handler("worker")
 SAMPLE = "ingest/twilio_inbound_sms"
 
 
@@ -244,3 +245,47 @@ def test_signed_requests_with_any_field_never_get_a_5xx(
         assert (items, depth) == before
     for text in _stored_strings(items):
         text.encode("utf-8")  # strict: moto stores what DynamoDB would refuse
+
+
+# --- surrogates as raw bytes: json.loads(bytes) decodes UTF-8's form of U+D800-DFFF ("surrogatepass") ------
+JSON_TEXT_SAMPLES = [
+    "openphone_message_received",
+    "ghl_inbound_sms",
+    "unipile_message_received",
+    "smartlead_email_reply",
+    "instantly_reply_received",
+]
+ENCODED_SURROGATES = b"\xed\xa0\x80 and \xed\xa0\xbd\xed\xb8\x80"  # a lone one, and CESU-8's emoji
+
+
+@pytest.mark.parametrize("sample_name", JSON_TEXT_SAMPLES)
+def test_surrogates_encoded_as_raw_bytes_in_a_json_body_are_stored_and_processed(
+    stack, dynamodb, sqs, lambda_context, sample_name
+):
+    import time
+
+    from switchboard_ops.local.samples import load_sample, with_changes
+    from switchboard_ops.local.signing import signed_headers
+    from switchboard_ops.local.sqs_events import delete_succeeded, receive_batch, sqs_event
+
+    # Given a signed webhook whose text carries surrogates as raw UTF-8-style bytes (no \u escape): a
+    # CESU-8 / "modified UTF-8" sender; they passed parsing as lone surrogates and the store raised (500)
+    sample = with_changes(load_sample(sample_name), body="hi SENTINEL")
+    now = time.time()
+    url, _, body = sample.signed("http://127.0.0.1:3000", now=now)
+    body = body.replace(b"SENTINEL", ENCODED_SURROGATES)
+    headers = signed_headers(sample.route, url, body, sample.content_type, now=now, extra=sample.headers)
+
+    # When ingest gets it (answered 200, not 500), and the worker takes its job
+    response = ingest.handler(http_api_event(url, body, headers), lambda_context)
+    assert response["statusCode"] == 200, response
+    messages = receive_batch(sqs, stack.queues["ProcessingQueue"])
+    processed = worker.handler(sqs_event(messages, stack.queue_arns["ProcessingQueue"]), lambda_context)
+    delete_succeeded(sqs, stack.queues["ProcessingQueue"], messages, processed)
+
+    # Then it is stored once, U+FFFD where each surrogate was, and processed without a retry
+    items, _ = _table_state(dynamodb, sqs, stack)
+    for text in _stored_strings(items):
+        text.encode("utf-8")
+    assert any("hi \ufffd and \ufffd\ufffd" in text for text in _stored_strings(items))
+    assert len(messages) == 1 and processed["batchItemFailures"] == []

@@ -4,6 +4,7 @@ the kill switch (pause --cancel-pending, resume) with its audit item and alert."
 from __future__ import annotations
 
 import json
+import sys
 from datetime import timedelta
 from typing import Any
 
@@ -175,3 +176,23 @@ def test_rollout_to_internal_names_recipients_by_id_and_cancels_the_others(table
     book(table, service, "bk-1")
     assert (reminder(table)["state"], reminder(table)["reason"]) == ("cancelled", "rollout")
     assert PHONE != "+14155550199"
+
+
+def test_pause_and_resume_with_json_print_only_json_on_stdout(table, service, flag, capsys):
+    from switchboard.observability import logger
+
+    # Given the library's logger writing to stdout, as it does outside pytest (Lambda wants stdout)
+    handler = logger.registered_handler
+    original = handler.setStream(sys.stdout)
+    try:
+        # When an operator's script pauses and resumes with --json
+        outputs = []
+        for action in ("pause", "resume"):
+            assert main(["reminders", action, "--json"]) == 0
+            outputs.append(capsys.readouterr())
+    finally:
+        handler.setStream(original)
+
+    # Then stdout is the JSON result alone (the "reminders paused" log line came first: `| jq` failed)
+    assert [json.loads(output.out)["action"] for output in outputs] == ["pause", "resume"]
+    assert "reminders paused by an operator" in outputs[0].err

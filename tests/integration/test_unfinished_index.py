@@ -208,3 +208,20 @@ def test_stuck_jobs_are_received_or_lease_expired_before_the_cutoff_and_not_exha
 
     # Then only the never-started and the abandoned job are stuck
     assert found == sorted([received["pk"], expired["pk"]])
+
+
+def test_job_statistics_count_no_job_for_a_record_stored_without_one(stack):
+    from switchboard.dal.job_records import scan_job_states
+    from switchboard.services.job_stats import job_stats
+
+    # Given a canary stored without a job (every hourly health check stores two) and a message whose
+    # job waits in the queue
+    store_old(stack, "SMcanary", time.time(), job=False)
+    store_old(stack, "SMwaiting", time.time())
+
+    # When `switchboard jobs stats` (and the daily digest) count the jobs
+    stats = job_stats(scan_job_states(stack.tables["EventsTable"]))
+
+    # Then only the real job is pending: the canary is no job that will never run (it was "pending"
+    # forever, 48 more a day)
+    assert (stats["total"], stats["pending"]) == (1, 1)

@@ -11,7 +11,8 @@ def test_states_attempts_and_recoveries_are_counted_by_provider_and_kind():
         {"provider": "twilio", "kind": "message", "job_state": "PROCESSED", "attempts": 4, "recovered": True},
         {"provider": "twilio", "kind": "status", "job_state": "FAILED", "attempts": 6, "exhausted": True},
         {"provider": "openphone", "kind": "message", "job_state": "FAILED", "attempts": 2},
-        {"provider": "openphone", "kind": "message", "job_state": "RECEIVED", "attempts": 0},
+        {"provider": "openphone", "kind": "message", "job_state": "RECEIVED", "attempts": 0, "unfinished": 3},
+        {"provider": "twilio", "kind": "message", "job_state": "RECEIVED", "attempts": 0},  # no job: a canary
         {"provider": "ghl", "kind": "message", "job_state": "PROCESSING", "attempts": 1},
     ]
 

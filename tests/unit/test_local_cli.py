@@ -277,3 +277,38 @@ def test_local_invoke_parses_like_sam_local_invoke():
         False,
     )
     assert parser.parse_args(["local", "invoke", "--list"]).list
+
+
+@pytest.mark.parametrize("window", [["--days", "1e308"], ["--hours", "inf"], ["--hours", "99999999999"]])
+def test_a_health_stats_window_beyond_any_date_is_a_usage_error_not_a_traceback(window, capsys):
+    from switchboard_ops.cli.main import main
+
+    # When the window reaches before year 1 (or is infinite)
+    code = main(["health", "stats", *window])
+
+    # Then one line on stderr and the usage exit code, before any AWS call
+    assert code == 2
+    assert capsys.readouterr().err.startswith("switchboard: --days / --hours must be")
+
+
+@pytest.mark.parametrize("now", ["nan", "inf", "1e308", "-1"])
+def test_local_curl_refuses_a_time_no_signature_can_carry(now, capsys):
+    # When `local curl` is asked to sign as of a time that is not a Unix time a provider could send
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["local", "curl", "openphone_message_received", "--now", now])
+
+    # Then it is a usage error naming the flag (it was a traceback converting it to milliseconds)
+    assert exit_.value.code == 2
+    assert "--now must be" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "command", [["health", "run", "--wait"], ["send", "--to", "+14155550142", "--body", "hi"]]
+)
+@pytest.mark.parametrize("timeout", ["-5", "nan", "inf"])
+def test_a_wait_timeout_that_is_no_duration_is_refused_before_anything_is_sent(command, timeout, capsys):
+    # `health run --timeout -5 --wait` sent a canary, then gave up at once: "still sent after -5 s"
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args([*command, "--timeout", timeout])
+
+    assert exit_.value.code == 2 and "--timeout must be" in capsys.readouterr().err

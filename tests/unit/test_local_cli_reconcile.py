@@ -345,3 +345,22 @@ def test_the_progress_line_is_a_bar_of_the_share_done_with_the_current_provider_
 def test_the_progress_line_of_a_run_record_without_a_share_shows_an_empty_bar():
     line = reconcile.progress_line({"providers": ["twilio"], "position": 0, "stats": {}})
     assert line.startswith("[" + "-" * 20 + "]   0%  twilio  pages 0")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["reconcile", "run", "--hours", "745"],  # ReconcileFunction refuses more than 31 days
+        ["reconcile", "run", "--hours", "1e308"],
+        ["integrity", "check", "--days", "32"],
+        ["integrity", "check", "--days", "100000000"],  # was an OverflowError inside the function
+    ],
+)
+def test_a_window_the_function_refuses_is_a_usage_error_before_any_invoke(argv, monkeypatch, capsys):
+    invoked: list[Any] = []
+    monkeypatch.setattr(reconcile, "resolve", lambda args: LOCAL)
+    monkeypatch.setattr(reconcile, "invoke", lambda target, event: invoked.append(event))
+
+    assert main([*argv, "--json"]) == 2
+    assert json.loads(capsys.readouterr().err)["error"] == "usage"
+    assert invoked == []

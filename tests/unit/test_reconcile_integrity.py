@@ -104,3 +104,18 @@ def test_a_manual_run_with_a_nonsense_window_is_refused_clearly(hours):
 
     with pytest.raises(ValueError, match="hours must be"):
         positive_hours(hours)
+
+
+@pytest.mark.parametrize("days", [0, 32, 100_000_000])
+def test_an_integrity_window_out_of_range_is_refused_clearly(days):
+    reconciler = Reconciler(
+        sources={"twilio": DaySource({})},
+        records=Records({}),  # type: ignore[arg-type]
+        store=None,  # type: ignore[arg-type]
+        jobs=None,  # type: ignore[arg-type]
+        alert=lambda subject, text: None,
+        clock=lambda: NOW,
+    )
+    # 100000000 days was an OverflowError from the date arithmetic; 0 checked nothing and said ok
+    with pytest.raises(ValueError, match="days must be from 1 to 31"):
+        reconciler.integrity_check(days=days)

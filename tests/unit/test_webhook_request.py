@@ -28,6 +28,14 @@ def test_lone_surrogate_escapes_anywhere_in_json_become_replacement_characters()
     json.dumps(parsed, ensure_ascii=False).encode("utf-8")
 
 
+def test_surrogates_sent_as_raw_bytes_become_replacement_characters_too():
+    # Given UTF-8's form of U+D800 and CESU-8's two-surrogate emoji: json.loads(bytes) decodes both
+    body = '{"text": "a \ud800 b \ud83d\ude00"}'.encode("utf-8", "surrogatepass")
+
+    # When it is parsed / Then each surrogate is U+FFFD, and the text encodes as UTF-8
+    assert request(body, JSON).json_object() == {"text": "a \ufffd b \ufffd\ufffd"}
+
+
 def test_a_valid_surrogate_pair_escape_is_kept_as_its_character():
     assert request(b'{"text": "\\ud83d\\ude00"}', JSON).json_object() == {"text": "\U0001f600"}
 

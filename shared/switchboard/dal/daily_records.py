@@ -25,6 +25,7 @@ FIELDS = (
     "#source",
     "received_at",
     "job_state",
+    "unfinished",  # a RECEIVED record without it has no job (services/job_stats.py)
     "attempts",
     "exhausted",
     "recovered",

@@ -164,5 +164,5 @@ def scan_job_states(table_name: str, dynamodb: Any = None) -> Iterator[dict[str,
     return Table(table_name, dynamodb=dynamodb).items(
         "scan",
         FilterExpression="attribute_exists(job_state)",
-        ProjectionExpression="pk, sk, provider, kind, job_state, attempts, exhausted, recovered",
+        ProjectionExpression="pk, sk, provider, kind, job_state, attempts, exhausted, recovered, unfinished",
     )

@@ -11,6 +11,12 @@ from switchboard.models.states import JobState
 STATES = ("pending", "processing", "processed", "exhausted")
 
 
+def has_job(record: dict[str, Any]) -> bool:
+    """False for a record stored without a job (a health-check canary): still RECEIVED, yet never in the
+    unfinished-jobs index, which every stored job is in until it ends (dal/events_table.py)."""
+    return not (record.get("job_state") == JobState.RECEIVED and "unfinished" not in record)
+
+
 def job_bucket(record: dict[str, Any]) -> str:
     state = record.get("job_state")
     if state == JobState.PROCESSED:
@@ -35,8 +41,8 @@ def _summary(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def job_stats(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
-    """{totals, by_provider: {p: totals}, by_kind: {k: totals}}."""
-    everything = list(records)
+    """{totals, by_provider: {p: totals}, by_kind: {k: totals}} of the records that carry a job."""
+    everything = [record for record in records if has_job(record)]
     by_provider: dict[str, list[dict[str, Any]]] = defaultdict(list)
     by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for record in everything:

@@ -24,10 +24,11 @@ COLUMNS = (
 
 
 def _days(value: str) -> int:
-    days = int(value)
-    if not 1 <= days <= 400:
-        raise argparse.ArgumentTypeError("--days must be from 1 to 400 (records are kept 400 days)")
-    return days
+    if not value.isdecimal() or not 1 <= int(value) <= 400:  # isdigit() lets "²" through to int()
+        raise argparse.ArgumentTypeError(
+            f"--days must be a whole number from 1 to 400 (records are kept 400 days), got {value!r}"
+        )
+    return int(value)
 
 
 def register(commands: argparse._SubParsersAction) -> None:

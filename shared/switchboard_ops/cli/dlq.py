@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from typing import Any
 
 from switchboard.dal.dead_letters import DeadLetter, DeadLetterQueue
 from switchboard_ops.cli import aws
-from switchboard_ops.cli.output import CliError, add_json_flag, print_json, table
+from switchboard_ops.cli.output import CliError, add_json_flag, print_error, print_json, table
 from switchboard_ops.cli.target import Target, add_target_arguments, resolve
 
 DEFAULT_QUEUE = "ProcessingDeadLetterQueue"
@@ -189,7 +188,8 @@ def redrive_dead_letters(args: argparse.Namespace) -> int:
         print(f"Moved {len(moved)} message{'s' if len(moved) != 1 else ''} from {args.queue} to {source}")
         for message_id in moved:
             print(f"  {message_id}")
-    if missing:
-        print(f"switchboard: not in {args.queue}: {', '.join(missing)}", file=sys.stderr)
+    if missing:  # the moved ones are printed above: an error line, not a raised CliError, keeps them
+        not_found = CliError(f"not in {args.queue}: {', '.join(missing)}", error="not_found")
+        print_error(not_found, as_json=args.as_json)
         return NOT_FOUND
     return 0

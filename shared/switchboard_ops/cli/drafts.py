@@ -3,7 +3,7 @@
 A draft's id is the pk of the message it answers (`EVT#<provider>#<provider message id>`, as `drafts
 list` prints it). Approving enqueues the reply (send key = the draft id's hash: at most once however
 often it is approved); approving a sent, failed or rejected draft, or rejecting anything but a pending
-one, is refused with the draft's state.
+one, is refused with the draft's state (exit 2); no such draft is exit 1, as every command's "not found".
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from switchboard_ops.cli import aws
 from switchboard_ops.cli.output import CliError, add_json_flag, print_json, table
 from switchboard_ops.cli.target import Target, add_target_arguments, resolve
 
+NOT_FOUND = 1
 FIELDS = ("pk", "status", "provider", "channel", "to", "variant", "fallback", "auto_send_hold", "text")
 
 
@@ -78,7 +79,7 @@ def list_drafts(args: argparse.Namespace) -> int:
 
 def _refused(error: Exception) -> CliError:
     if isinstance(error, DraftNotFound):
-        return CliError(f"no draft {error}", error="not_found")
+        return CliError(f"no draft {error}", error="not_found", exit_code=NOT_FOUND)
     return CliError(str(error), error="conflict")
 
 

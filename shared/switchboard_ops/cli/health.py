@@ -19,7 +19,7 @@ from switchboard.services.health import health_stats
 from switchboard_ops.cli import aws
 from switchboard_ops.cli.output import CliError, add_json_flag, print_json, table
 from switchboard_ops.cli.target import Target, add_target_arguments, resolve
-from switchboard_ops.cli.waiting import poll
+from switchboard_ops.cli.waiting import poll, timeout_seconds
 
 FAILED = 1
 LOCAL_FUNCTION = "HealthCheckFunction"
@@ -27,6 +27,7 @@ FUNCTION_OUTPUT = "HealthCheckFunctionName"
 DEPLOYED_TIMEOUT_SECONDS = 120  # the template's CANARY_TIMEOUT_SECONDS
 SLACK_SECONDS = 30  # the verification's SQS delay ends, then a poll and the function's run
 JUDGED = ("passed", "failed")
+MAX_WINDOW_DAYS = 400  # history is kept 30 days; a longer window only has to stay a date (year 1 and up)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -45,7 +46,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     run.add_argument("--wait", action="store_true", help="wait for the verdict")
     run.add_argument(
         "--timeout",
-        type=float,
+        type=timeout_seconds,
         metavar="SECONDS",
         help="how long --wait waits (default: the canary timeout + 30 s; 150 s for a deployed stack)",
     )
@@ -232,8 +233,10 @@ def render(stats: dict[str, Any]) -> str:
 
 def show_stats(args: argparse.Namespace) -> int:
     days = args.hours / 24 if args.hours is not None else 30.0 if args.days is None else args.days
-    if not days > 0:
-        raise CliError("--days / --hours must be a positive number", error="usage")
+    if not 0 < days <= MAX_WINDOW_DAYS:
+        raise CliError(
+            f"--days / --hours must be a positive number, at most {MAX_WINDOW_DAYS} days", error="usage"
+        )
     stats = collect(resolve(args), days)
     if args.as_json:
         print_json(stats)

@@ -14,6 +14,21 @@ from typing import Any
 from switchboard_ops.cli.output import JSON_EITHER_WAY, CliError, add_json_flag
 from switchboard_ops.cli.target import local_state
 
+LAST_UNIX_SECOND = 253_402_300_799  # 9999-12-31T23:59:59Z: the last time a signature's date can carry
+
+
+def _unix_seconds(value: str) -> float:
+    """--now: a time every provider's signing can format (NaN, inf and 1e308 were tracebacks)."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= LAST_UNIX_SECOND:  # NaN fails too
+        raise argparse.ArgumentTypeError(
+            f"--now must be Unix seconds from 0 to {LAST_UNIX_SECOND}, got {value!r}"
+        )
+    return seconds
+
 
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("local", help="the local stack (moto as AWS, the API on localhost)")
@@ -112,7 +127,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     curl.add_argument("sample", metavar="EVENT_NAME_OR_PATH")
     curl.add_argument(
         "--now",
-        type=float,
+        type=_unix_seconds,
         metavar="UNIX_SECONDS",
         help="sign as of this time instead of the current time (timestamped providers accept +/- 5 min)",
     )

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
 from switchboard_ops.cli import (
     ai,
@@ -58,12 +59,33 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@contextlib.contextmanager
+def logs_on_stderr() -> Iterator[None]:
+    """The services' log lines (Powertools writes to stdout, as Lambda wants) go to stderr while a command
+    runs: its stdout is its output, which --json promises is JSON alone (`reminders pause --json | jq`)."""
+    from switchboard.observability import logger
+
+    handler = logger.registered_handler
+    if not isinstance(handler, logging.StreamHandler):
+        yield
+        return
+    previous = handler.setStream(sys.stderr)  # None when it already was stderr
+    try:
+        yield
+    finally:
+        if previous is not None:
+            handler.setStream(previous)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     with usage_errors_as_json(argv):
         args = build_parser().parse_args(argv)
+    # `local up`'s stdout is the stack's log, its functions' lines included
+    logs = logs_on_stderr() if args.command != "local" else contextlib.nullcontext()
     try:
-        return int(args.run(args) or 0)
+        with logs:
+            return int(args.run(args) or 0)
     except CliError as error:
         print_error(
             error, as_json=bool(getattr(args, "json_errors", False) or getattr(args, "as_json", False))

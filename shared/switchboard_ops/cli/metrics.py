@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from switchboard.errors import StoreUnavailable
@@ -18,6 +18,8 @@ from switchboard_ops.cli.output import CliError, add_json_flag, print_json, tabl
 from switchboard_ops.cli.target import add_target_arguments, address_keys, resolve
 
 MAX_DAYS = 400  # the stored rows' retention (dal/reminder_stats.py)
+# Nothing is older than the epoch; the digest's and the rollup's day arithmetic overflows at year 1 and 9999.
+EARLIEST_DAY, LATEST_DAY = date(1970, 1, 1), date.max - timedelta(days=1)
 COLUMNS = (  # (header, row field) of `metrics reminders`' table; --json has every field
     ("reminders", "reminders"),
     ("sent", "sent"),
@@ -34,13 +36,18 @@ COLUMNS = (  # (header, row field) of `metrics reminders`' table; --json has eve
 
 def _day(value: str) -> str:
     try:
-        return date.fromisoformat(value).isoformat()
+        day = date.fromisoformat(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"--date must be YYYY-MM-DD, got {value!r}") from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise argparse.ArgumentTypeError(
+            f"--date must be a day from {EARLIEST_DAY} to {LATEST_DAY}, got {value!r}"
+        )
+    return day.isoformat()
 
 
 def _days(value: str) -> int:
-    if not value.isdigit() or not 1 <= int(value) <= MAX_DAYS:
+    if not value.isdecimal() or not 1 <= int(value) <= MAX_DAYS:  # isdigit() lets "²" through to int()
         raise argparse.ArgumentTypeError(f"--days must be a whole number from 1 to {MAX_DAYS}, got {value!r}")
     return int(value)
 

@@ -22,11 +22,13 @@ from typing import Any, TextIO
 
 from switchboard.dal.reconcile_records import ReconcileRecords
 from switchboard.models.reconcile import run_summary
+from switchboard.services.reconcile.integrity import MAX_DAYS as MAX_INTEGRITY_DAYS
 from switchboard_ops.cli import aws
 from switchboard_ops.cli.output import CliError, add_json_flag, print_json, table
 from switchboard_ops.cli.target import Target, add_target_arguments, resolve
 
 FAILED = 1
+MAX_HOURS = 24 * 31  # ReconcileFunction refuses a longer manual window (functions/reconcile/app.py)
 LOCAL_FUNCTION = "ReconcileFunction"
 FUNCTION_OUTPUT = "ReconcileFunctionName"
 INVOKE_TIMEOUT_SECONDS = 960  # the function's 900 s timeout, and some
@@ -61,7 +63,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         "Locally it fires ReconcileFunction through the running stack; with --stack-name it invokes the "
         "deployed function (lambda:InvokeFunction). Exit 1 when another run holds the lock.",
     )
-    run.add_argument("--hours", type=float, default=48.0, help="the window, in hours (default 48)")
+    run.add_argument(
+        "--hours", type=float, default=48.0, help="the window, in hours (default 48, at most 744)"
+    )
     run.add_argument("--provider", help="one provider (default: every configured provider)")
     add_json_flag(run, "the summary only, as JSON")
     add_target_arguments(run)
@@ -88,7 +92,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "the stored count and the consistency rate; below 99.9 %% the function alerts. Exit 1 when a day "
         "is below the threshold.",
     )
-    check.add_argument("--days", type=int, default=7, help="whole UTC days back (default 7)")
+    check.add_argument("--days", type=int, default=7, help="whole UTC days back (default 7, at most 31)")
     add_json_flag(check)
     add_target_arguments(check)
     check.set_defaults(run=run_integrity)
@@ -384,8 +388,8 @@ def progress_line(run: dict[str, Any], width: int = 20) -> str:
 
 
 def run_reconcile(args: argparse.Namespace) -> int:
-    if not args.hours > 0:
-        raise CliError("--hours must be a positive number", error="usage")
+    if not 0 < args.hours <= MAX_HOURS:
+        raise CliError(f"--hours must be a positive number, at most {MAX_HOURS}", error="usage")
     target = resolve(args)
     event = manual_event(args.hours, args.provider)
     show = None if args.as_json or not sys.stderr.isatty() else sys.stderr
@@ -420,8 +424,8 @@ def show_runs(args: argparse.Namespace) -> int:
 
 
 def run_integrity(args: argparse.Namespace) -> int:
-    if args.days < 1:
-        raise CliError("--days must be at least 1", error="usage")
+    if not 1 <= args.days <= MAX_INTEGRITY_DAYS:
+        raise CliError(f"--days must be from 1 to {MAX_INTEGRITY_DAYS}", error="usage")
     target = resolve(args)
     summary = integrity_summary(_checked(invoke(target, {"action": "integrity", "days": args.days})))
     if args.as_json:

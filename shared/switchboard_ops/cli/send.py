@@ -16,7 +16,7 @@ from switchboard.models.states import SendState
 from switchboard_ops.cli import aws
 from switchboard_ops.cli.output import CliError, add_json_flag, print_json
 from switchboard_ops.cli.target import Target, add_target_arguments, resolve
-from switchboard_ops.cli.waiting import poll
+from switchboard_ops.cli.waiting import poll, timeout_seconds
 
 FINAL_STATES = (
     SendState.SENT,
@@ -53,7 +53,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     parser.add_argument("--wait", action="store_true", help="wait until the send is final")
     parser.add_argument(
         "--timeout",
-        type=float,
+        type=timeout_seconds,
         metavar="SECONDS",
         help=f"how long --wait waits (default {DEFAULT_WAIT_SECONDS:g})",
     )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+import math
 import time
 from collections.abc import Callable
 from typing import TypeVar
@@ -10,6 +12,17 @@ from switchboard_ops.cli.output import CliError
 
 T = TypeVar("T")
 TIMED_OUT = 2
+
+
+def timeout_seconds(value: str) -> float:
+    """--timeout: a finite number of seconds, 0 or more (checked before the command sends anything)."""
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = math.nan
+    if not (math.isfinite(seconds) and seconds >= 0):
+        raise argparse.ArgumentTypeError(f"--timeout must be a number of seconds, 0 or more, got {value!r}")
+    return seconds
 
 
 def poll(

@@ -11,6 +11,8 @@ from typing import Any, Protocol
 from switchboard.models.reconcile import iso
 from switchboard.services.reconcile.sources import MessageSource
 
+MAX_DAYS = 31  # one listing per day and provider under its rate limit; as reconciliation's own 744-hour cap
+
 
 class StoredDays(Protocol):
     def stored_message_days(self, provider: str, since_iso: str) -> dict[str, int]: ...
@@ -35,6 +37,8 @@ class IntegrityCheck:
     def check(self, days: int = 7, providers: Sequence[str] | None = None) -> dict[str, Any]:
         """Listed vs. stored (a filtered scan of message records by occurred_at) for each of the last
         `days` whole UTC days; any rate below the threshold alerts once, listing every short day."""
+        if not 1 <= days <= MAX_DAYS:
+            raise ValueError(f"days must be from 1 to {MAX_DAYS}, got {days}")
         today = datetime.fromtimestamp(self.clock(), tz=UTC).replace(
             hour=0, minute=0, second=0, microsecond=0
         )
