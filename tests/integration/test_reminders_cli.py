@@ -4,6 +4,7 @@ the kill switch (pause --cancel-pending, resume) with its audit item and alert."
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from datetime import timedelta
 from typing import Any
@@ -183,6 +184,7 @@ def test_pause_and_resume_with_json_print_only_json_on_stdout(table, service, fl
 
     # Given the library's logger writing to stdout, as it does outside pytest (Lambda wants stdout)
     handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
     original = handler.setStream(sys.stdout)
     try:
         # When an operator's script pauses and resumes with --json
@@ -191,7 +193,8 @@ def test_pause_and_resume_with_json_print_only_json_on_stdout(table, service, fl
             assert main(["reminders", action, "--json"]) == 0
             outputs.append(capsys.readouterr())
     finally:
-        handler.setStream(original)
+        if original is not None:  # None: it already wrote to stdout
+            handler.setStream(original)
 
     # Then stdout is the JSON result alone (the "reminders paused" log line came first: `| jq` failed)
     assert [json.loads(output.out)["action"] for output in outputs] == ["pause", "resume"]
