@@ -2,6 +2,20 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pydantic import ValidationError
+
+
+def first_problem(invalid: ValidationError, where: str = "") -> str:
+    """What a caller reads of a model's refusal: "field.path: message" for its first error (`where` when
+    the error belongs to no field, as a model validator's), without pydantic's "Value error, " prefix."""
+    first = invalid.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or where
+    message = first["msg"].removeprefix("Value error, ")
+    return f"{field}: {message}" if field else message
+
 
 class SwitchboardError(Exception):
     """Base of every error Switchboard raises on purpose."""

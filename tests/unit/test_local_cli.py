@@ -312,3 +312,15 @@ def test_a_wait_timeout_that_is_no_duration_is_refused_before_anything_is_sent(c
         build_parser().parse_args([*command, "--timeout", timeout])
 
     assert exit_.value.code == 2 and "--timeout must be" in capsys.readouterr().err
+
+
+def test_a_bad_send_names_the_problem_in_plain_words():
+    args = build_parser().parse_args(["send", "--to", "abc", "--body", "hi", "--from", "+14155550100"])
+    deployed = Target(name="prod", region="us-east-1", table_name="t")
+
+    with pytest.raises(CliError) as refused:
+        send.build_request(args, deployed)
+
+    detail = refused.value.detail
+    assert detail.startswith("not a valid send request: ") and "recipient" in detail
+    assert ": :" not in detail and "Value error" not in detail

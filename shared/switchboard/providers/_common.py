@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid
+from switchboard.errors import MalformedPayload, NotConfigured, SignatureInvalid, first_problem
 from switchboard.models import Media
 from switchboard.pseudonyms import pseudonym
 from switchboard.webhook_request import WebhookRequest
@@ -119,9 +119,7 @@ def canonical_event(model: type[EventT], **fields: Any) -> EventT:
     try:
         return model(**fields)
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or "payload"
-        raise MalformedPayload(f"{where}: {first['msg']}") from exc
+        raise MalformedPayload(first_problem(exc, where="payload")) from exc
 
 
 def normalize_phone(value: str, *, field: str) -> str:

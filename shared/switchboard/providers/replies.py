@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from switchboard.errors import ReplyNotPossible
+from switchboard.errors import ReplyNotPossible, first_problem
 from switchboard.models.drafts import draft_send_key
 from switchboard.models.outbound import SendRequest
 
@@ -131,5 +131,4 @@ def reply_request(message_record: dict[str, Any], draft: dict[str, Any]) -> Send
             **threaded(message_record, raw),
         )
     except ValidationError as invalid:
-        first = invalid.errors()[0]
-        raise ReplyNotPossible(f"the reply is not sendable: {first['msg']}") from invalid
+        raise ReplyNotPossible(f"the reply is not sendable: {first_problem(invalid)}") from invalid

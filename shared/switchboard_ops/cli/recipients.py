@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from switchboard.dal.recipients import Recipients
+from switchboard.errors import first_problem
 from switchboard.models.recipients import Recipient
 from switchboard_ops.cli import aws
 from switchboard_ops.cli.output import JSON_EITHER_WAY, CliError, add_json_flag, print_json
@@ -103,10 +104,7 @@ def set_recipient(args: argparse.Namespace) -> int:
     try:
         recipient = Recipient.model_validate({**base, **changes})
     except ValidationError as exc:
-        first = exc.errors()[0]
-        raise CliError(
-            f"{'.'.join(map(str, first['loc']))}: {first['msg']}", error="invalid", exit_code=BAD_INPUT
-        ) from exc
+        raise CliError(first_problem(exc), error="invalid", exit_code=BAD_INPUT) from exc
     with aws.translated("write the events table"):
         table.put(recipient, time.time())
     print_json(recipient.model_dump(mode="json"))

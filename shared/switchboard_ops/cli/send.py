@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from switchboard.dal.outbound_records import OutboundRecords
 from switchboard.dal.queue_bodies import json_body
+from switchboard.errors import first_problem
 from switchboard.models.outbound import SendRequest
 from switchboard.models.states import SendState
 from switchboard_ops.cli import aws
@@ -82,10 +83,7 @@ def build_request(args: argparse.Namespace, target: Target) -> SendRequest:
             purpose="operator",
         )
     except ValidationError as invalid:
-        problems = "; ".join(
-            f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}" for error in invalid.errors()
-        )
-        raise CliError(f"not a valid send request: {problems}", error="usage") from invalid
+        raise CliError(f"not a valid send request: {first_problem(invalid)}", error="usage") from invalid
 
 
 def describe(record: dict[str, Any]) -> dict[str, Any]:
