@@ -270,3 +270,30 @@ def test_a_recipients_day_counter_is_keyed_by_the_address_keys_id_not_the_number
     assert day["pk"] == f"RCP#{keys.of(PHONE)}"
     assert reminder(table)["recipient"] == keys.of(PHONE)
     assert not any("4155550123" in i["pk"] + i["sk"] for i in items)
+
+
+class CountingQueries:
+    """The moto client, counting Query calls."""
+
+    def __init__(self, client: Any) -> None:
+        self.client, self.queries = client, 0
+
+    def query(self, **request: Any) -> Any:
+        self.queries += 1
+        return self.client.query(**request)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.client, name)
+
+
+def test_a_due_window_that_ends_before_it_starts_is_empty_without_asking(table, service, dynamodb):
+    # Given a scheduled reminder
+    service.process(stored_version(table, 1), now=NOW)
+    client = CountingQueries(dynamodb)
+    records = ReminderRecords(table, dynamodb=client)
+    [reminder] = records.scheduled()
+    due, asked = int(reminder["due_at"]), client.queries
+    # When the window around it is given reversed
+    found = list(records.scheduled(due_from=due + 1, due_until=due - 1))
+    # Then nothing is due, and no Query was sent (DynamoDB refuses BETWEEN with reversed bounds)
+    assert found == [] and client.queries == asked

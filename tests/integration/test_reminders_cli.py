@@ -103,6 +103,22 @@ def test_a_due_window_with_another_state_is_refused_not_ignored(capsys):
     assert "scheduled only" in error["detail"]
 
 
+def test_a_due_window_that_ends_before_it_starts_is_refused(capsys):
+    # DynamoDB refuses BETWEEN with its bounds reversed (moto answers nothing): a usage error, not a
+    # "could not read the events table"
+    code, error = run(
+        capsys, "list", "--json", "--due-from", "2026-12-03T00:00:00Z", "--due-until", "2026-12-02T00:00:00Z"
+    )
+    assert (code, error["error"]) == (2, "usage")
+    assert "--due-until" in error["detail"]
+
+
+def test_a_window_from_the_epoch_is_a_window(table, service, capsys):
+    book(table, service, "first")
+    code, error = run(capsys, "list", "--json", "--state", "cancelled", "--due-from", "1970-01-01T00:00:00Z")
+    assert (code, error["error"]) == (2, "usage")
+
+
 def test_get_prints_the_reminder_and_exits_1_when_there_is_none(table, service, capsys):
     book(table, service, "bk-1")
     code, found = run(capsys, "get", "--calendar", "calcom", "--event-id", "bk-1")

@@ -233,7 +233,10 @@ class ReminderRecords(Table):
 
     def scheduled(self, *, due_from: int = 0, due_until: int | None = None) -> Iterator[dict[str, Any]]:
         """Scheduled reminders due in [due_from, due_until] (ms), from the RemindersDue index: each
-        {pk, sk, due_shard, due_at, version, send_key} plus its calendar and event id."""
+        {pk, sk, due_shard, due_at, version, send_key} plus its calendar and event id. A window that ends
+        before it starts holds nothing (DynamoDB refuses BETWEEN with its bounds reversed)."""
+        if due_until is not None and due_until < due_from:
+            return
         for shard in due_shards():
             values: dict[str, Any] = {":shard": shard, ":from": due_from}
             window = "due_at >= :from"

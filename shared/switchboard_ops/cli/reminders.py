@@ -110,9 +110,12 @@ def _due(item: dict[str, Any]) -> str:
 
 
 def list_reminders(args: argparse.Namespace) -> int:
-    if args.state != "scheduled" and (args.due_from or args.due_until):
+    windowed = args.due_from is not None or args.due_until is not None
+    if args.state != "scheduled" and windowed:
         # only a scheduled reminder is in the due index: ignoring the window would list every match
         raise CliError("--due-from/--due-until apply to --state scheduled only", error="usage")
+    if args.due_from is not None and args.due_until is not None and args.due_until < args.due_from:
+        raise CliError("--due-until is before --due-from", error="usage")
     records = _records(resolve(args))
     with _translated("read the events table"):
         if args.state == "scheduled":
