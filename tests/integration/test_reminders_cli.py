@@ -90,6 +90,15 @@ def test_list_shows_scheduled_reminders_in_the_due_window(table, service, capsys
     assert listed[0]["due_at"].startswith("2026-12-01T14:45")
 
 
+def test_an_empty_listing_says_so_and_a_listing_has_capital_headers(table, service, capsys):
+    assert main(["reminders", "list"]) == 0
+    assert capsys.readouterr().out.strip() == "no reminders"
+
+    book(table, service, "first")
+    assert main(["reminders", "list"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].startswith("CALENDAR")
+
+
 def test_list_by_another_state_scans_for_it(table, service, capsys):
     book(table, service, "gone")
     book(table, service, "gone", 2, status="cancelled")

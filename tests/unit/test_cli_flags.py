@@ -103,3 +103,9 @@ def test_a_usage_error_without_json_stays_argparse_text(capsys):
 
     assert exited.value.code == 2
     assert "usage: switchboard metrics daily" in capsys.readouterr().err
+
+
+def test_table_headers_are_capitals_whatever_a_command_names_them():
+    from switchboard_ops.cli.output import table
+
+    assert table(["calendar", "due_at"], [["calcom", "2026-12-01"]]).splitlines()[0] == "CALENDAR  DUE_AT"

@@ -79,8 +79,8 @@ class CliParser(argparse.ArgumentParser):
 
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]], *, numeric: Sequence[int] = ()) -> str:
-    """Columns padded to their widest cell; the `numeric` columns right-aligned."""
-    cells = [[str(cell) for cell in row] for row in [headers, *rows]]
+    """Columns padded to their widest cell under capital headers; the `numeric` columns right-aligned."""
+    cells = [[str(header).upper() for header in headers], *([str(cell) for cell in row] for row in rows)]
     widths = [max(len(row[index]) for row in cells) for index in range(len(headers))]
     lines = []
     for row in cells:

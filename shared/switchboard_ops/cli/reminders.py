@@ -132,7 +132,8 @@ def list_reminders(args: argparse.Namespace) -> int:
     if args.as_json:
         print_json(rows)
     else:
-        print(table(COLUMNS, [[row[c] if row[c] is not None else "" for c in COLUMNS] for row in rows]))
+        cells = [[row[c] if row[c] is not None else "" for c in COLUMNS] for row in rows]
+        print(table(COLUMNS, cells) if rows else "no reminders")
     return 0
 
 
