@@ -49,5 +49,5 @@ def parse(payload: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
     if kind not in KINDS:
         raise bad_request(f"'kind' must be one of {', '.join(KINDS)}")
     if not isinstance(event, dict) or not event:
-        raise bad_request("'event' must be the provider's webhook body, a JSON object")
+        raise bad_request("'event' must be the provider's webhook body, a non-empty JSON object")
     return str(kind), event
