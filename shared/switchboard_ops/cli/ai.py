@@ -10,6 +10,7 @@ from typing import Any
 from switchboard.dal.ai_usage import AiUsageRecords
 from switchboard.services.ai_usage import usage_report
 from switchboard_ops.cli import aws
+from switchboard_ops.cli.arguments import days_back
 from switchboard_ops.cli.output import add_json_flag, print_json, table
 from switchboard_ops.cli.target import add_target_arguments, resolve
 
@@ -23,14 +24,6 @@ COLUMNS = (
 )
 
 
-def _days(value: str) -> int:
-    if not value.isdecimal() or not 1 <= int(value) <= 400:  # isdigit() lets "²" through to int()
-        raise argparse.ArgumentTypeError(
-            f"--days must be a whole number from 1 to 400 (records are kept 400 days), got {value!r}"
-        )
-    return int(value)
-
-
 def register(commands: argparse._SubParsersAction) -> None:
     parser = commands.add_parser("ai", help="AI model calls: usage and cost")
     actions = parser.add_subparsers(dest="action", required=True, metavar="ACTION")
@@ -41,7 +34,9 @@ def register(commands: argparse._SubParsersAction) -> None:
         "failed calls (the rules or the template answered instead), input/output tokens, cost in USD from "
         "the price table in the worker's settings, and average latency; by feature and by model.",
     )
-    usage.add_argument("--days", type=_days, default=7, help="how many days back, today included (default 7)")
+    usage.add_argument(
+        "--days", type=days_back, default=7, help="how many days back, today included (default 7)"
+    )
     add_json_flag(usage)
     add_target_arguments(usage)
     usage.set_defaults(run=show_usage)

@@ -14,10 +14,10 @@ from typing import Any
 from switchboard.errors import StoreUnavailable
 from switchboard.services.digest import build_digest, render, table_sources, yesterday
 from switchboard_ops.cli import aws
+from switchboard_ops.cli.arguments import days_back
 from switchboard_ops.cli.output import CliError, add_json_flag, print_json, table
 from switchboard_ops.cli.target import add_target_arguments, address_keys, resolve
 
-MAX_DAYS = 400  # the stored rows' retention (dal/reminder_stats.py)
 # Nothing is older than the epoch; the digest's and the rollup's day arithmetic overflows at year 1 and 9999.
 EARLIEST_DAY, LATEST_DAY = date(1970, 1, 1), date.max - timedelta(days=1)
 COLUMNS = (  # (header, row field) of `metrics reminders`' table; --json has every field
@@ -44,12 +44,6 @@ def _day(value: str) -> str:
             f"--date must be a day from {EARLIEST_DAY} to {LATEST_DAY}, got {value!r}"
         )
     return day.isoformat()
-
-
-def _days(value: str) -> int:
-    if not value.isdecimal() or not 1 <= int(value) <= MAX_DAYS:  # isdigit() lets "²" through to int()
-        raise argparse.ArgumentTypeError(f"--days must be a whole number from 1 to {MAX_DAYS}, got {value!r}")
-    return int(value)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -86,7 +80,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "records and says so.",
     )
     reminders.add_argument("--date", type=_day, default=None, help="the last UTC day (default: today)")
-    reminders.add_argument("--days", type=_days, default=1, help="days up to --date (default 1, max 400)")
+    reminders.add_argument("--days", type=days_back, default=1, help="days up to --date (default 1, max 400)")
     reminders.add_argument("--phone", default=None, help="one recipient's rows: E.164, e.g. +14155550123")
     add_json_flag(reminders)
     add_target_arguments(reminders)
