@@ -11,7 +11,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from test_dashboard import SOURCES, _metric_rows, dashboard
+from test_dashboard import SOURCES, _callee, _metric_rows, _name_arg, dashboard
 
 from switchboard.observability import NAMESPACE
 from switchboard_ops.local.template import load_template, resources_of_type
@@ -27,15 +27,6 @@ EMITTERS = {
 }
 NOT_DIMENSIONS = {"name", "value", "unit"}  # metric_by's own parameters
 COLD_START = frozenset({"function_name", "service"})  # Powertools' capture_cold_start_metric
-
-
-def _callee(call: ast.Call) -> str:
-    return call.func.attr if isinstance(call.func, ast.Attribute) else getattr(call.func, "id", "")
-
-
-def _name_arg(call: ast.Call) -> ast.expr | None:
-    named = [keyword.value for keyword in call.keywords if keyword.arg == "name"]
-    return named[0] if named else (call.args[0] if call.args else None)
 
 
 def _dimensions(call: ast.Call, emitters: dict[str, frozenset[str]]) -> frozenset[str]:
